@@ -1,0 +1,16 @@
+/** Replaces each `%NAME%` with the app setting NAME, as the Functions host resolves binding expressions. */
+export function resolveSettingReferences(text: string, env: NodeJS.ProcessEnv): string {
+    return text.replace(/%([^%]+)%/g, (_, name: string) => {
+        const value = env[name];
+        if (value === undefined || value === '') throw new Error(`The app setting ${name}, used in "${text}", is not set.`);
+        return value;
+    });
+}
+
+/** The connection string a binding's `connection` names; like Azure, an empty name means AzureWebJobsStorage. */
+export function connectionString(connection: string | undefined, env: NodeJS.ProcessEnv): string {
+    const name = connection || 'AzureWebJobsStorage';
+    const value = env[name];
+    if (!value) throw new Error(`The app setting ${name}, named as a connection, is not set.`);
+    return value;
+}

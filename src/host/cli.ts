@@ -1,0 +1,80 @@
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigurationError, readSettings } from '../config/settings';
+import { defaultAzuritePorts, isListening, startAzurite, type Azurite } from './azurite';
+import { startHost } from './host';
+import { applySettings, readLocalSettings } from './localSettings';
+
+/** The project folder: dist/src/host/cli.js sits three levels below it. */
+const root = resolve(__dirname, '..', '..', '..');
+
+const usage = `Usage: npm start [-- --settings FILE] [-- --azurite-location DIR]
+
+Runs the app locally: Azurite (when AzureWebJobsStorage is UseDevelopmentStorage=true) and a
+Functions host serving the app's HTTP, queue and timer functions. Settings come from
+local.settings.json "Values"; real environment variables win.`;
+
+function say(line: string): void {
+    process.stdout.write(`${line}\n`);
+}
+
+/** Starts Azurite on its default ports unless a storage emulator already listens there. */
+async function ensureAzurite(location: string): Promise<Azurite | undefined> {
+    if (await isListening(defaultAzuritePorts.queue)) {
+        say(`Storage: using the emulator already listening on 127.0.0.1:${defaultAzuritePorts.queue}.`);
+        return undefined;
+    }
+    const azurite = await startAzurite({ location, ports: defaultAzuritePorts });
+    say(`Storage: Azurite on 127.0.0.1:${defaultAzuritePorts.blob}-${defaultAzuritePorts.table}, data in ${relative(process.cwd(), location) || location}`);
+    return azurite;
+}
+
+function portFrom(env: NodeJS.ProcessEnv, localHttpPort: number | undefined): number {
+    const text = env.PORT ?? String(localHttpPort ?? 7071);
+    const port = Number(text);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError([`PORT is "${text}": a port is a whole number from 0 to 65535`]);
+    return port;
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: {
+            settings: { type: 'string', default: join(root, 'local.settings.json') },
+            'azurite-location': { type: 'string', default: join(root, '.azurite') },
+            help: { type: 'boolean', short: 'h' },
+        },
+    });
+    if (values.help) return say(usage);
+
+    const { settings: local, created } = readLocalSettings(values.settings, root);
+    if (created) say(`Created ${relative(process.cwd(), values.settings)} from local.settings.sample.json.`);
+    applySettings(local.Values, process.env);
+    // The app's defaults become settings too, so bindings such as %LEADS_QUEUE% resolve as they do in Azure.
+    applySettings(Object.fromEntries(Object.entries(readSettings(process.env)).map(([k, v]) => [k, String(v)])), process.env);
+    const port = portFrom(process.env, local.Host?.LocalHttpPort);
+
+    const azurite = /^UseDevelopmentStorage=true;?$/i.test(process.env.AzureWebJobsStorage ?? '')
+        ? await ensureAzurite(values['azurite-location'])
+        : undefined;
+    const host = await startHost({ root, port });
+    say('\nFunctions:\n');
+    for (const line of host.describe()) say(`\t${line}`);
+    say('\nPress Ctrl-C to stop.\n');
+
+    let stopping = false;
+    const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        say('Stopping...');
+        await host.stop();
+        await azurite?.stop();
+        process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+});

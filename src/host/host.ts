@@ -1,0 +1,99 @@
+import type { AddressInfo } from 'node:net';
+import { QueueServiceClient } from '@azure/storage-queue';
+import type { FunctionDefinition, HttpFunctionDefinition } from '../runtime/define';
+import { connectionString, resolveSettingReferences } from './appSettings';
+import { readHostConfig, type HostConfig } from './hostConfig';
+import { createHttpServer } from './httpServer';
+import { appEntryFiles, loadFunctions } from './loadApp';
+import { hostLog } from './log';
+import { parseNcrontab } from './ncrontab';
+import { QueueListener } from './queueListener';
+import { routeOf } from './routes';
+import { TimerScheduler } from './timerScheduler';
+
+export interface HostOptions {
+    /** The app's folder, holding package.json and host.json. */
+    root: string;
+    port: number;
+    /** The function files to load; by default those matching `main` in package.json. */
+    files?: readonly string[];
+    env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningHost {
+    url: string;
+    functions: readonly FunctionDefinition[];
+    /** One line per function, as `func start` lists them. */
+    describe(): string[];
+    stop(): Promise<void>;
+}
+
+function queueListenerFor(definition: Extract<FunctionDefinition, { kind: 'queue' }>, env: NodeJS.ProcessEnv, config: HostConfig): QueueListener {
+    const queueName = resolveSettingReferences(definition.options.queueName, env);
+    const service = QueueServiceClient.fromConnectionString(connectionString(definition.options.connection, env));
+    return new QueueListener({
+        definition,
+        queue: service.getQueueClient(queueName),
+        poisonQueue: service.getQueueClient(`${queueName}-poison`),
+        config: config.queues,
+        functionTimeoutMs: config.functionTimeoutMs,
+    });
+}
+
+/** Starts a local Functions host for the app: its HTTP functions, queue listeners and timers. */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+    const env = options.env ?? process.env;
+    const config = readHostConfig(options.root);
+    const functions = loadFunctions(options.files ?? appEntryFiles(options.root));
+    const httpFunctions = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
+    const listeners = functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : []));
+    const timers = functions.flatMap((f) =>
+        f.kind === 'timer' ? [new TimerScheduler(f, parseNcrontab(resolveSettingReferences(f.options.schedule, env)), config.functionTimeoutMs)] : [],
+    );
+
+    const runFunction = (name: string, input: unknown): boolean => {
+        const lower = name.toLowerCase();
+        const timer = timers.find((t) => t.name.toLowerCase() === lower);
+        if (timer) {
+            timer.fire();
+            return true;
+        }
+        const listener = listeners.find((l) => l.name.toLowerCase() === lower);
+        if (!listener) return false;
+        listener.runNow(input).catch(() => undefined);
+        return true;
+    };
+
+    const server = createHttpServer({ functions: httpFunctions, routePrefix: config.routePrefix, functionTimeoutMs: config.functionTimeoutMs, runFunction });
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, () => resolve());
+    });
+    const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+    for (const listener of listeners) listener.start();
+    for (const timer of timers) timer.start();
+
+    return {
+        url,
+        functions,
+        describe: () =>
+            functions.map((f) => {
+                if (f.kind === 'http') {
+                    const route = routeOf(f, config.routePrefix);
+                    return `${f.name}: [${route.methods.join(',')}] ${url}${route.template}`;
+                }
+                if (f.kind === 'queue') return `${f.name}: queueTrigger (${resolveSettingReferences(f.options.queueName, env)})`;
+                return `${f.name}: timerTrigger (${resolveSettingReferences(f.options.schedule, env)})`;
+            }),
+        async stop() {
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeIdleConnections();
+            // Requests in progress get a moment to finish; then their connections are cut.
+            const graceTimer = setTimeout(() => server.closeAllConnections(), 5000);
+            await closed;
+            clearTimeout(graceTimer);
+            await Promise.all([...listeners.map((l) => l.stop()), ...timers.map((t) => t.stop())]);
+            hostLog('information', 'Host stopped.');
+        },
+    };
+}

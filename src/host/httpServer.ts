@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
+import type { HttpFunctionDefinition } from '../runtime/define';
+import { FunctionTimeoutError, invoke } from './invoke';
+import { hostLog } from './log';
+import { matchRoute, routeOf, type Route } from './routes';
+
+/** The Functions host refuses request bodies over 100 MB; so does this one. */
+const maxRequestBytes = 100 * 1024 * 1024;
+
+export interface HttpServerOptions {
+    functions: readonly HttpFunctionDefinition[];
+    routePrefix: string;
+    functionTimeoutMs: number;
+    /** `POST /admin/functions/{name}`: runs a non-HTTP function now, as `func start` allows. */
+    runFunction(name: string, input: unknown): boolean;
+}
+
+class BodyTooLargeError extends Error {}
+
+async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxRequestBytes) throw new BodyTooLargeError();
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return headers;
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+    if (body === undefined) {
+        res.writeHead(status, { 'content-length': '0' }).end();
+        return;
+    }
+    const json = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) }).end(json);
+}
+
+async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
+    const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? { status: 204 }) as HttpResponseInit);
+    const body = Buffer.from(await response.arrayBuffer());
+    const headers: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+        headers[name] = value;
+    });
+    if (response.headers.has('set-cookie')) headers['set-cookie'] = response.headers.getSetCookie();
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers).end(body);
+}
+
+async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL, route: Route, params: Record<string, string>, timeoutMs: number): Promise<void> {
+    const { definition } = route;
+    const body = await readRequestBody(req);
+    const request = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.href,
+        headers: headersOf(req),
+        query: Object.fromEntries(url.searchParams),
+        params,
+        body: { bytes: body },
+    });
+    const result = await invoke(definition.options.handler, request, {
+        functionName: definition.name,
+        trigger: { type: 'httpTrigger', name: 'request' },
+        reason: `This function was programmatically called via the host APIs.`,
+        timeoutMs,
+    });
+    await writeResponse(res, result);
+}
+
+function serveAdmin(req: IncomingMessage, res: ServerResponse, name: string, options: HttpServerOptions): Promise<void> {
+    return readRequestBody(req).then((body) => {
+        let input: unknown = '';
+        try {
+            input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input ?? '' : '';
+        } catch {
+            return send(res, 400, { error: 'Send {"input": "..."} as JSON.' });
+        }
+        if (!options.runFunction(name, input)) return send(res, 404, { error: `There is no non-HTTP function named "${name}".` });
+        return send(res, 202);
+    });
+}
+
+function requestUrl(req: IncomingMessage): URL | undefined {
+    try {
+        return new URL(`http://${req.headers.host ?? 'localhost'}${req.url?.startsWith('/') ? req.url : '/'}`);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Serves the app's HTTP functions under the route prefix, and the admin API for the others. */
+export function createHttpServer(options: HttpServerOptions): Server {
+    const routes = options.functions.map((definition) => routeOf(definition, options.routePrefix));
+
+    async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+        const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
+        if (admin && req.method === 'POST') return serveAdmin(req, res, decodeURIComponent(admin[1] ?? ''), options);
+        const match = matchRoute(routes, url.pathname, req.method ?? 'GET');
+        if (!match) return send(res, 404);
+        return serveFunction(req, res, url, match.route, match.params, options.functionTimeoutMs);
+    }
+
+    return createServer((req, res) => {
+        const url = requestUrl(req);
+        if (!url) return send(res, 400, { error: 'The request target is not a valid URL.' });
+        handle(req, res, url).catch((error: unknown) => {
+            if (error instanceof BodyTooLargeError) {
+                send(res, 413, { error: `The request body is larger than ${maxRequestBytes} bytes.` });
+                req.resume();
+                return;
+            }
+            // As in Azure: an unhandled error is a bare 500, with the details only in the log.
+            if (!(error instanceof FunctionTimeoutError)) hostLog('error', `Request ${req.method} ${url.pathname} failed:`, error);
+            if (!res.headersSent) send(res, 500);
+            else res.destroy();
+        });
+    });
+}

@@ -1,0 +1,56 @@
+import type { HttpFunctionDefinition } from '../runtime/define';
+
+export interface Route {
+    definition: HttpFunctionDefinition;
+    methods: readonly string[];
+    pattern: RegExp;
+    template: string;
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** One route template segment: literal text, `{name}`, `{name?}`, `{*rest}`, or `{name:constraint}`. */
+function segmentPattern(segment: string): string {
+    const parameter = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\?)?\}$/.exec(segment);
+    if (!parameter) return `/${escapeRegExp(segment)}`;
+    const [, catchAll, name, optional] = parameter;
+    if (catchAll) return `(?:/(?<${name}>.*))?`;
+    return optional ? `(?:/(?<${name}>[^/]+))?` : `/(?<${name}>[^/]+)`;
+}
+
+/** Builds the route of an HTTP function as the Functions host does: `/{routePrefix}/{route or name}`. */
+export function routeOf(definition: HttpFunctionDefinition, routePrefix: string): Route {
+    const route = (definition.options.route ?? definition.name).replace(/^\/+|\/+$/g, '');
+    const template = [routePrefix, route].filter(Boolean).join('/');
+    const pattern = new RegExp(`^${template.split('/').map(segmentPattern).join('')}/?$`, 'i');
+    const methods = (definition.options.methods ?? ['GET', 'POST']).map((m) => m.toUpperCase());
+    return { definition, methods, pattern, template: `/${template}` };
+}
+
+function decodeSegment(text: string): string {
+    try {
+        return decodeURIComponent(text);
+    } catch {
+        return text;
+    }
+}
+
+export interface RouteMatch {
+    route: Route;
+    params: Record<string, string>;
+}
+
+/** The route for a path and method; a path that matches with another method is not found, as in Azure. */
+export function matchRoute(routes: readonly Route[], path: string, method: string): RouteMatch | undefined {
+    for (const route of routes) {
+        const match = route.pattern.exec(path);
+        if (!match || !route.methods.includes(method.toUpperCase())) continue;
+        const params = Object.fromEntries(
+            Object.entries(match.groups ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, decodeSegment(v)]])),
+        );
+        return { route, params };
+    }
+    return undefined;
+}

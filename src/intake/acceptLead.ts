@@ -1,0 +1,55 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { settings } from '../config/settings';
+import { LeadQueue, LeadTooLargeError, StorageUnavailableError } from '../queue/leadQueue';
+import { bodyKindOf, decodeBody, readLimitedBody } from './body';
+import { IntakeError } from './intakeError';
+import { parseLead } from './parseLead';
+
+/** Marketplace leads are a few hundred bytes; 64 KiB leaves room and bounds the work per request. */
+export const maxBodyBytes = 64 * 1024;
+
+/** Seconds a sender should wait before retrying when storage is down. */
+const retryAfterSeconds = 10;
+
+let queue: Promise<LeadQueue> | undefined;
+
+function leadQueue(): Promise<LeadQueue> {
+    const { AzureWebJobsStorage, LEADS_QUEUE } = settings();
+    queue ??= LeadQueue.connect(AzureWebJobsStorage, LEADS_QUEUE);
+    return queue;
+}
+
+function errorResponse(status: number, error: string, extra: Record<string, unknown> = {}): HttpResponseInit {
+    return { status, jsonBody: { error, ...extra } };
+}
+
+/**
+ * Accepts one lead: checks size and type, parses and normalises it, and answers 202 with its id
+ * only once it is stored on the queue.
+ */
+export async function acceptLead(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        const { kind, charset } = bodyKindOf(request.headers.get('content-type'));
+        const text = decodeBody(await readLimitedBody(request, maxBodyBytes), charset);
+        const lead = parseLead(text, kind, new Date());
+        await (await leadQueue()).send(lead);
+        context.log(`Accepted lead ${lead.id}: ${lead.source || '(no source)'} ${lead.action || '(no action)'}${lead.isTest ? ', test lead' : ''}.`);
+        return { status: 202, jsonBody: { id: lead.id } };
+    } catch (error) {
+        if (error instanceof IntakeError) {
+            // Field names only: the message never carries the customer's values.
+            context.warn(`Refused a lead with ${error.status}: ${error.message}`);
+            const problems = error.problems.length > 0 ? { problems: error.problems } : {};
+            return errorResponse(error.status, error.message, problems);
+        }
+        if (error instanceof LeadTooLargeError) {
+            context.warn(`Refused a lead with 413: ${error.message}`);
+            return errorResponse(413, error.message);
+        }
+        if (error instanceof StorageUnavailableError) {
+            context.error(`Could not store a lead: ${String(error.cause)}`);
+            return { ...errorResponse(503, 'The lead could not be stored; try again shortly.'), headers: { 'retry-after': String(retryAfterSeconds) } };
+        }
+        throw error;
+    }
+}

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import type { Customer } from './lead';
+
+function key(text: string): string {
+    return text.normalize('NFC').trim().toLowerCase();
+}
+
+/**
+ * Same customer, same offer, same action: the same lead. A customer is known by e-mail; leads
+ * without one (the marketplace sends no personal data for .edu customers) fall back to whatever
+ * details they carry.
+ */
+export function dedupeKeyFor(customer: Customer, offer: string, action: string): string {
+    const details = [customer.firstName, customer.lastName, customer.company, customer.phone, customer.country];
+    const who = customer.email ? customer.email : `~${details.join('/')}`;
+    return [who, offer, action].map(key).join('|');
+}
+
+/** A stable id for a dedupe key: 32 hex digits, safe in URLs, table keys and file names. */
+export function leadIdFor(dedupeKey: string): string {
+    return createHash('sha256').update(dedupeKey, 'utf8').digest('hex').slice(0, 32);
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const plainObject = z.custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    { message: 'expected an object' },
+);
+
+export const customerSchema = z.object({
+    firstName: z.string(),
+    lastName: z.string(),
+    email: z.string(),
+    phone: z.string(),
+    country: z.string(),
+    company: z.string(),
+    title: z.string(),
+});
+
+/** A lead as the app keeps it: normalised, identified, and with whatever else the sender included. */
+export const leadSchema = z.object({
+    /** Stable id derived from the dedupe key: the same lead posted twice has the same id. */
+    id: z.string().regex(/^[0-9a-f]{32}$/),
+    /** Same customer, same offer, same action: the same lead. */
+    dedupeKey: z.string(),
+    receivedAt: z.iso.datetime(),
+    /** The shape it arrived in: the marketplace's JSON or the web-to-lead form of its test lead. */
+    format: z.enum(['json', 'form']),
+    leadSource: z.string(),
+    source: z.string(),
+    action: z.string(),
+    offer: z.string(),
+    publisherId: z.string(),
+    offerId: z.string(),
+    offerTitle: z.string(),
+    description: z.string(),
+    customer: customerSchema,
+    isTest: z.boolean(),
+    doNotContact: z.boolean(),
+    /** Properties the model does not know, kept as sent. */
+    extra: plainObject,
+});
+
+export type Lead = z.infer<typeof leadSchema>;
+export type Customer = z.infer<typeof customerSchema>;
