@@ -50,10 +50,11 @@ async function main(): Promise<void> {
     if (created) say(`Created ${relative(process.cwd(), values.settings)} from local.settings.sample.json.`);
     applySettings(local.Values, process.env);
     // The app's defaults become settings too, so bindings such as %LEADS_QUEUE% resolve as they do in Azure.
-    applySettings(Object.fromEntries(Object.entries(readSettings(process.env)).map(([k, v]) => [k, String(v)])), process.env);
+    const app = readSettings(process.env);
+    applySettings(Object.fromEntries(Object.entries(app).map(([k, v]) => [k, String(v)])), process.env);
     const port = portFrom(process.env, local.Host?.LocalHttpPort);
 
-    const azurite = /^UseDevelopmentStorage=true;?$/i.test(process.env.AzureWebJobsStorage ?? '')
+    const azurite = /^UseDevelopmentStorage=true;?$/i.test(app.AzureWebJobsStorage)
         ? await ensureAzurite(values['azurite-location'])
         : undefined;
     const host = await startHost({ root, port });

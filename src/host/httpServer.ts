@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../runtime/define';
-import { FunctionTimeoutError, invoke } from './invoke';
+import { invoke } from './invoke';
 import { hostLog } from './log';
 import { matchRoute, routeOf, type Route } from './routes';
 
@@ -69,12 +69,18 @@ async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL
         params,
         body: { bytes: body },
     });
-    const result = await invoke(definition.options.handler, request, {
-        functionName: definition.name,
-        trigger: { type: 'httpTrigger', name: 'request' },
-        reason: `This function was programmatically called via the host APIs.`,
-        timeoutMs,
-    });
+    let result: unknown;
+    try {
+        result = await invoke(definition.options.handler, request, {
+            functionName: definition.name,
+            trigger: { type: 'httpTrigger', name: 'request' },
+            reason: 'This function was programmatically called via the host APIs.',
+            timeoutMs,
+        });
+    } catch {
+        // As in Azure: an unhandled error is a bare 500; invoke has logged the details.
+        return send(res, 500);
+    }
     await writeResponse(res, result);
 }
 
@@ -120,8 +126,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
                 req.resume();
                 return;
             }
-            // As in Azure: an unhandled error is a bare 500, with the details only in the log.
-            if (!(error instanceof FunctionTimeoutError)) hostLog('error', `Request ${req.method} ${url.pathname} failed:`, error);
+            hostLog('error', `Request ${req.method} ${url.pathname} failed:`, error);
             if (!res.headersSent) send(res, 500);
             else res.destroy();
         });

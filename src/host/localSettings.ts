@@ -34,9 +34,9 @@ export function readLocalSettings(file: string, root: string): { settings: Local
     return { settings: parsed.data, created };
 }
 
-/** Copies settings into the environment; a variable already set in the real environment wins. */
+/** Copies settings into the environment; a variable set (not blank) in the real environment wins. */
 export function applySettings(values: Record<string, string>, env: NodeJS.ProcessEnv): void {
     for (const [name, value] of Object.entries(values)) {
-        if (env[name] === undefined) env[name] = value;
+        if (!env[name]?.trim()) env[name] = value;
     }
 }

@@ -62,7 +62,7 @@ export class QueueListener {
 
     /** Runs the function once on a given value, as the admin API does, outside the queue. */
     runNow(input: unknown): Promise<unknown> {
-        return invoke(this.options.definition.options.handler, input, {
+        return invoke(this.options.definition.options.handler, typeof input === 'string' ? triggerValue(input) : input, {
             functionName: this.name,
             trigger: { type: 'queueTrigger', name: 'queueItem' },
             reason: 'This function was programmatically called via the host APIs.',
