@@ -22,13 +22,88 @@ const tableName = z
         message: 'a table name has 3 to 63 letters and digits and starts with a letter',
     });
 
+export const destinationNames = ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot'] as const;
+export type DestinationName = (typeof destinationNames)[number];
+
+const destinationList = z
+    .string()
+    .transform((text) => [...new Set(text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))])
+    .pipe(z.array(z.enum(destinationNames, { message: `a destination is one of ${destinationNames.join(', ')}` })));
+
+const routeSchema = z
+    .object({
+        offer: z.string().optional(),
+        action: z.string().optional(),
+        destinations: z.array(z.string()).transform((names) => names.join(',')).pipe(destinationList),
+    })
+    .refine((route) => route.offer !== undefined || route.action !== undefined, { message: 'each route names an offer, an action or both' });
+
+/** `LEAD_ROUTES`: a JSON array of `{"offer"?, "action"?, "destinations": [...]}`, first match wins. */
+const routes = z.string().transform((text, ctx) => {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        ctx.addIssue({ code: 'custom', message: 'it is not valid JSON' });
+        return z.NEVER;
+    }
+}).pipe(z.array(routeSchema));
+
+const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'use true or false' }).transform((v) => ['true', '1', 'yes'].includes(v));
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
+
 export const settingsSchema = z.object({
     AzureWebJobsStorage: setting(z.string().trim().default('UseDevelopmentStorage=true')),
     LEADS_QUEUE: setting(queueName.default('leads')),
     LEADS_TABLE: setting(tableName.default('MarketplaceLeads')),
+
+    LEAD_DESTINATIONS: setting(destinationList.default(['table'])),
+    LEAD_ROUTES: setting(routes.default([])),
+    DNC_DESTINATIONS: setting(destinationList.default(['table'])),
+    DELIVER_TEST_LEADS: setting(flag.default(true)),
+    DELIVERIES_TABLE: setting(tableName.default('LeadDeliveries')),
+    DELIVERY_MAX_ATTEMPTS: setting(z.coerce.number().int().min(1).max(50).default(12)),
+    DELIVERY_RETRY_SECONDS: setting(seconds(15)),
+    DELIVERY_TIMEOUT_SECONDS: setting(seconds(30)),
+
+    WEBHOOK_URL: setting(url.optional()),
+    WEBHOOK_SECRET: setting(z.string().optional()),
+
+    DYNAMICS_URL: setting(url.optional()),
+    DYNAMICS_TENANT_ID: setting(z.string().optional()),
+    DYNAMICS_CLIENT_ID: setting(z.string().optional()),
+    DYNAMICS_CLIENT_SECRET: setting(z.string().optional()),
+    DYNAMICS_AUTHORITY_HOST: setting(url.optional()),
+
+    SALESFORCE_OID: setting(z.string().optional()),
+    SALESFORCE_URL: setting(url.default('https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8')),
+
+    MARKETO_URL: setting(url.optional()),
+    MARKETO_CLIENT_ID: setting(z.string().optional()),
+    MARKETO_CLIENT_SECRET: setting(z.string().optional()),
+
+    HUBSPOT_TOKEN: setting(z.string().optional()),
+    HUBSPOT_URL: setting(url.default('https://api.hubapi.com')),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** What each destination needs set before it can be used. */
+const requiredByDestination: Record<DestinationName, readonly (keyof Settings)[]> = {
+    table: [],
+    webhook: ['WEBHOOK_URL'],
+    dynamics: ['DYNAMICS_URL'],
+    salesforce: ['SALESFORCE_OID'],
+    marketo: ['MARKETO_URL', 'MARKETO_CLIENT_ID', 'MARKETO_CLIENT_SECRET'],
+    hubspot: ['HUBSPOT_TOKEN'],
+};
+
+function missingDestinationSettings(parsed: Settings): string[] {
+    const used = new Set([...parsed.LEAD_DESTINATIONS, ...parsed.LEAD_ROUTES.flatMap((route) => route.destinations)]);
+    return [...used].flatMap((destination) =>
+        requiredByDestination[destination].filter((name) => parsed[name] === undefined).map((name) => `${name} is not set: the ${destination} destination needs it`),
+    );
+}
 
 /** Values of these settings never appear in messages. */
 function looksSecret(name: string): boolean {
@@ -42,23 +117,43 @@ export class ConfigurationError extends Error {
     }
 }
 
-/** Reads and validates the app settings from an environment; errors name each bad setting. */
+function problemsOf(error: z.ZodError, env: Record<string, string | undefined>): string[] {
+    return error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const shown = looksSecret(name) ? 'set' : `"${env[name] ?? ''}"`;
+        return `${name} is ${shown}: ${issue.message}`;
+    });
+}
+
+/** Reads and validates all the app settings from an environment; errors name each bad setting. */
 export function readSettings(env: Record<string, string | undefined>): Settings {
     const result = settingsSchema.safeParse(env);
-    if (result.success) return result.data;
-    throw new ConfigurationError(
-        result.error.issues.map((issue) => {
-            const name = String(issue.path[0]);
-            const shown = looksSecret(name) ? 'set' : `"${env[name] ?? ''}"`;
-            return `${name} is ${shown}: ${issue.message}`;
-        }),
-    );
+    if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
+    const missing = missingDestinationSettings(result.data);
+    if (missing.length > 0) throw new ConfigurationError(missing);
+    return result.data;
 }
 
-let cached: Settings | undefined;
+const intakeSchema = settingsSchema.pick({ AzureWebJobsStorage: true, LEADS_QUEUE: true });
+export type IntakeSettings = z.infer<typeof intakeSchema>;
 
-/** The app settings, read from the process environment once. */
-export function settings(): Settings {
-    cached ??= readSettings(process.env);
-    return cached;
+/**
+ * Only the settings intake needs: a mistake in a CRM's settings must never stop the app from
+ * taking leads in.
+ */
+export function readIntakeSettings(env: Record<string, string | undefined>): IntakeSettings {
+    const result = intakeSchema.safeParse(env);
+    if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
+    return result.data;
 }
+
+function once<T>(read: () => T): () => T {
+    let value: T | undefined;
+    return () => (value ??= read());
+}
+
+/** All the app settings, read from the process environment once. */
+export const settings = once(() => readSettings(process.env));
+
+/** The intake settings, read from the process environment once. */
+export const intakeSettings = once(() => readIntakeSettings(process.env));

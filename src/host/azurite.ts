@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 
 /** Azurite's well-known development account; not a secret. */
 const devAccount = 'devstoreaccount1';
@@ -70,7 +71,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 export function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
     const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
     const args = [
-        require.resolve('azurite/dist/src/azurite.js'),
+        join(__dirname, 'azuriteChild.js'),
         '--skipApiVersionCheck',
         '--disableTelemetry',
         '--blobPort', String(ports.blob),
@@ -78,7 +79,7 @@ export function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
         '--tablePort', String(ports.table),
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     return new Promise((resolve, reject) => {
         let output = '';
         const listening: Partial<AzurePorts> = {};

@@ -40,11 +40,17 @@ function queueListenerFor(definition: Extract<FunctionDefinition, { kind: 'queue
     });
 }
 
+/** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs__<name>__Disabled`, where dots cannot be used) switches a function off, as in Azure. */
+export function isDisabled(name: string, env: NodeJS.ProcessEnv): boolean {
+    const value = env[`AzureWebJobs.${name}.Disabled`] ?? env[`AzureWebJobs__${name}__Disabled`] ?? '';
+    return ['true', '1'].includes(value.trim().toLowerCase());
+}
+
 /** Starts a local Functions host for the app: its HTTP functions, queue listeners and timers. */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
     const env = options.env ?? process.env;
     const config = readHostConfig(options.root);
-    const functions = loadFunctions(options.files ?? appEntryFiles(options.root));
+    const functions = loadFunctions(options.files ?? appEntryFiles(options.root)).filter((f) => !isDisabled(f.name, env));
     const httpFunctions = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
     const listeners = functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : []));
     const timers = functions.flatMap((f) =>

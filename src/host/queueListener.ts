@@ -83,7 +83,9 @@ export class QueueListener {
                 const response = await queue.receiveMessages({ numberOfMessages: config.batchSize, visibilityTimeout: leaseSeconds });
                 messages = response.receivedMessageItems;
             } catch (error) {
-                if (this.running) hostLog('warning', `${this.name}: could not read queue "${queue.name}": ${String(error)}`);
+                // Like the Functions host, wait quietly for a queue that does not exist yet.
+                const missing = (error as { statusCode?: number }).statusCode === 404;
+                if (this.running && !missing) hostLog('warning', `${this.name}: could not read queue "${queue.name}": ${String(error)}`);
             }
             if (messages.length === 0) {
                 idleDelay = Math.min(Math.max(idleDelay * 2, minPollingMs), config.maxPollingInterval);

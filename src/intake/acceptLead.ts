@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { settings } from '../config/settings';
-import { LeadQueue, LeadTooLargeError, StorageUnavailableError } from '../queue/leadQueue';
+import { intakeSettings } from '../config/settings';
+import { JsonQueue, MessageTooLargeError, StorageUnavailableError } from '../queue/jsonQueue';
 import { bodyKindOf, decodeBody, readLimitedBody } from './body';
 import { IntakeError } from './intakeError';
 import { parseLead } from './parseLead';
@@ -11,11 +12,11 @@ export const maxBodyBytes = 64 * 1024;
 /** Seconds a sender should wait before retrying when storage is down. */
 const retryAfterSeconds = 10;
 
-let queue: Promise<LeadQueue> | undefined;
+let queue: Promise<JsonQueue> | undefined;
 
-function leadQueue(): Promise<LeadQueue> {
-    const { AzureWebJobsStorage, LEADS_QUEUE } = settings();
-    queue ??= LeadQueue.connect(AzureWebJobsStorage, LEADS_QUEUE);
+function leadQueue(): Promise<JsonQueue> {
+    const { AzureWebJobsStorage, LEADS_QUEUE } = intakeSettings();
+    queue ??= JsonQueue.connect(AzureWebJobsStorage, LEADS_QUEUE);
     return queue;
 }
 
@@ -31,7 +32,7 @@ export async function acceptLead(request: HttpRequest, context: InvocationContex
     try {
         const { kind, charset } = bodyKindOf(request.headers.get('content-type'));
         const text = decodeBody(await readLimitedBody(request, maxBodyBytes), charset);
-        const lead = parseLead(text, kind, new Date());
+        const lead = parseLead(text, kind, { receivedAt: new Date(), receiptId: randomUUID() });
         await (await leadQueue()).send(lead);
         context.log(`Accepted lead ${lead.id}: ${lead.source || '(no source)'} ${lead.action || '(no action)'}${lead.isTest ? ', test lead' : ''}.`);
         return { status: 202, jsonBody: { id: lead.id } };
@@ -42,7 +43,7 @@ export async function acceptLead(request: HttpRequest, context: InvocationContex
             const problems = error.problems.length > 0 ? { problems: error.problems } : {};
             return errorResponse(error.status, error.message, problems);
         }
-        if (error instanceof LeadTooLargeError) {
+        if (error instanceof MessageTooLargeError) {
             context.warn(`Refused a lead with 413: ${error.message}`);
             return errorResponse(413, error.message);
         }

@@ -1,5 +1,5 @@
 import type { Lead } from '../lead/lead';
-import { normalizeLead } from '../lead/normalize';
+import { normalizeLead, type Receipt } from '../lead/normalize';
 import { bodyField, rawLeadFromForm, rawLeadFromJson, type RawLeadResult } from '../lead/rawLead';
 import type { BodyKind } from './body';
 import { IntakeError } from './intakeError';
@@ -38,17 +38,17 @@ function parseJson(text: string): unknown {
     }
 }
 
-function leadOrError(result: RawLeadResult, receivedAt: Date): Lead {
+function leadOrError(result: RawLeadResult, receipt: Receipt): Lead {
     if (!result.ok) {
         const named = result.problems.map((p) => (p.field === bodyField ? p.message : `${p.field}: ${p.message}`)).join('; ');
         throw new IntakeError(400, `The lead is not valid: ${named}.`, result.problems);
     }
-    return normalizeLead(result.lead, receivedAt);
+    return normalizeLead(result.lead, receipt);
 }
 
 /** Parses a decoded body of the given kind into a lead, or throws an IntakeError naming what is wrong. */
-export function parseLead(text: string, kind: BodyKind, receivedAt: Date): Lead {
+export function parseLead(text: string, kind: BodyKind, receipt: Receipt): Lead {
     if (text.trim() === '') throw new IntakeError(400, 'The body is empty; send the lead as JSON or as a form.');
     const raw = kind === 'json' ? rawLeadFromJson(parseJson(text)) : rawLeadFromForm(new URLSearchParams(text));
-    return leadOrError(raw, receivedAt);
+    return leadOrError(raw, receipt);
 }

@@ -22,6 +22,8 @@ export const leadSchema = z.object({
     /** Same customer, same offer, same action: the same lead. */
     dedupeKey: z.string(),
     receivedAt: z.iso.datetime(),
+    /** Unique to each POST: tells a lead posted again from the same message delivered again. */
+    receiptId: z.string().min(1),
     /** The shape it arrived in: the marketplace's JSON or the web-to-lead form of its test lead. */
     format: z.enum(['json', 'form']),
     leadSource: z.string(),

@@ -4,6 +4,12 @@ import type { Customer, Lead } from './lead';
 import { canonicalAction, parseLeadSource } from './leadSource';
 import type { RawLead } from './rawLead';
 
+/** When and as which POST a lead arrived. */
+export interface Receipt {
+    receivedAt: Date;
+    receiptId: string;
+}
+
 const testMarker = /MSFT_TEST/i;
 
 function clean(text: string | undefined): string {
@@ -21,7 +27,7 @@ function customerOf(raw: RawLead): Customer {
  * Turns the fields of a lead into the app's one `Lead`. The combined LeadSource gives source,
  * action and offer; an explicit ActionCode field wins over the action inside LeadSource.
  */
-export function normalizeLead(raw: RawLead, receivedAt: Date): Lead {
+export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
     const leadSource = clean(raw.fields.leadSource);
     const parts = parseLeadSource(leadSource);
     const action = canonicalAction(clean(raw.fields.actionCode) || parts.action);
@@ -32,7 +38,8 @@ export function normalizeLead(raw: RawLead, receivedAt: Date): Lead {
     return {
         id: leadIdFor(dedupeKey),
         dedupeKey,
-        receivedAt: receivedAt.toISOString(),
+        receivedAt: receipt.receivedAt.toISOString(),
+        receiptId: receipt.receiptId,
         format: raw.format,
         leadSource,
         source: parts.source,

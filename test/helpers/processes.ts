@@ -75,7 +75,7 @@ export async function withApp(options: Parameters<typeof startApp>[0], use: (app
     try {
         await use(app);
     } catch (error) {
-        await app.stop('SIGKILL');
+        await app.stop('SIGINT');
         throw error;
     }
     return app.stop('SIGINT');

@@ -16,7 +16,7 @@ describe('npm start (the local runtime)', () => {
     it('starts Azurite, honours LEADS_QUEUE and PORT from the environment, keeps data across restarts, and stops on Ctrl-C', async () => {
         const settingsFile = join(tempDir('settings'), 'local.settings.json');
         const args = ['--settings', settingsFile, '--azurite-location', tempDir('azurite')];
-        const options = { env: { LEADS_QUEUE: 'custom-leads', AzureWebJobsStorage: '' }, args, port: await freePort() };
+        const options = { env: { LEADS_QUEUE: 'custom-leads', AzureWebJobsStorage: '', 'AzureWebJobs.deliverLead.Disabled': 'true' }, args, port: await freePort() };
         let id = '';
 
         const exitCode = await withApp(options, async (app) => {

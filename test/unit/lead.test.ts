@@ -5,7 +5,7 @@ import { parseLead } from '../../src/intake/parseLead';
 import { leadSchema, type Lead } from '../../src/lead/lead';
 import { documentedSample, msftTestForm } from '../helpers/samples';
 
-const at = new Date('2026-11-22T10:00:00.000Z');
+const at = { receivedAt: new Date('2026-11-22T10:00:00.000Z'), receiptId: 'receipt-1' };
 
 function jsonLead(body: unknown): Lead {
     return parseLead(JSON.stringify(body), 'json', at);
@@ -42,7 +42,8 @@ describe('the lead model', () => {
         assert.equal(lead.offerTitle, 'Test Microsoft');
         assert.equal(lead.description, 'Test run through Power Automate');
         assert.equal(lead.format, 'json');
-        assert.equal(lead.receivedAt, at.toISOString());
+        assert.equal(lead.receivedAt, at.receivedAt.toISOString());
+        assert.equal(lead.receiptId, 'receipt-1');
         assert.equal(lead.isTest, false);
         assert.equal(lead.doNotContact, false);
         assert.match(lead.id, /^[0-9a-f]{32}$/);

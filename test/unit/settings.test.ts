@@ -4,11 +4,13 @@ import { ConfigurationError, readSettings } from '../../src/config/settings';
 
 describe('settings', () => {
     it('has defaults for every setting', () => {
-        assert.deepEqual(readSettings({}), {
-            AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-            LEADS_QUEUE: 'leads',
-            LEADS_TABLE: 'MarketplaceLeads',
-        });
+        const defaults = readSettings({});
+        assert.equal(defaults.AzureWebJobsStorage, 'UseDevelopmentStorage=true');
+        assert.equal(defaults.LEADS_QUEUE, 'leads');
+        assert.equal(defaults.LEADS_TABLE, 'MarketplaceLeads');
+        assert.deepEqual(defaults.LEAD_DESTINATIONS, ['table']);
+        assert.deepEqual(defaults.DNC_DESTINATIONS, ['table']);
+        assert.equal(defaults.DELIVER_TEST_LEADS, true);
         assert.equal(readSettings({ LEADS_QUEUE: '  ' }).LEADS_QUEUE, 'leads');
     });
 

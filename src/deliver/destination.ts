@@ -1,0 +1,39 @@
+import type { DestinationName } from '../config/settings';
+import type { Lead } from '../lead/lead';
+
+/**
+ * How a delivery ended. `submitted`: handed over to a service that does not confirm (Salesforce
+ * Web-to-Lead answers 200 even when it drops a lead). `skipped`: this lead cannot go there, for a
+ * reason that retrying will not change (recorded, not retried).
+ */
+export type DeliveryOutcome = { state: 'delivered' | 'submitted'; target?: string } | { state: 'skipped'; reason: string };
+
+export interface DeliveryContext {
+    /** What an earlier attempt recorded about where the lead went (a row key, a CRM record id). */
+    target: string | undefined;
+    /** Records where the lead is going before going there, so that a retry goes to the same place. */
+    saveTarget(target: string): Promise<void>;
+}
+
+/** One place leads go. Each implementation is one module under destinations/. */
+export interface Destination {
+    readonly name: DestinationName;
+    deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome>;
+    /** A lead this destination already has was posted again (the table counts occurrences). */
+    onRepeat?(lead: Lead, context: DeliveryContext): Promise<void>;
+}
+
+/**
+ * A delivery that did not happen. `transient` ones (timeouts, 5xx, 429) are retried with back-off;
+ * `permanent` ones (a 4xx from bad settings or data) are not hammered: they go to the poison queue.
+ */
+export class DeliveryFailure extends Error {
+    constructor(
+        message: string,
+        readonly kind: 'transient' | 'permanent',
+        readonly retryAfterMs?: number,
+    ) {
+        super(message);
+        this.name = 'DeliveryFailure';
+    }
+}

@@ -1,0 +1,92 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { Settings } from '../../config/settings';
+import type { Lead } from '../../lead/lead';
+import { DeliveryFailure, type DeliveryOutcome, type Destination } from '../destination';
+import { call, failureFor } from '../http';
+import { describeOrigin } from './salesforce';
+
+/** The lead id (32 hex digits) as the Dataverse record id, so every retry names the same record. */
+export function recordIdFor(leadId: string): string {
+    return `${leadId.slice(0, 8)}-${leadId.slice(8, 12)}-${leadId.slice(12, 16)}-${leadId.slice(16, 20)}-${leadId.slice(20, 32)}`;
+}
+
+/** The Dataverse `lead` columns a marketplace lead fills; empty ones are left out. */
+export function dataverseLead(lead: Lead): Record<string, string> {
+    const { customer } = lead;
+    const offer = lead.offerTitle || lead.offer || 'an offer';
+    const columns: Record<string, string> = {
+        subject: `Marketplace lead for ${offer} (${[lead.source, lead.action].filter(Boolean).join(' ') || 'no source'})`.slice(0, 300),
+        firstname: customer.firstName,
+        lastname: customer.lastName,
+        emailaddress1: customer.email,
+        telephone1: customer.phone,
+        companyname: customer.company,
+        jobtitle: customer.title,
+        address1_country: customer.country,
+        description: describeOrigin(lead),
+    };
+    return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== ''));
+}
+
+/**
+ * Creates the lead through the Dataverse Web API, exactly once: `PATCH leads(<id>)` with
+ * `If-None-Match: *` creates the record with an id derived from the lead id, and answers 412 if
+ * an earlier attempt already did. Authenticates with a client secret when one is set, else with
+ * the app's managed identity; the token's scope is `{org url}/.default`.
+ */
+export class DynamicsDestination implements Destination {
+    readonly name = 'dynamics';
+
+    constructor(
+        private readonly orgUrl: string,
+        private readonly credential: TokenCredential,
+        private readonly timeoutMs: number,
+    ) {}
+
+    static async create(settings: Settings): Promise<DynamicsDestination> {
+        const identity = await import('@azure/identity');
+        const { DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, DYNAMICS_AUTHORITY_HOST } = settings;
+        const authority = DYNAMICS_AUTHORITY_HOST ? { authorityHost: DYNAMICS_AUTHORITY_HOST, disableInstanceDiscovery: true } : {};
+        const credential =
+            DYNAMICS_CLIENT_SECRET && DYNAMICS_TENANT_ID && DYNAMICS_CLIENT_ID
+                ? new identity.ClientSecretCredential(DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, authority)
+                : new identity.ManagedIdentityCredential(DYNAMICS_CLIENT_ID ? { clientId: DYNAMICS_CLIENT_ID } : {});
+        return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+    }
+
+    private async accessToken(): Promise<string> {
+        try {
+            const token = await this.credential.getToken(`${this.orgUrl}/.default`, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+            if (token) return token.token;
+        } catch (error) {
+            const status = (error as { statusCode?: number }).statusCode;
+            const permanent = status !== undefined && status >= 400 && status < 500 && status !== 429;
+            throw new DeliveryFailure(`Could not get a token for Dynamics 365: ${(error as Error).message.split('\n')[0]}`, permanent ? 'permanent' : 'transient');
+        }
+        throw new DeliveryFailure('Could not get a token for Dynamics 365.', 'transient');
+    }
+
+    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+        const recordId = recordIdFor(lead.id);
+        const response = await call(`${this.orgUrl}/api/data/v9.2/leads(${recordId})`, {
+            method: 'PATCH',
+            headers: {
+                authorization: `Bearer ${await this.accessToken()}`,
+                accept: 'application/json',
+                'content-type': 'application/json; charset=utf-8',
+                'odata-maxversion': '4.0',
+                'odata-version': '4.0',
+                'if-none-match': '*',
+            },
+            body: JSON.stringify(dataverseLead(lead)),
+            timeoutMs: this.timeoutMs,
+            service: 'Dynamics 365',
+        });
+        // 412: the record exists, because an earlier attempt created it.
+        if (response.ok || response.status === 412) {
+            await response.body?.cancel();
+            return { state: 'delivered', target: `lead ${recordId}` };
+        }
+        throw await failureFor(response, 'Dynamics 365');
+    }
+}

@@ -1,0 +1,66 @@
+import type { Settings } from '../../config/settings';
+import type { Lead } from '../../lead/lead';
+import { DeliveryFailure, type DeliveryOutcome, type Destination } from '../destination';
+import { call, failureFor } from '../http';
+
+/** The standard contact properties a lead fills; empty ones are left out so an update never blanks a field. */
+export function contactProperties(lead: Lead): Record<string, string> {
+    const { customer } = lead;
+    const properties: Record<string, string> = {
+        email: customer.email,
+        firstname: customer.firstName,
+        lastname: customer.lastName,
+        phone: customer.phone,
+        company: customer.company,
+        jobtitle: customer.title,
+        country: customer.country,
+    };
+    return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
+}
+
+/**
+ * Upserts a CRM v3 contact by e-mail with a private-app token: create, and on 409 (the contact
+ * exists) update it by e-mail instead.
+ */
+export class HubSpotDestination implements Destination {
+    readonly name = 'hubspot';
+
+    constructor(
+        private readonly baseUrl: string,
+        private readonly token: string,
+        private readonly timeoutMs: number,
+    ) {}
+
+    static create(settings: Settings): HubSpotDestination {
+        return new HubSpotDestination(settings.HUBSPOT_URL.replace(/\/+$/, ''), settings.HUBSPOT_TOKEN ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+    }
+
+    private request(method: string, path: string, body: unknown): Promise<Response> {
+        return call(`${this.baseUrl}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            timeoutMs: this.timeoutMs,
+            service: 'HubSpot',
+        });
+    }
+
+    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+        if (!lead.customer.email) return { state: 'skipped', reason: 'HubSpot contacts are upserted by e-mail, and this lead has none.' };
+        const properties = contactProperties(lead);
+        const created = await this.request('POST', '/crm/v3/objects/contacts', { properties });
+        if (created.ok) return { state: 'delivered', target: await contactId(created) };
+        if (created.status !== 409) throw await failureFor(created, 'HubSpot');
+        await created.body?.cancel();
+        const path = `/crm/v3/objects/contacts/${encodeURIComponent(lead.customer.email)}?idProperty=email`;
+        const updated = await this.request('PATCH', path, { properties });
+        if (!updated.ok) throw await failureFor(updated, 'HubSpot');
+        return { state: 'delivered', target: await contactId(updated) };
+    }
+}
+
+async function contactId(response: Response): Promise<string | undefined> {
+    const body = (await response.json().catch(() => undefined)) as { id?: unknown } | undefined;
+    if (body === undefined) throw new DeliveryFailure('HubSpot answered with a body that is not JSON.', 'transient');
+    return typeof body.id === 'string' ? `contact ${body.id}` : undefined;
+}

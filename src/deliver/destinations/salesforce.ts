@@ -1,0 +1,62 @@
+import type { Settings } from '../../config/settings';
+import type { Lead } from '../../lead/lead';
+import type { DeliveryOutcome, Destination } from '../destination';
+import { callExpectingSuccess } from '../http';
+
+/** Source, action and offer in words at the end of the description, for CRMs without fields for them. */
+export function describeOrigin(lead: Lead): string {
+    const origin = [
+        `Source: ${lead.source || '(none)'}`,
+        `Action: ${lead.action || '(none)'}`,
+        `Offer: ${lead.offerTitle || lead.offer || '(none)'}${lead.offer && lead.offerTitle ? ` (${lead.offer})` : ''}`,
+        `Lead id: ${lead.id}`,
+    ].join('\n');
+    return lead.description ? `${lead.description}\n\n${origin}` : origin;
+}
+
+/** The Web-to-Lead form fields, as the marketplace's own Salesforce destination sends them. */
+export function webToLeadForm(lead: Lead, oid: string): URLSearchParams {
+    const { customer } = lead;
+    return new URLSearchParams({
+        oid,
+        first_name: customer.firstName,
+        last_name: customer.lastName,
+        email: customer.email,
+        company: customer.company,
+        title: customer.title,
+        phone: customer.phone,
+        country: customer.country,
+        lead_source: lead.source,
+        description: describeOrigin(lead),
+        encoding: 'UTF-8',
+    });
+}
+
+/**
+ * Posts a Web-to-Lead form. Salesforce answers 200 even when it drops a lead (a bad oid, a
+ * validation rule, the daily cap of 500), so the delivery is recorded as "submitted".
+ */
+export class SalesforceDestination implements Destination {
+    readonly name = 'salesforce';
+
+    constructor(
+        private readonly url: string,
+        private readonly oid: string,
+        private readonly timeoutMs: number,
+    ) {}
+
+    static create(settings: Settings): SalesforceDestination {
+        return new SalesforceDestination(settings.SALESFORCE_URL, settings.SALESFORCE_OID ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+    }
+
+    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+        await callExpectingSuccess(this.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+            body: webToLeadForm(lead, this.oid),
+            timeoutMs: this.timeoutMs,
+            service: 'Salesforce Web-to-Lead',
+        });
+        return { state: 'submitted' };
+    }
+}

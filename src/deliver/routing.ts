@@ -1,0 +1,30 @@
+import type { DestinationName, Settings } from '../config/settings';
+import type { Lead } from '../lead/lead';
+
+type RoutingSettings = Pick<Settings, 'LEAD_DESTINATIONS' | 'LEAD_ROUTES' | 'DNC_DESTINATIONS' | 'DELIVER_TEST_LEADS'>;
+type Route = Settings['LEAD_ROUTES'][number];
+
+function same(a: string, b: string): boolean {
+    return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** A route's offer matches the offer id (`publisher.offer`), the bare offer id, or the offer title. */
+function routeMatches(route: Route, lead: Lead): boolean {
+    const offers = [lead.offer, lead.offerId, lead.offerTitle].filter(Boolean);
+    const offerMatches = route.offer === undefined || offers.some((offer) => same(offer, route.offer ?? ''));
+    const actionMatches = route.action === undefined || same(lead.action, route.action);
+    return offerMatches && actionMatches;
+}
+
+/**
+ * The destinations a lead goes to: the first matching route's, else LEAD_DESTINATIONS. A
+ * do-not-contact lead goes only to DNC_DESTINATIONS (the table, for the record); a test lead goes
+ * everywhere unless DELIVER_TEST_LEADS is false, when it goes only to the table.
+ */
+export function destinationsFor(lead: Lead, settings: RoutingSettings): DestinationName[] {
+    const route = settings.LEAD_ROUTES.find((candidate) => routeMatches(candidate, lead));
+    let names = route ? route.destinations : settings.LEAD_DESTINATIONS;
+    if (lead.doNotContact) names = names.filter((name) => settings.DNC_DESTINATIONS.includes(name));
+    if (lead.isTest && !settings.DELIVER_TEST_LEADS) names = names.filter((name) => name === 'table');
+    return names;
+}

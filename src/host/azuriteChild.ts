@@ -1,0 +1,8 @@
+/*
+ * Runs Azurite in a child process that ends with its parent: the parent holds this process's
+ * stdin, and when the parent exits, even by SIGKILL, the pipe closes and Azurite shuts down
+ * cleanly instead of living on with the ports.
+ */
+process.stdin.on('end', () => process.kill(process.pid, 'SIGINT'));
+process.stdin.resume();
+require('azurite/dist/src/azurite.js');

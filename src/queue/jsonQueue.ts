@@ -1,0 +1,64 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { queueClientFor, statusOf } from '../storage/clients';
+import { encodeQueueMessage, maxQueueMessageLength } from './message';
+
+/** The message could not be put on the queue: the caller should try again later. */
+export class StorageUnavailableError extends Error {
+    constructor(queueName: string, cause: unknown) {
+        super(`The queue "${queueName}" cannot be reached.`, { cause });
+        this.name = 'StorageUnavailableError';
+    }
+}
+
+/** The value does not fit in one queue message. */
+export class MessageTooLargeError extends Error {
+    constructor(readonly encodedLength: number) {
+        super(`The lead takes ${encodedLength} bytes as a queue message; at most ${maxQueueMessageLength} fit.`);
+        this.name = 'MessageTooLargeError';
+    }
+}
+
+/**
+ * A storage queue of JSON values, base64-encoded as the Functions queue trigger expects. Messages
+ * never expire: a lead waiting in a queue, or in its poison queue, is kept until it is handled.
+ */
+export class JsonQueue {
+    private ready: Promise<unknown> | undefined;
+
+    constructor(private readonly client: QueueClient) {}
+
+    static async connect(connection: string, queueName: string): Promise<JsonQueue> {
+        return new JsonQueue(await queueClientFor(connection, queueName));
+    }
+
+    get name(): string {
+        return this.client.name;
+    }
+
+    /** Resolves once the value is stored; throws MessageTooLargeError or StorageUnavailableError. */
+    async send(value: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+        const message = encodeQueueMessage(value);
+        if (message.length > maxQueueMessageLength) throw new MessageTooLargeError(message.length);
+        const sendOptions = { messageTimeToLive: -1, visibilityTimeout: Math.round(options.delaySeconds ?? 0) };
+        try {
+            await this.ensureQueue();
+            await this.client.sendMessage(message, sendOptions).catch(async (error: unknown) => {
+                if (statusOf(error) !== 404) throw error;
+                // Someone deleted the queue while the app ran: make it again and retry once.
+                this.ready = undefined;
+                await this.ensureQueue();
+                await this.client.sendMessage(message, sendOptions);
+            });
+        } catch (error) {
+            throw new StorageUnavailableError(this.name, error);
+        }
+    }
+
+    private ensureQueue(): Promise<unknown> {
+        this.ready ??= this.client.createIfNotExists().catch((error: unknown) => {
+            this.ready = undefined;
+            throw error;
+        });
+        return this.ready;
+    }
+}

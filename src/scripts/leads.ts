@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { settings, type Settings } from '../config/settings';
+import { applySettings, readLocalSettings } from '../host/localSettings';
+import { leadMessageSchema } from '../queue/leadMessage';
+import { JsonQueue } from '../queue/jsonQueue';
+import { queueClientFor } from '../storage/clients';
+import { DeliveryLog } from '../store/deliveryLog';
+import { LeadsTable, type LeadEntity } from '../store/leadsTable';
+
+const root = resolve(__dirname, '..', '..', '..');
+
+const usage = `Usage: npm run leads -- <command>
+
+  replay-poison            move the messages in <LEADS_QUEUE>-poison back onto the queue
+  status <lead id>         a lead's delivery state at each destination
+  list [--days N]          recent leads (default: the last 7 days), newest first
+  export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
+
+Settings come from the environment, then local.settings.json "Values", as for the app.`;
+
+function say(line = ''): void {
+    process.stdout.write(`${line}\n`);
+}
+
+/** The UTC day `count - 1` days ago, as the leads table names its partitions. */
+function firstDayOf(count: number, now = new Date()): string {
+    return new Date(now.getTime() - (count - 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function replayPoison(s: Settings): Promise<void> {
+    const poison = await queueClientFor(s.AzureWebJobsStorage, `${s.LEADS_QUEUE}-poison`);
+    const queue = await JsonQueue.connect(s.AzureWebJobsStorage, s.LEADS_QUEUE);
+    if (!(await poison.exists())) return say(`There is no queue ${poison.name}: nothing to replay.`);
+    let moved = 0;
+    let kept = 0;
+    const seen = new Set<string>();
+    for (;;) {
+        const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+        const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
+        if (fresh.length === 0) break;
+        for (const message of fresh) {
+            seen.add(message.messageId);
+            let value: unknown;
+            try {
+                value = JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8'));
+            } catch {
+                value = undefined;
+            }
+            const parsed = leadMessageSchema.safeParse(value);
+            if (!parsed.success) {
+                kept++;
+                continue;
+            }
+            const { delivery, ...lead } = parsed.data;
+            if (delivery?.reason) say(`${lead.id}: was poisoned by ${delivery.reason}`);
+            // A fresh start: the destinations that already have the lead skip it.
+            await queue.send(lead);
+            await poison.deleteMessage(message.messageId, message.popReceipt);
+            moved++;
+        }
+    }
+    say(`Moved ${moved} lead(s) from ${poison.name} back to ${queue.name}.${kept ? ` Left ${kept} message(s) that are not leads.` : ''}`);
+}
+
+async function status(s: Settings, id: string | undefined): Promise<number> {
+    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
+        process.stderr.write('Give the lead id: 32 hexadecimal digits, as POST /api/leads answered.\n');
+        return 2;
+    }
+    const log = await DeliveryLog.connect(s.AzureWebJobsStorage, s.DELIVERIES_TABLE);
+    const records = await log.list(id);
+    if (records.length === 0) {
+        say(`No delivery has been recorded for lead ${id} (yet).`);
+        return 1;
+    }
+    say(`Lead ${id}`);
+    for (const r of records) {
+        const detail = [r.target, r.lastError ? `${r.failureKind ?? ''} ${r.lastError}`.trim() : ''].filter(Boolean).join(' — ');
+        say(`  ${r.destination.padEnd(11)} ${r.state.padEnd(10)} attempts ${String(r.attempts).padEnd(3)} ${r.completedAt ?? r.updatedAt}${detail ? `  ${detail}` : ''}`);
+    }
+    return 0;
+}
+
+interface CustomerInfo {
+    FirstName?: string;
+    LastName?: string;
+    Email?: string;
+    Phone?: string;
+    Country?: string;
+    Company?: string;
+    Title?: string;
+}
+
+function customerOf(row: LeadEntity): CustomerInfo {
+    try {
+        return JSON.parse(row.CustomerInfo) as CustomerInfo;
+    } catch {
+        return {};
+    }
+}
+
+async function list(s: Settings, days: number): Promise<void> {
+    const table = await LeadsTable.connect(s.AzureWebJobsStorage, s.LEADS_TABLE);
+    const rows = await table.listSince(firstDayOf(days));
+    say(`${rows.length} lead(s) in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
+    for (const row of rows) {
+        const flags = [row.IsTest ? 'test' : '', row.DoNotContact ? 'do not contact' : '', row.Occurrences > 1 ? `seen ${row.Occurrences}×` : ''].filter(Boolean).join(', ');
+        const customer = customerOf(row);
+        say(`${row.CreatedTime}  ${row.LeadId}  ${row.Source}-${row.ActionCode}  ${row.OfferDisplayName || row.Offer}  ${customer.Company ?? ''}${flags ? `  (${flags})` : ''}`);
+    }
+}
+
+/** Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula. */
+export function csvCell(value: unknown): string {
+    let text = value === undefined || value === null ? '' : String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+async function exportCsv(s: Settings, days: number): Promise<void> {
+    const table = await LeadsTable.connect(s.AzureWebJobsStorage, s.LEADS_TABLE);
+    const rows = await table.listSince(firstDayOf(days));
+    const header = ['LeadId', 'CreatedTime', 'LastSeenAt', 'Occurrences', 'LeadSource', 'Source', 'ActionCode', 'Offer', 'OfferDisplayName', 'FirstName', 'LastName', 'Email', 'Phone', 'Country', 'Company', 'Title', 'Description', 'IsTest', 'DoNotContact'];
+    say(header.join(','));
+    for (const row of rows) {
+        const c = customerOf(row);
+        const cells = [row.LeadId, row.CreatedTime, row.LastSeenAt, row.Occurrences, row.LeadSource, row.Source, row.ActionCode, row.Offer, row.OfferDisplayName, c.FirstName, c.LastName, c.Email, c.Phone, c.Country, c.Company, c.Title, row.Description, row.IsTest, row.DoNotContact];
+        say(cells.map(csvCell).join(','));
+    }
+}
+
+async function main(): Promise<number> {
+    const { values, positionals } = parseArgs({
+        allowPositionals: true,
+        options: {
+            days: { type: 'string' },
+            csv: { type: 'boolean' },
+            settings: { type: 'string', default: join(root, 'local.settings.json') },
+            help: { type: 'boolean', short: 'h' },
+        },
+    });
+    const [command, argument] = positionals;
+    if (values.help || !command) {
+        say(usage);
+        return command ? 0 : 2;
+    }
+    if (existsSync(values.settings)) applySettings(readLocalSettings(values.settings, root).settings.Values, process.env);
+    const s = settings();
+    const days = (fallback: number) => Math.max(1, Number(values.days ?? fallback) || fallback);
+    switch (command) {
+        case 'replay-poison':
+            await replayPoison(s);
+            return 0;
+        case 'status':
+            return status(s, argument);
+        case 'list':
+            await list(s, days(7));
+            return 0;
+        case 'export':
+            if (!values.csv) {
+                process.stderr.write('export writes CSV: say --csv.\n');
+                return 2;
+            }
+            await exportCsv(s, days(365));
+            return 0;
+        default:
+            process.stderr.write(`There is no command "${command}".\n\n${usage}\n`);
+            return 2;
+    }
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+            process.exit(1);
+        },
+    );
+}

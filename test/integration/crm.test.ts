@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TableClient } from '@azure/data-tables';
+import { readSettings } from '../../src/config/settings';
+import { DeliveryFailure, type DeliveryContext, type DeliveryOutcome, type Destination } from '../../src/deliver/destination';
+import { HubSpotDestination } from '../../src/deliver/destinations/hubspot';
+import { MarketoDestination } from '../../src/deliver/destinations/marketo';
+import { SalesforceDestination } from '../../src/deliver/destinations/salesforce';
+import { startAzurite, type Azurite } from '../../src/host/azurite';
+import { parseLead } from '../../src/intake/parseLead';
+import type { Lead } from '../../src/lead/lead';
+import { json, startTestServer, type Responder, type TestServer } from '../helpers/httpServer';
+import { freePort, startApp, tempDir, type RunningApp } from '../helpers/processes';
+import { eventually } from '../helpers/queues';
+
+const context: DeliveryContext = { target: undefined, saveTarget: async () => undefined };
+
+function lead(overrides: Record<string, unknown> = {}): Lead {
+    const body = { UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Phone: '+44 20 7946 0000', Company: 'Contoso', Title: 'CTO', Country: 'GB' }, LeadSource: 'AppSource (SPZA)-PLT|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'Call me', ...overrides };
+    return parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: 'r1' });
+}
+
+async function failureOf(run: Promise<DeliveryOutcome>): Promise<DeliveryFailure> {
+    try {
+        await run;
+    } catch (error) {
+        if (error instanceof DeliveryFailure) return error;
+        throw error;
+    }
+    assert.fail('expected a DeliveryFailure');
+}
+
+async function withServer(respond: Responder, use: (server: TestServer) => Promise<void>): Promise<void> {
+    const server = await startTestServer(respond);
+    try {
+        await use(server);
+    } finally {
+        await server.close();
+    }
+}
+
+describe('HubSpot (CRM v3 contacts, private-app token)', () => {
+    const make = (url: string): Destination => HubSpotDestination.create(readSettings({ LEAD_DESTINATIONS: 'hubspot', HUBSPOT_TOKEN: 'pat-na1-test', HUBSPOT_URL: url, DELIVERY_TIMEOUT_SECONDS: '0.5' }));
+
+    it('creates the contact with a Bearer token and the standard properties', async () => {
+        await withServer((_, res) => json(res, 201, { id: '501', properties: {} }), async (server) => {
+            const outcome = await make(server.url).deliver(lead(), context);
+            assert.deepEqual(outcome, { state: 'delivered', target: 'contact 501' });
+            const [request] = server.requests;
+            assert.equal(request?.method, 'POST');
+            assert.equal(request?.path, '/crm/v3/objects/contacts');
+            assert.equal(request?.headers.authorization, 'Bearer pat-na1-test');
+            assert.deepEqual(JSON.parse(request?.body ?? ''), {
+                properties: { email: 'ada@contoso.example', firstname: 'Ada', lastname: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', jobtitle: 'CTO', country: 'GB' },
+            });
+        });
+    });
+
+    it('updates the contact by e-mail when create answers 409', async () => {
+        const respond: Responder = (request, res) =>
+            request.method === 'POST'
+                ? json(res, 409, { status: 'error', message: 'Contact already exists. Existing ID: 501', category: 'CONFLICT' })
+                : json(res, 200, { id: '501', properties: {} });
+        await withServer(respond, async (server) => {
+            const outcome = await make(server.url).deliver(lead(), context);
+            assert.equal(outcome.state, 'delivered');
+            assert.equal(server.requests[1]?.method, 'PATCH');
+            assert.equal(server.requests[1]?.path, '/crm/v3/objects/contacts/ada%40contoso.example?idProperty=email');
+        });
+    });
+
+    it('tells transient failures (429 with Retry-After, 500, a hang) from permanent ones (401, 400), redacting echoed data', async () => {
+        const cases: [Responder, 'transient' | 'permanent', RegExp][] = [
+            [(_, res) => json(res, 429, { status: 'error', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }, { 'retry-after': '10' }), 'transient', /429/],
+            [(_, res) => json(res, 500, { status: 'error', message: 'internal error' }), 'transient', /500/],
+            [() => undefined, 'transient', /did not answer within 500 ms/],
+            [(_, res) => json(res, 401, { status: 'error', category: 'INVALID_AUTHENTICATION' }), 'permanent', /401/],
+            [(_, res) => json(res, 400, { status: 'error', message: 'Property values were not valid: ada@contoso.example' }), 'permanent', /\[e-mail\]/],
+        ];
+        for (const [respond, kind, message] of cases) {
+            await withServer(respond, async (server) => {
+                const failure = await failureOf(make(server.url).deliver(lead(), context));
+                assert.equal(failure.kind, kind, failure.message);
+                assert.match(failure.message, message);
+                assert.doesNotMatch(failure.message, /ada@contoso/);
+            });
+        }
+        await withServer((_, res) => json(res, 429, {}, { 'retry-after': '10' }), async (server) => {
+            assert.equal((await failureOf(make(server.url).deliver(lead(), context))).retryAfterMs, 10_000);
+        });
+    });
+
+    it('skips a lead without an e-mail, which it cannot upsert', async () => {
+        const outcome = await make('http://127.0.0.1:9').deliver(lead({ UserDetails: { FirstName: 'Edu' } }), context);
+        assert.equal(outcome.state, 'skipped');
+    });
+});
+
+describe('Marketo (REST leads.json, OAuth client credentials)', () => {
+    const make = (url: string): Destination =>
+        MarketoDestination.create(readSettings({ LEAD_DESTINATIONS: 'marketo', MARKETO_URL: url, MARKETO_CLIENT_ID: 'cid', MARKETO_CLIENT_SECRET: 'csecret', DELIVERY_TIMEOUT_SECONDS: '0.5' }));
+
+    /** A Marketo instance: tokens from /identity/oauth/token, and leads.json answering as `sync` says. */
+    function marketo(sync: (token: string, call: number) => [number, unknown]): Responder {
+        let tokens = 0;
+        let calls = 0;
+        return (request, res) => {
+            if (request.path.startsWith('/identity/oauth/token')) {
+                const query = new URL(request.path, 'http://x').searchParams;
+                if (query.get('client_id') !== 'cid' || query.get('client_secret') !== 'csecret' || query.get('grant_type') !== 'client_credentials') {
+                    return json(res, 401, { error: 'invalid_client', error_description: 'Bad client credentials' });
+                }
+                tokens++;
+                return json(res, 200, { access_token: `token-${tokens}:ab`, token_type: 'bearer', expires_in: 3599, scope: 'api@contoso.example' });
+            }
+            if (request.method === 'POST' && request.path === '/rest/v1/leads.json') {
+                const [status, body] = sync(String(request.headers.authorization), ++calls);
+                return json(res, status, body);
+            }
+            json(res, 404, {});
+        };
+    }
+
+    it('gets a token once, caches it, and syncs with createOrUpdate looked up by e-mail', async () => {
+        await withServer(marketo(() => [200, { requestId: 'r#1', success: true, result: [{ id: 318581, status: 'created' }] }]), async (server) => {
+            const destination = make(server.url);
+            assert.deepEqual(await destination.deliver(lead(), context), { state: 'delivered', target: 'lead 318581' });
+            await destination.deliver(lead(), context);
+            const tokenCalls = server.requests.filter((r) => r.path.startsWith('/identity/'));
+            assert.equal(tokenCalls.length, 1);
+            const sync = server.requests.find((r) => r.path === '/rest/v1/leads.json');
+            assert.equal(sync?.headers.authorization, 'Bearer token-1:ab');
+            assert.deepEqual(JSON.parse(sync?.body ?? ''), {
+                action: 'createOrUpdate',
+                lookupField: 'email',
+                input: [{ email: 'ada@contoso.example', firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', title: 'CTO', country: 'GB', leadSource: 'AppSource (SPZA)' }],
+            });
+        });
+    });
+
+    it('refreshes an expired token once: code 602 in a 200 body, or an HTTP 401', async () => {
+        const expired = marketo((token) => (token === 'Bearer token-1:ab' ? [200, { requestId: 'r', success: false, errors: [{ code: '602', message: 'Access token expired' }] }] : [200, { success: true, result: [{ id: 7, status: 'updated' }] }]));
+        await withServer(expired, async (server) => {
+            assert.equal((await make(server.url).deliver(lead(), context)).state, 'delivered');
+            assert.equal(server.requests.filter((r) => r.path.startsWith('/identity/')).length, 2);
+        });
+        const unauthorized = marketo((token) => (token === 'Bearer token-1:ab' ? [401, {}] : [200, { success: true, result: [{ id: 7, status: 'updated' }] }]));
+        await withServer(unauthorized, async (server) => {
+            assert.equal((await make(server.url).deliver(lead(), context)).state, 'delivered');
+        });
+        const alwaysExpired = marketo(() => [200, { success: false, errors: [{ code: '601', message: 'Access token invalid' }] }]);
+        await withServer(alwaysExpired, async (server) => {
+            await failureOf(make(server.url).deliver(lead(), context));
+            assert.equal(server.requests.filter((r) => r.path === '/rest/v1/leads.json').length, 2, 'refreshes once, not forever');
+        });
+    });
+
+    it('retries rate limits (606) and gives up on a skipped record, with its reasons', async () => {
+        await withServer(marketo(() => [200, { success: false, errors: [{ code: '606', message: 'Max rate limit exceeded' }] }]), async (server) => {
+            assert.equal((await failureOf(make(server.url).deliver(lead(), context))).kind, 'transient');
+        });
+        const skipped = marketo(() => [200, { success: true, result: [{ status: 'skipped', reasons: [{ code: '1003', message: 'Value for field country is invalid' }] }] }]);
+        await withServer(skipped, async (server) => {
+            const failure = await failureOf(make(server.url).deliver(lead(), context));
+            assert.equal(failure.kind, 'permanent');
+            assert.match(failure.message, /1003 Value for field country is invalid/);
+        });
+    });
+
+    it('gives up at once on bad client credentials', async () => {
+        await withServer(marketo(() => [200, {}]), async (server) => {
+            const destination: Destination = MarketoDestination.create(readSettings({ LEAD_DESTINATIONS: 'marketo', MARKETO_URL: server.url, MARKETO_CLIENT_ID: 'cid', MARKETO_CLIENT_SECRET: 'wrong' }));
+            const failure = await failureOf(destination.deliver(lead(), context));
+            assert.equal(failure.kind, 'permanent');
+            assert.doesNotMatch(failure.message, /wrong/);
+        });
+    });
+});
+
+describe('Salesforce (Web-to-Lead)', () => {
+    it('posts the Web-to-Lead form fields and records the lead as submitted', async () => {
+        await withServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'), async (server) => {
+            const destination: Destination = SalesforceDestination.create(readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: '00Do0000000ZHog', SALESFORCE_URL: `${server.url}/servlet/servlet.WebToLead?encoding=UTF-8` }));
+            assert.deepEqual(await destination.deliver(lead(), context), { state: 'submitted' });
+            const [request] = server.requests;
+            assert.equal(request?.path, '/servlet/servlet.WebToLead?encoding=UTF-8');
+            assert.match(String(request?.headers['content-type']), /application\/x-www-form-urlencoded/);
+            const form = new URLSearchParams(request?.body);
+            assert.equal(form.get('oid'), '00Do0000000ZHog');
+            assert.equal(form.get('first_name'), 'Ada');
+            assert.equal(form.get('last_name'), 'Lovelace');
+            assert.equal(form.get('email'), 'ada@contoso.example');
+            assert.equal(form.get('company'), 'Contoso');
+            assert.equal(form.get('title'), 'CTO');
+            assert.equal(form.get('phone'), '+44 20 7946 0000');
+            assert.equal(form.get('country'), 'GB');
+            assert.equal(form.get('lead_source'), 'AppSource (SPZA)');
+            assert.equal(form.get('encoding'), 'UTF-8');
+            assert.match(form.get('description') ?? '', /^Call me\n\nSource: AppSource \(SPZA\)\nAction: PLT\nOffer: Contoso Analytics \(contoso\.analytics\)/);
+        });
+    });
+
+    it('treats a 5xx as transient', async () => {
+        await withServer((_, res) => json(res, 503), async (server) => {
+            const destination: Destination = SalesforceDestination.create(readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: 'x', SALESFORCE_URL: server.url }));
+            assert.equal((await failureOf(destination.deliver(lead(), context))).kind, 'transient');
+        });
+    });
+});
+
+/*
+ * Dynamics 365 goes through the whole app: the real ClientSecretCredential from @azure/identity
+ * gets its token from a local Entra ID look-alike (HTTPS, as MSAL requires), and the lead reaches
+ * a local Dataverse Web API. The app process trusts the test certificate via NODE_EXTRA_CA_CERTS.
+ */
+describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => {
+    let azurite: Azurite;
+    let server: TestServer;
+    let app: RunningApp;
+    let certFile: string;
+    const created = new Set<string>();
+
+    before(async () => {
+        const dir = tempDir('tls');
+        certFile = join(dir, 'cert.pem');
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+        azurite = await startAzurite();
+        server = await startTestServer(
+            (request, res) => {
+                const base = server.url;
+                if (request.path.startsWith('/test-tenant/v2.0/.well-known/openid-configuration')) {
+                    return json(res, 200, {
+                        token_endpoint: `${base}/test-tenant/oauth2/v2.0/token`,
+                        authorization_endpoint: `${base}/test-tenant/oauth2/v2.0/authorize`,
+                        end_session_endpoint: `${base}/test-tenant/oauth2/v2.0/logout`,
+                        issuer: `${base}/test-tenant/v2.0`,
+                        jwks_uri: `${base}/test-tenant/discovery/v2.0/keys`,
+                    });
+                }
+                if (request.path.split('?')[0] === '/test-tenant/oauth2/v2.0/token') {
+                    const form = new URLSearchParams(request.body);
+                    const valid = form.get('grant_type') === 'client_credentials' && form.get('client_id') === 'app-id' && form.get('client_secret') === 'app-secret' && form.get('scope') === `${base}/.default`;
+                    if (!valid) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+                    return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'dataverse-token' });
+                }
+                const match = /^\/api\/data\/v9\.2\/leads\(([0-9a-f-]{36})\)$/.exec(request.path);
+                if (match && request.method === 'PATCH') {
+                    if (request.headers.authorization !== 'Bearer dataverse-token') return json(res, 401, { error: { code: '0x80072560', message: 'The user is not a member of the organization.' } });
+                    const id = match[1] ?? '';
+                    if (request.headers['if-none-match'] === '*' && created.has(id)) return json(res, 412, { error: { code: '0x80060882', message: 'A record with matching key values already exists.' } });
+                    created.add(id);
+                    return res.writeHead(204, { 'odata-entityid': `${base}/api/data/v9.2/leads(${id})` }).end();
+                }
+                json(res, 404, { error: { code: '0x8006088a', message: 'Resource not found.' } });
+            },
+            { key: readFileSync(join(certFile, '..', 'key.pem'), 'utf8'), cert: readFileSync(certFile, 'utf8') },
+        );
+        app = await startApp({
+            env: {
+                AzureWebJobsStorage: azurite.connectionString,
+                NODE_EXTRA_CA_CERTS: certFile,
+                LEAD_DESTINATIONS: 'dynamics',
+                DYNAMICS_URL: server.url,
+                DYNAMICS_AUTHORITY_HOST: server.url,
+                DYNAMICS_TENANT_ID: 'test-tenant',
+                DYNAMICS_CLIENT_ID: 'app-id',
+                DYNAMICS_CLIENT_SECRET: 'app-secret',
+                DELIVERY_RETRY_SECONDS: '1',
+            },
+            port: await freePort(),
+        });
+    });
+
+    after(async () => {
+        await app?.stop();
+        await server?.close();
+        await azurite?.stop();
+    });
+
+    async function deliveryState(id: string): Promise<string | undefined> {
+        const table = TableClient.fromConnectionString(azurite.connectionString, 'LeadDeliveries', { allowInsecureConnection: true });
+        try {
+            return (await table.getEntity<{ State: string; Attempts: number }>(id, 'dynamics')).State;
+        } catch {
+            return undefined;
+        }
+    }
+
+    it('creates the lead once, with a token for {org url}/.default, under an id derived from the lead id', async () => {
+        const body = { UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Company: 'Contoso', Title: 'CTO', Country: 'GB', Phone: '+44 20 7946 0000' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics' };
+        const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const { id } = (await response.json()) as { id: string };
+        await eventually(async () => ((await deliveryState(id)) === 'delivered' ? true : undefined), 20_000, 'the Dynamics delivery').catch((error: unknown) => {
+            throw new Error(`${String(error)}\n${app.output()}\n${server.requests.map((r) => `${r.method} ${r.path}`).join('\n')}`);
+        });
+        const patch = server.requests.find((r) => r.method === 'PATCH');
+        const recordId = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+        assert.equal(patch?.path, `/api/data/v9.2/leads(${recordId})`);
+        assert.equal(patch?.headers['if-none-match'], '*');
+        assert.equal(patch?.headers['odata-version'], '4.0');
+        const columns = JSON.parse(patch?.body ?? '') as Record<string, string>;
+        assert.equal(columns.firstname, 'Ada');
+        assert.equal(columns.lastname, 'Lovelace');
+        assert.equal(columns.emailaddress1, 'ada@contoso.example');
+        assert.equal(columns.telephone1, '+44 20 7946 0000');
+        assert.equal(columns.companyname, 'Contoso');
+        assert.equal(columns.jobtitle, 'CTO');
+        assert.equal(columns.address1_country, 'GB');
+        assert.equal(columns.subject, 'Marketplace lead for Contoso Analytics (AzurePortal Create)');
+        assert.match(columns.description ?? '', /Source: AzurePortal\nAction: Create\nOffer: Contoso Analytics \(contoso\.analytics\)/);
+        assert.ok(server.requests.some((r) => r.path.startsWith('/test-tenant/oauth2/v2.0/token')));
+        assert.doesNotMatch(app.output(), /app-secret|ada@contoso/);
+    });
+});
