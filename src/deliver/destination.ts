@@ -37,3 +37,8 @@ export class DeliveryFailure extends Error {
         this.name = 'DeliveryFailure';
     }
 }
+
+/** Leaves out empty values, so that an update never blanks a field a salesperson filled in. */
+export function nonEmpty(fields: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
+}

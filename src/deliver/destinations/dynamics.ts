@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
 import { call, failureFor } from '../http';
 import { describeOrigin } from './salesforce';
 
@@ -25,7 +25,7 @@ export function dataverseLead(lead: Lead): Record<string, string> {
         address1_country: customer.country,
         description: describeOrigin(lead),
     };
-    return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== ''));
+    return nonEmpty(columns);
 }
 
 /**

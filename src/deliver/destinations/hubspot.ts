@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
 import { call, failureFor } from '../http';
 
 /** The standard contact properties a lead fills; empty ones are left out so an update never blanks a field. */
@@ -15,7 +15,7 @@ export function contactProperties(lead: Lead): Record<string, string> {
         jobtitle: customer.title,
         country: customer.country,
     };
-    return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
+    return nonEmpty(properties);
 }
 
 /**

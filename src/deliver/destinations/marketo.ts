@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
 import { call, callExpectingSuccess, excerpt } from '../http';
 
 interface MarketoError {
@@ -36,7 +36,7 @@ export function marketoLead(lead: Lead): Record<string, string> {
         country: customer.country,
         leadSource: lead.source,
     };
-    return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
+    return nonEmpty(fields);
 }
 
 /**
