@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     applySettings(local.Values, process.env);
     // The app's defaults become settings too, so bindings such as %LEADS_QUEUE% resolve as they do in Azure.
     const app = readSettings(process.env);
-    applySettings(Object.fromEntries(Object.entries(app).map(([k, v]) => [k, String(v)])), process.env);
+    const textDefaults = Object.entries(app).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+    applySettings(Object.fromEntries(textDefaults), process.env);
     const port = portFrom(process.env, local.Host?.LocalHttpPort);
 
     const azurite = /^UseDevelopmentStorage=true;?$/i.test(app.AzureWebJobsStorage)
