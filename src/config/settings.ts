@@ -48,6 +48,15 @@ const routes = z.string().transform((text, ctx) => {
     }
 }).pipe(z.array(routeSchema));
 
+/** A bare e-mail address: no display name, no CR/LF, nothing a mail header could be bent with. */
+const address = z.string().trim().regex(/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+$/, { message: 'expected an e-mail address' });
+
+/** Addresses separated by semicolons, as Partner Center's "Contact email" field takes them; spaces are fine. */
+const addressList = z
+    .string()
+    .transform((text) => text.split(/[;,]/).map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(address));
+
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'use true or false' }).transform((v) => ['true', '1', 'yes'].includes(v));
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
@@ -84,6 +93,23 @@ export const settingsSchema = z.object({
 
     HUBSPOT_TOKEN: setting(z.string().optional()),
     HUBSPOT_URL: setting(url.default('https://api.hubapi.com')),
+
+    NOTIFY_SCHEDULE: setting(z.string().trim().default('0 */5 * * * *')),
+    NOTIFY_TO: setting(addressList.default([])),
+    NOTIFY_FROM: setting(address.default('marketplace-leads@localhost')),
+    NOTIFY_PII: setting(z.enum(['full', 'masked', 'none'], { message: 'use full, masked or none' }).default('masked')),
+    NOTIFY_SOURCE_TABLE: setting(tableName.optional()),
+    NOTIFY_STATE_TABLE: setting(tableName.default('LeadNotifications')),
+    NOTIFY_MAX_LEADS_PER_MAIL: setting(z.coerce.number().int().min(1).max(2000).default(200)),
+    EMAIL_TRANSPORT: setting(z.enum(['outbox', 'smtp', 'acs'], { message: 'use outbox, smtp or acs' }).default('outbox')),
+    OUTBOX_DIR: setting(z.string().default('outbox')),
+    SMTP_HOST: setting(z.string().optional()),
+    SMTP_PORT: setting(z.coerce.number().int().min(1).max(65535).default(587)),
+    SMTP_SECURE: setting(flag.default(false)),
+    SMTP_USER: setting(z.string().optional()),
+    SMTP_PASSWORD: setting(z.string().optional()),
+    ACS_ENDPOINT: setting(url.optional()),
+    ACS_CONNECTION_STRING: setting(z.string().optional()),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -103,6 +129,14 @@ function missingDestinationSettings(parsed: Settings): string[] {
     return [...used].flatMap((destination) =>
         requiredByDestination[destination].filter((name) => parsed[name] === undefined).map((name) => `${name} is not set: the ${destination} destination needs it`),
     );
+}
+
+function missingTransportSettings(parsed: Settings): string[] {
+    if (parsed.EMAIL_TRANSPORT === 'smtp' && !parsed.SMTP_HOST) return ['SMTP_HOST is not set: EMAIL_TRANSPORT=smtp needs it'];
+    if (parsed.EMAIL_TRANSPORT === 'acs' && !parsed.ACS_ENDPOINT && !parsed.ACS_CONNECTION_STRING) {
+        return ['ACS_ENDPOINT or ACS_CONNECTION_STRING must be set: EMAIL_TRANSPORT=acs needs one'];
+    }
+    return [];
 }
 
 /** Values of these settings never appear in messages. */
@@ -129,7 +163,7 @@ function problemsOf(error: z.ZodError, env: Record<string, string | undefined>):
 export function readSettings(env: Record<string, string | undefined>): Settings {
     const result = settingsSchema.safeParse(env);
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const missing = missingDestinationSettings(result.data);
+    const missing = [...missingDestinationSettings(result.data), ...missingTransportSettings(result.data)];
     if (missing.length > 0) throw new ConfigurationError(missing);
     return result.data;
 }

@@ -43,6 +43,7 @@ function connect(): Promise<Services> {
 
 function contextFor(log: DeliveryLog, lease: Lease | undefined, target: string | undefined): DeliveryContext {
     return {
+        attempt: lease?.record.attempts ?? 0,
         target,
         saveTarget: async (next) => {
             if (lease) await log.saveTarget(lease, next);

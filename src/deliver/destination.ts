@@ -9,9 +9,11 @@ import type { Lead } from '../lead/lead';
 export type DeliveryOutcome = { state: 'delivered' | 'submitted'; target?: string } | { state: 'skipped'; reason: string };
 
 export interface DeliveryContext {
+    /** Which attempt at this destination this is, from 1. */
+    attempt: number;
     /** What an earlier attempt recorded about where the lead went (a row key, a CRM record id). */
     target: string | undefined;
-    /** Records where the lead is going before going there, so that a retry goes to the same place. */
+    /** Records where the lead went, so that a later attempt or a repeat finds it. */
     saveTarget(target: string): Promise<void>;
 }
 

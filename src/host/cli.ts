@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     const host = await startHost({ root, port });
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
+    say(`\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`);
     say('\nPress Ctrl-C to stop.\n');
 
     let stopping = false;

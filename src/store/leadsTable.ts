@@ -127,6 +127,16 @@ export class LeadsTable {
         }
     }
 
+    /** The keys of a lead's row, looked for in the partitions since a UTC day: for retries, not the hot path. */
+    async findLead(leadId: string, sinceDay: string): Promise<LeadRowKeys | undefined> {
+        await this.ensureTable();
+        const filter = `PartitionKey ge '${sinceDay.replace(/'/g, "''")}' and LeadId eq '${leadId.replace(/'/g, "''")}'`;
+        for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })) {
+            return { partitionKey: row.partitionKey, rowKey: row.rowKey };
+        }
+        return undefined;
+    }
+
     /** Counts one more occurrence of the lead on its row, once per receipt, under an ETag guard. */
     async countOccurrence(lead: Lead, keys: LeadRowKeys): Promise<OccurrenceResult> {
         await this.ensureTable();

@@ -1,12 +1,12 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { formatRowKeys, LeadsTable, parseRowKeys, rowKeysFor } from '../../store/leadsTable';
+import { formatRowKeys, LeadsTable, parseRowKeys, rowKeysFor, type LeadRowKeys } from '../../store/leadsTable';
 import type { DeliveryContext, DeliveryOutcome, Destination } from '../destination';
 
 /**
  * Writes each lead once into LEADS_TABLE; a lead posted again counts one more occurrence on its
- * row instead of adding a second one. The row's keys are recorded before the insert, so a retry
- * after a crash finds the same row.
+ * row instead of adding a second one. The row key carries the time of the insert itself, so that
+ * rows appear in key order and the notifier can read the new ones as a range.
  */
 export class TableDestination implements Destination {
     readonly name = 'table';
@@ -17,18 +17,26 @@ export class TableDestination implements Destination {
         return new TableDestination(await LeadsTable.connect(settings.AzureWebJobsStorage, settings.LEADS_TABLE));
     }
 
+    /** Counts this receipt on the row, or puts the row back if someone deleted it. */
+    private async count(lead: Lead, keys: LeadRowKeys): Promise<void> {
+        if ((await this.table.countOccurrence(lead, keys)) === 'missing') await this.table.insert(lead, keys);
+    }
+
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
-        const target = context.target ?? formatRowKeys(rowKeysFor(lead.id, new Date()));
-        if (!context.target) await context.saveTarget(target);
-        const keys = parseRowKeys(target);
-        if ((await this.table.insert(lead, keys)) === 'exists') await this.table.countOccurrence(lead, keys);
+        if (context.target) {
+            await this.count(lead, parseRowKeys(context.target));
+            return { state: 'delivered', target: context.target };
+        }
+        // An earlier attempt may have inserted the row and stopped before recording where.
+        const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, lead.receivedAt.slice(0, 10)) : undefined;
+        const keys = earlier ?? rowKeysFor(lead.id, new Date());
+        if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.count(lead, keys);
+        const target = formatRowKeys(keys);
+        await context.saveTarget(target);
         return { state: 'delivered', target };
     }
 
     async onRepeat(lead: Lead, context: DeliveryContext): Promise<void> {
-        if (!context.target) return;
-        const keys = parseRowKeys(context.target);
-        // Someone deleted the row since: the lead is back, so it gets its row back.
-        if ((await this.table.countOccurrence(lead, keys)) === 'missing') await this.table.insert(lead, keys);
+        if (context.target) await this.count(lead, parseRowKeys(context.target));
     }
 }

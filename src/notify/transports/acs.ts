@@ -1,0 +1,46 @@
+import type { EmailClient } from '@azure/communication-email';
+import type { Settings } from '../../config/settings';
+import type { Mail, MailTransport } from './transport';
+
+/**
+ * Sends through Azure Communication Services Email: with ACS_CONNECTION_STRING, or with the app's
+ * managed identity at ACS_ENDPOINT. Its default limits (about 30 mails a minute, 100 an hour) are
+ * why the app sends one digest per run, not one mail per lead.
+ */
+export class AcsTransport implements MailTransport {
+    readonly name = 'acs';
+    private client: Promise<EmailClient> | undefined;
+
+    constructor(private readonly settings: Pick<Settings, 'ACS_ENDPOINT' | 'ACS_CONNECTION_STRING'>) {}
+
+    get description(): string {
+        return `Azure Communication Services ${this.settings.ACS_ENDPOINT ?? '(connection string)'}`;
+    }
+
+    private connect(): Promise<EmailClient> {
+        this.client ??= (async () => {
+            const { EmailClient } = await import('@azure/communication-email');
+            const { ACS_CONNECTION_STRING, ACS_ENDPOINT } = this.settings;
+            // Plain HTTP only ever names a local stand-in; Azure's endpoints are HTTPS.
+            const options = { allowInsecureConnection: /endpoint=http:|^http:/i.test(ACS_CONNECTION_STRING ?? ACS_ENDPOINT ?? '') };
+            if (ACS_CONNECTION_STRING) return new EmailClient(ACS_CONNECTION_STRING, options);
+            const { DefaultAzureCredential } = await import('@azure/identity');
+            return new EmailClient(ACS_ENDPOINT ?? '', new DefaultAzureCredential(), options);
+        })();
+        return this.client;
+    }
+
+    async send(mail: Mail): Promise<void> {
+        const client = await this.connect();
+        const poller = await client.beginSend(
+            {
+                senderAddress: mail.from,
+                recipients: { to: mail.to.map((address) => ({ address })) },
+                content: { subject: mail.subject, plainText: mail.text, html: mail.html },
+            },
+            { updateIntervalInMs: 1000, abortSignal: AbortSignal.timeout(120_000) },
+        );
+        const result = await poller.pollUntilDone({ abortSignal: AbortSignal.timeout(120_000) });
+        if (result.status !== 'Succeeded') throw new Error(`Azure Communication Services did not send the mail: ${result.status}${result.error?.message ? ` (${result.error.message})` : ''}.`);
+    }
+}

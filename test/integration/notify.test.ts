@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InvocationContext } from '@azure/functions';
+import { TableClient, type TableTransaction } from '@azure/data-tables';
+import { readSettings } from '../../src/config/settings';
+import { startAzurite, type Azurite } from '../../src/host/azurite';
+import { parseLead } from '../../src/intake/parseLead';
+import type { Lead } from '../../src/lead/lead';
+import { runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
+import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
+import { SmtpTransport } from '../../src/notify/transports/smtp';
+import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
+import { NotifyProgressStore } from '../../src/store/notifyProgress';
+import { leadIdsIn, parseMail } from '../helpers/mime';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+
+const quiet = () => new InvocationContext({ logHandler: () => undefined });
+
+describe('notification runs against Azurite and a real SMTP server', () => {
+    let azurite: Azurite;
+    let smtp: TestSmtpServer;
+    let tableCount = 0;
+
+    before(async () => {
+        azurite = await startAzurite();
+        smtp = await startSmtpServer();
+    });
+
+    after(async () => {
+        await smtp?.close();
+        await azurite?.stop();
+    });
+
+    /** A fresh leads table and notifier for one scenario. */
+    async function scenario(extra: Record<string, string> = {}) {
+        const leadsTable = `Leads${++tableCount}`;
+        const settings = readSettings({
+            AzureWebJobsStorage: azurite.connectionString,
+            LEADS_TABLE: leadsTable,
+            NOTIFY_STATE_TABLE: `Progress${tableCount}`,
+            NOTIFY_TO: 'ops@contoso.example; sales@contoso.example',
+            NOTIFY_FROM: 'leads@contoso.example',
+            EMAIL_TRANSPORT: 'smtp',
+            SMTP_HOST: '127.0.0.1',
+            SMTP_PORT: String(smtp.port),
+            SMTP_SECURE: 'false',
+            ...extra,
+        });
+        const table = await LeadsTable.connect(azurite.connectionString, leadsTable);
+        const services = async (): Promise<NotifyServices> => {
+            const source = await AppLeadsTableSource.connect(azurite.connectionString, leadsTable);
+            return {
+                settings,
+                source,
+                progress: await NotifyProgressStore.connect(azurite.connectionString, settings.NOTIFY_STATE_TABLE, source.name),
+                transport: new SmtpTransport(settings),
+            };
+        };
+        const svc = await services();
+        const mailsBefore = smtp.mails.length;
+        let n = 0;
+        return {
+            table,
+            svc,
+            /** A notifier as a freshly started app would build it. */
+            restart: services,
+            run: (using = svc) => runNotification(using, quiet()),
+            newMails: () => smtp.mails.slice(mailsBefore).map((m) => ({ ...m, ...parseMail(m.raw) })),
+            async store(count: number, fields: Record<string, unknown> = {}): Promise<Lead[]> {
+                const leads: Lead[] = [];
+                for (let i = 0; i < count; i++) {
+                    const body = { UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: `jane${++n}@contoso.com`, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', ...fields };
+                    const lead = parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: `r${n}` });
+                    await table.insert(lead, rowKeysFor(lead.id, new Date()));
+                    leads.push(lead);
+                }
+                return leads;
+            },
+        };
+    }
+
+    it('sends nothing when there is nothing new', async () => {
+        const s = await scenario();
+        assert.deepEqual(await s.run(), { digests: 0, leads: 0 });
+        assert.equal(s.newMails().length, 0);
+    });
+
+    it('sends one mail listing 3 new leads to every address, with the count and offers in the subject and e-mails masked', async () => {
+        const s = await scenario();
+        const leads = await s.store(2);
+        leads.push(...(await s.store(1, { LeadSource: 'AppSource (SPZA)-PLT|fabrikam.crm', OfferTitle: 'Fabrikam CRM' })));
+        assert.deepEqual(await s.run(), { digests: 1, leads: 3 });
+        const [mail, ...others] = s.newMails();
+        assert.equal(others.length, 0);
+        assert.ok(mail);
+        assert.deepEqual(mail.to.sort(), ['ops@contoso.example', 'sales@contoso.example']);
+        assert.equal(mail.subject, '3 new marketplace leads — Contoso Analytics (2), Fabrikam CRM (1)');
+        assert.deepEqual(leadIdsIn(mail).sort(), leads.map((l) => l.id).sort());
+        assert.match(mail.text, /Azure portal — purchased \(Create\)/);
+        assert.match(mail.text, /AppSource — contact me \(PLT\)/);
+        assert.match(mail.text, /j\*\*\*@contoso\.com/);
+        assert.match(mail.text, /\*{9}23/);
+        assert.doesNotMatch(mail.raw, /jane\d+@contoso\.com/);
+        assert.match(mail.html, /<li>/);
+        assert.equal(await s.run().then((r) => r.digests), 0, 'a second run finds nothing new');
+    });
+
+    it('retries a digest whose send failed on the next run, once', async () => {
+        const s = await scenario();
+        const leads = await s.store(2);
+        smtp.refuseNext(1);
+        await assert.rejects(s.run(), /451|Try again later/);
+        assert.equal(s.newMails().length, 0);
+        assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
+        assert.deepEqual(leadIdsIn(s.newMails()[0]!).sort(), leads.map((l) => l.id).sort());
+        assert.equal((await s.run()).digests, 0);
+    });
+
+    it('lets only one of two concurrent runs send', async () => {
+        const s = await scenario();
+        await s.store(3);
+        const other = await s.restart();
+        const reports = await Promise.all([s.run(), s.run(other)]);
+        assert.equal(reports.reduce((sum, r) => sum + r.digests, 0), 1);
+        assert.equal(s.newMails().length, 1);
+        assert.ok(reports.some((r) => r.skipped === 'another run holds the lease'));
+    });
+
+    it('does not notify again when a row is updated (an occurrence counted)', async () => {
+        const s = await scenario();
+        const [lead] = await s.store(1);
+        assert.equal((await s.run()).leads, 1);
+        const table = TableClient.fromConnectionString(azurite.connectionString, s.svc.settings.LEADS_TABLE, { allowInsecureConnection: true });
+        for await (const row of table.listEntities<{ partitionKey: string; rowKey: string }>()) await table.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, Occurrences: 2 }, 'Merge');
+        assert.ok(lead);
+        assert.deepEqual(await s.run(), { digests: 0, leads: 0 });
+        assert.equal(s.newMails().length, 1);
+    });
+
+    it('re-sends nothing after a restart, and picks up what came while it was down', async () => {
+        const s = await scenario();
+        await s.store(2);
+        await s.run();
+        const restarted = await s.restart();
+        assert.equal((await s.run(restarted)).digests, 0);
+        await s.store(1);
+        assert.deepEqual(await s.run(await s.restart()), { digests: 1, leads: 1 });
+        assert.equal(s.newMails().length, 2);
+    });
+
+    it('notifies 10,000 waiting leads in bounded digests, each lead once', async () => {
+        const s = await scenario({ NOTIFY_MAX_LEADS_PER_MAIL: '1500' });
+        const client = TableClient.fromConnectionString(azurite.connectionString, s.svc.settings.LEADS_TABLE, { allowInsecureConnection: true });
+        await s.table.ensureTable();
+        const start = Date.now() - 60 * 60_000;
+        const ids: string[] = [];
+        for (let batch = 0; batch < 100; batch++) {
+            const actions: TableTransaction['actions'] = [];
+            for (let i = 0; i < 100; i++) {
+                const n = batch * 100 + i;
+                const lead = parseLead(JSON.stringify({ UserDetails: { Email: `bulk${n}@contoso.com` }, LeadSource: 'AzureMarketplace-INS|contoso.analytics' }), 'json', { receivedAt: new Date(start), receiptId: `b${n}` });
+                ids.push(lead.id);
+                actions.push(['create', { ...leadEntity(lead, rowKeysFor(lead.id, new Date(start + n))) }]);
+            }
+            await client.submitTransaction(actions);
+        }
+        const first = await s.run();
+        assert.equal(first.digests, 7);
+        assert.equal(first.leads, 10_000);
+        const mails = s.newMails();
+        assert.ok(mails.every((m) => leadIdsIn(m).length <= 1500));
+        const notified = mails.flatMap(leadIdsIn);
+        assert.equal(notified.length, 10_000);
+        assert.equal(new Set(notified).size, 10_000);
+        assert.deepEqual(new Set(notified), new Set(ids));
+        assert.equal((await s.run()).digests, 0);
+    });
+
+    it('finds a lead whose row became visible after a later one was already notified', async () => {
+        const s = await scenario();
+        const [late] = await s.store(1);
+        assert.ok(late);
+        const stored = new Date(Date.now() - 30_000);
+        await s.run();
+        // A row keyed 30 s ago that only appears now, as after a slow insert.
+        const lead = parseLead(JSON.stringify({ UserDetails: { Email: 'slow@contoso.com' }, LeadSource: 'AzureMarketplace-INS|a.b' }), 'json', { receivedAt: stored, receiptId: 'slow' });
+        await s.table.insert(lead, rowKeysFor(lead.id, stored));
+        const report = await s.run();
+        assert.deepEqual(report, { digests: 1, leads: 1 });
+        assert.deepEqual(leadIdsIn(s.newMails()[1]!), [lead.id]);
+    });
+
+    it('escapes lead text in the HTML and keeps CR/LF out of the headers', async () => {
+        const s = await scenario();
+        await s.store(1, { UserDetails: { FirstName: '<script>alert(1)</script>', Company: 'Evil\r\nBcc: victim@example.com', Email: 'x@y.com' }, OfferTitle: 'Offer\r\nX-Injected: yes' });
+        await s.run();
+        const [mail] = s.newMails();
+        assert.ok(mail);
+        assert.doesNotMatch(mail.html, /<script>/);
+        assert.match(mail.html, /&#60;script&#62;/);
+        assert.equal(mail.headers.has('x-injected'), false);
+        assert.equal(mail.headers.has('bcc'), false);
+        assert.deepEqual(mail.to.sort(), ['ops@contoso.example', 'sales@contoso.example']);
+        assert.match(mail.subject, /^1 new marketplace lead — Offer X-Injected: yes \(1\)$/);
+    });
+
+    it('shows everything with NOTIFY_PII=full and no contact details with none; marks test and DNC leads', async () => {
+        const full = await scenario({ NOTIFY_PII: 'full' });
+        await full.store(1, { LeadSource: 'AzureMarketplace-DNC|contoso.analytics' });
+        await full.run();
+        const [fullMail] = full.newMails();
+        assert.match(fullMail?.text ?? '', /Jane Doe · jane\d+@contoso\.com · \+1 617 555 0123/);
+        assert.match(fullMail?.text ?? '', /\[DO NOT CONTACT\]/);
+        assert.match(fullMail?.text ?? '', /Contact: do not contact/);
+        const none = await scenario({ NOTIFY_PII: 'none' });
+        await none.store(1, { UserDetails: { FirstName: 'MSFT_TEST_1', Email: 'MSFT_TEST_1@test.com', Phone: '1234567890', Company: 'MSFT_TEST_1' }, LeadSource: 'MSFT_TEST_1-MSFT_TEST_1|<Offer Name>' });
+        await none.run();
+        const [noneMail] = none.newMails();
+        assert.match(noneMail?.text ?? '', /\[TEST LEAD\]/);
+        assert.doesNotMatch(noneMail?.raw ?? '', /test\.com|1234567890/i);
+    });
+
+    it('reads a table the marketplace writes itself (NOTIFY_SOURCE_TABLE) by Timestamp, and ignores updates to old rows', async () => {
+        const s = await scenario({ NOTIFY_SOURCE_TABLE: `Marketplace${tableCount + 1}` });
+        const name = s.svc.settings.NOTIFY_SOURCE_TABLE ?? '';
+        const client = TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+        await client.createTable();
+        const row = (rowKey: string, email: string, created: string) => ({
+            partitionKey: 'contoso.analytics',
+            rowKey,
+            LeadSource: 'AzureMarketplace-INS|contoso.analytics',
+            ActionCode: 'INS',
+            OfferDisplayName: 'Contoso Analytics',
+            Description: '',
+            CustomerInfo: JSON.stringify({ FirstName: 'Ann', Email: email, Company: 'Fabrikam' }),
+            CreatedTime: created,
+        });
+        await client.createEntity(row('a', 'ann@fabrikam.com', new Date().toISOString()));
+        const source = await MarketplaceTableSource.connect(azurite.connectionString, name);
+        const svc: NotifyServices = { ...s.svc, source, progress: await NotifyProgressStore.connect(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE, name) };
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 1 });
+        await client.updateEntity({ partitionKey: 'contoso.analytics', rowKey: 'a', Description: 'edited' }, 'Merge');
+        await client.createEntity(row('b', 'bob@fabrikam.com', new Date().toISOString()));
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 1 });
+        assert.match(s.newMails()[1]?.text ?? '', /b\*\*\*@fabrikam\.com/);
+        assert.equal((await s.run(svc)).digests, 0);
+    });
+});
