@@ -80,3 +80,10 @@ export async function withApp(options: Parameters<typeof startApp>[0], use: (app
     }
     return app.stop('SIGINT');
 }
+
+/** POSTs a lead as JSON to a running app, expects 202, and returns the lead id. */
+export async function postLead(appUrl: string, body: unknown): Promise<string> {
+    const response = await fetch(`${appUrl}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status !== 202) throw new Error(`POST /api/leads answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { id: string }).id;
+}

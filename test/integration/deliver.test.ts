@@ -10,7 +10,7 @@ import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
 import type { LeadEntity } from '../../src/store/leadsTable';
 import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
-import { freePort, startApp, type RunningApp } from '../helpers/processes';
+import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 import { documentedSample, projectRoot } from '../helpers/samples';
 
@@ -55,11 +55,7 @@ describe('delivering leads to the table and a webhook, through the local host an
         await azurite?.stop();
     });
 
-    async function post(body: unknown): Promise<string> {
-        const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        assert.equal(response.status, 202);
-        return ((await response.json()) as { id: string }).id;
-    }
+    const post = (body: unknown) => postLead(app.url, body);
 
     function leadWith(company: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
         return { UserDetails: { FirstName: 'Ada', Email: `ada+${company}@contoso.example`, Company: company }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', OfferTitle: 'Contoso Analytics', ...extra };

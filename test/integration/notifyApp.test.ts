@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { leadIdsIn, parseMail } from '../helpers/mime';
-import { freePort, startApp, tempDir, type RunningApp } from '../helpers/processes';
+import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
@@ -49,11 +49,7 @@ describe('the app mails digests through SMTP on its schedule', () => {
         await azurite?.stop();
     });
 
-    async function post(body: unknown): Promise<string> {
-        const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        assert.equal(response.status, 202);
-        return ((await response.json()) as { id: string }).id;
-    }
+    const post = (body: unknown) => postLead(app.url, body);
 
     it('sends one e-mail to both addresses for three leads, one more for a fourth, escapes lead text, and re-sends nothing after a restart', async () => {
         await justAfterTick();
