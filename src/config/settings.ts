@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storageConnection, type StorageConnection } from '../storage/connection';
 
 /** Empty settings count as unset, so a blank line in local.settings.json falls back to the default. */
 const blankAsUnset = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -62,7 +63,14 @@ const seconds = (fallback: number) => z.coerce.number().positive().default(fallb
 const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
 
 export const settingsSchema = z.object({
-    AzureWebJobsStorage: setting(z.string().trim().default('UseDevelopmentStorage=true')),
+    /** A connection string; absent in Azure, where the identity-based settings below are used. */
+    AzureWebJobsStorage: setting(z.string().trim().optional()),
+    AzureWebJobsStorage__accountName: setting(z.string().optional()),
+    AzureWebJobsStorage__queueServiceUri: setting(url.optional()),
+    AzureWebJobsStorage__tableServiceUri: setting(url.optional()),
+    AzureWebJobsStorage__blobServiceUri: setting(url.optional()),
+    AzureWebJobsStorage__credential: setting(z.string().optional()),
+    AzureWebJobsStorage__clientId: setting(z.string().optional()),
     LEADS_QUEUE: setting(queueName.default('leads')),
     LEADS_TABLE: setting(tableName.default('MarketplaceLeads')),
 
@@ -112,7 +120,7 @@ export const settingsSchema = z.object({
     ACS_CONNECTION_STRING: setting(z.string().optional()),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+export type Settings = z.infer<typeof settingsSchema> & { storage: StorageConnection };
 
 /** What each destination needs set before it can be used. */
 const requiredByDestination: Record<DestinationName, readonly (keyof Settings)[]> = {
@@ -163,13 +171,28 @@ function problemsOf(error: z.ZodError, env: Record<string, string | undefined>):
 export function readSettings(env: Record<string, string | undefined>): Settings {
     const result = settingsSchema.safeParse(env);
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const missing = [...missingDestinationSettings(result.data), ...missingTransportSettings(result.data)];
+    const parsed = { ...result.data, storage: storageOf(env) };
+    const missing = [...missingDestinationSettings(parsed), ...missingTransportSettings(parsed)];
     if (missing.length > 0) throw new ConfigurationError(missing);
-    return result.data;
+    return parsed;
 }
 
-const intakeSchema = settingsSchema.pick({ AzureWebJobsStorage: true, LEADS_QUEUE: true });
-export type IntakeSettings = z.infer<typeof intakeSchema>;
+const intakeSchema = settingsSchema.pick({
+    AzureWebJobsStorage: true,
+    AzureWebJobsStorage__accountName: true,
+    AzureWebJobsStorage__queueServiceUri: true,
+    AzureWebJobsStorage__tableServiceUri: true,
+    LEADS_QUEUE: true,
+});
+export type IntakeSettings = z.infer<typeof intakeSchema> & { storage: StorageConnection };
+
+function storageOf(env: Record<string, string | undefined>): StorageConnection {
+    try {
+        return storageConnection(env);
+    } catch (error) {
+        throw new ConfigurationError([(error as Error).message.replace(/\.$/, '')]);
+    }
+}
 
 /**
  * Only the settings intake needs: a mistake in a CRM's settings must never stop the app from
@@ -178,7 +201,7 @@ export type IntakeSettings = z.infer<typeof intakeSchema>;
 export function readIntakeSettings(env: Record<string, string | undefined>): IntakeSettings {
     const result = intakeSchema.safeParse(env);
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    return result.data;
+    return { ...result.data, storage: storageOf(env) };
 }
 
 function once<T>(read: () => T): () => T {

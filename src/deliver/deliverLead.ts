@@ -29,9 +29,9 @@ function connect(): Promise<Services> {
     services ??= (async () => {
         const s = settings();
         const [log, queue, poison] = await Promise.all([
-            DeliveryLog.connect(s.AzureWebJobsStorage, s.DELIVERIES_TABLE),
-            JsonQueue.connect(s.AzureWebJobsStorage, s.LEADS_QUEUE),
-            JsonQueue.connect(s.AzureWebJobsStorage, `${s.LEADS_QUEUE}-poison`),
+            DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE),
+            JsonQueue.connect(s.storage, s.LEADS_QUEUE),
+            JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`),
         ]);
         return { settings: s, log, queue, poison };
     })().catch((error: unknown) => {

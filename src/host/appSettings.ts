@@ -6,11 +6,3 @@ export function resolveSettingReferences(text: string, env: NodeJS.ProcessEnv): 
         return value;
     });
 }
-
-/** The connection string a binding's `connection` names; like Azure, an empty name means AzureWebJobsStorage. */
-export function connectionString(connection: string | undefined, env: NodeJS.ProcessEnv): string {
-    const name = connection || 'AzureWebJobsStorage';
-    const value = env[name];
-    if (!value) throw new Error(`The app setting ${name}, named as a connection, is not set.`);
-    return value;
-}

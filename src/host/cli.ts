@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, readSettings } from '../config/settings';
+import { isDevelopmentStorage } from '../storage/connection';
 import { defaultAzuritePorts, isListening, startAzurite, type Azurite } from './azurite';
 import { startHost } from './host';
 import { applySettings, readLocalSettings } from './localSettings';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     applySettings(Object.fromEntries(textDefaults), process.env);
     const port = portFrom(process.env, local.Host?.LocalHttpPort);
 
-    const azurite = /^UseDevelopmentStorage=true;?$/i.test(app.AzureWebJobsStorage)
+    const azurite = isDevelopmentStorage(app.storage)
         ? await ensureAzurite(values['azurite-location'])
         : undefined;
     const host = await startHost({ root, port });

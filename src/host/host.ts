@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { QueueServiceClient } from '@azure/storage-queue';
 import type { FunctionDefinition, HttpFunctionDefinition } from '../runtime/define';
-import { connectionString, resolveSettingReferences } from './appSettings';
+import { queueServiceClientFor } from '../storage/clients';
+import { storageConnection } from '../storage/connection';
+import { resolveSettingReferences } from './appSettings';
 import { readHostConfig, type HostConfig } from './hostConfig';
 import { createHttpServer } from './httpServer';
 import { appEntryFiles, loadFunctions } from './loadApp';
@@ -28,9 +29,10 @@ export interface RunningHost {
     stop(): Promise<void>;
 }
 
-function queueListenerFor(definition: Extract<FunctionDefinition, { kind: 'queue' }>, env: NodeJS.ProcessEnv, config: HostConfig): QueueListener {
+async function queueListenerFor(definition: Extract<FunctionDefinition, { kind: 'queue' }>, env: NodeJS.ProcessEnv, config: HostConfig): Promise<QueueListener> {
     const queueName = resolveSettingReferences(definition.options.queueName, env);
-    const service = QueueServiceClient.fromConnectionString(connectionString(definition.options.connection, env));
+    // Like Azure: an empty connection means AzureWebJobsStorage, as a connection string or identity-based settings.
+    const service = await queueServiceClientFor(storageConnection(env, definition.options.connection || 'AzureWebJobsStorage'));
     return new QueueListener({
         definition,
         queue: service.getQueueClient(queueName),
@@ -52,7 +54,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const config = readHostConfig(options.root);
     const functions = loadFunctions(options.files ?? appEntryFiles(options.root)).filter((f) => !isDisabled(f.name, env));
     const httpFunctions = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
-    const listeners = functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : []));
+    const listeners = await Promise.all(functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : [])));
     const timers = functions.flatMap((f) =>
         f.kind === 'timer' ? [new TimerScheduler(f, parseNcrontab(resolveSettingReferences(f.options.schedule, env)), config.functionTimeoutMs)] : [],
     );

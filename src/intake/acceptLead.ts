@@ -15,8 +15,8 @@ const retryAfterSeconds = 10;
 let queue: Promise<JsonQueue> | undefined;
 
 function leadQueue(): Promise<JsonQueue> {
-    const { AzureWebJobsStorage, LEADS_QUEUE } = intakeSettings();
-    queue ??= JsonQueue.connect(AzureWebJobsStorage, LEADS_QUEUE);
+    const { storage, LEADS_QUEUE } = intakeSettings();
+    queue ??= JsonQueue.connect(storage, LEADS_QUEUE);
     return queue;
 }
 

@@ -25,9 +25,9 @@ export function notifyServices(): Promise<NotifyServices> {
     services ??= (async () => {
         const s = settings();
         const source = s.NOTIFY_SOURCE_TABLE
-            ? await MarketplaceTableSource.connect(s.AzureWebJobsStorage, s.NOTIFY_SOURCE_TABLE)
-            : await AppLeadsTableSource.connect(s.AzureWebJobsStorage, s.LEADS_TABLE);
-        const progress = await NotifyProgressStore.connect(s.AzureWebJobsStorage, s.NOTIFY_STATE_TABLE, source.name);
+            ? await MarketplaceTableSource.connect(s.storage, s.NOTIFY_SOURCE_TABLE)
+            : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
+        const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
         return { settings: s, source, progress, transport: await transportFor(s) };
     })().catch((error: unknown) => {
         services = undefined;

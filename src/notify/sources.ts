@@ -1,3 +1,4 @@
+import type { StorageConnection } from '../storage/connection';
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { tableClientFor } from '../storage/clients';
@@ -35,7 +36,7 @@ function escapeOData(text: string): string {
 export class AppLeadsTableSource implements NewLeadsSource {
     constructor(private readonly client: TableClient) {}
 
-    static async connect(connection: string, tableName: string): Promise<AppLeadsTableSource> {
+    static async connect(connection: StorageConnection | string, tableName: string): Promise<AppLeadsTableSource> {
         return new AppLeadsTableSource(await tableClientFor(connection, tableName));
     }
 
@@ -71,7 +72,7 @@ export class AppLeadsTableSource implements NewLeadsSource {
 export class MarketplaceTableSource implements NewLeadsSource {
     constructor(private readonly client: TableClient) {}
 
-    static async connect(connection: string, tableName: string): Promise<MarketplaceTableSource> {
+    static async connect(connection: StorageConnection | string, tableName: string): Promise<MarketplaceTableSource> {
         return new MarketplaceTableSource(await tableClientFor(connection, tableName));
     }
 

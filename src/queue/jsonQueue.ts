@@ -1,3 +1,4 @@
+import type { StorageConnection } from '../storage/connection';
 import type { QueueClient } from '@azure/storage-queue';
 import { queueClientFor, statusOf } from '../storage/clients';
 import { encodeQueueMessage, maxQueueMessageLength } from './message';
@@ -27,7 +28,7 @@ export class JsonQueue {
 
     constructor(private readonly client: QueueClient) {}
 
-    static async connect(connection: string, queueName: string): Promise<JsonQueue> {
+    static async connect(connection: StorageConnection | string, queueName: string): Promise<JsonQueue> {
         return new JsonQueue(await queueClientFor(connection, queueName));
     }
 

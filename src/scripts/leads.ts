@@ -30,8 +30,8 @@ function firstDayOf(count: number, now = new Date()): string {
 }
 
 async function replayPoison(s: Settings): Promise<void> {
-    const poison = await queueClientFor(s.AzureWebJobsStorage, `${s.LEADS_QUEUE}-poison`);
-    const queue = await JsonQueue.connect(s.AzureWebJobsStorage, s.LEADS_QUEUE);
+    const poison = await queueClientFor(s.storage, `${s.LEADS_QUEUE}-poison`);
+    const queue = await JsonQueue.connect(s.storage, s.LEADS_QUEUE);
     if (!(await poison.exists())) return say(`There is no queue ${poison.name}: nothing to replay.`);
     let moved = 0;
     let kept = 0;
@@ -69,7 +69,7 @@ async function status(s: Settings, id: string | undefined): Promise<number> {
         process.stderr.write('Give the lead id: 32 hexadecimal digits, as POST /api/leads answered.\n');
         return 2;
     }
-    const log = await DeliveryLog.connect(s.AzureWebJobsStorage, s.DELIVERIES_TABLE);
+    const log = await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE);
     const records = await log.list(id);
     if (records.length === 0) {
         say(`No delivery has been recorded for lead ${id} (yet).`);
@@ -102,7 +102,7 @@ function customerOf(row: LeadEntity): CustomerInfo {
 }
 
 async function list(s: Settings, days: number): Promise<void> {
-    const table = await LeadsTable.connect(s.AzureWebJobsStorage, s.LEADS_TABLE);
+    const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
     const rows = await table.listSince(firstDayOf(days));
     say(`${rows.length} lead(s) in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
     for (const row of rows) {
@@ -120,7 +120,7 @@ export function csvCell(value: unknown): string {
 }
 
 async function exportCsv(s: Settings, days: number): Promise<void> {
-    const table = await LeadsTable.connect(s.AzureWebJobsStorage, s.LEADS_TABLE);
+    const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
     const rows = await table.listSince(firstDayOf(days));
     const header = ['LeadId', 'CreatedTime', 'LastSeenAt', 'Occurrences', 'LeadSource', 'Source', 'ActionCode', 'Offer', 'OfferDisplayName', 'FirstName', 'LastName', 'Email', 'Phone', 'Country', 'Company', 'Title', 'Description', 'IsTest', 'DoNotContact'];
     say(header.join(','));

@@ -1,3 +1,4 @@
+import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { DestinationName } from '../config/settings';
 import type { DeliveryFailure, DeliveryOutcome } from '../deliver/destination';
@@ -70,7 +71,7 @@ export class DeliveryLog {
         this.ensureTable = tableCreator(client);
     }
 
-    static async connect(connection: string, tableName: string): Promise<DeliveryLog> {
+    static async connect(connection: StorageConnection | string, tableName: string): Promise<DeliveryLog> {
         return new DeliveryLog(await tableClientFor(connection, tableName));
     }
 

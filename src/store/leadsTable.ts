@@ -1,3 +1,4 @@
+import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
 import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
@@ -111,7 +112,7 @@ export class LeadsTable {
         this.ensureTable = tableCreator(client);
     }
 
-    static async connect(connection: string, tableName: string): Promise<LeadsTable> {
+    static async connect(connection: StorageConnection | string, tableName: string): Promise<LeadsTable> {
         return new LeadsTable(await tableClientFor(connection, tableName));
     }
 

@@ -1,3 +1,4 @@
+import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { Progress } from '../notify/cursor';
 import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
@@ -54,7 +55,7 @@ export class NotifyProgressStore {
         this.ensureTable = tableCreator(client);
     }
 
-    static async connect(connection: string, tableName: string, source: string): Promise<NotifyProgressStore> {
+    static async connect(connection: StorageConnection | string, tableName: string, source: string): Promise<NotifyProgressStore> {
         return new NotifyProgressStore(await tableClientFor(connection, tableName), source);
     }
 

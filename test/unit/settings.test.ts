@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, readSettings } from '../../src/config/settings';
+import { ConfigurationError, readIntakeSettings, readSettings } from '../../src/config/settings';
+import { queueServiceClientFor, tableClientFor } from '../../src/storage/clients';
 
 describe('settings', () => {
     it('has defaults for every setting', () => {
         const defaults = readSettings({});
-        assert.equal(defaults.AzureWebJobsStorage, 'UseDevelopmentStorage=true');
+        assert.deepEqual(defaults.storage, { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
         assert.equal(defaults.LEADS_QUEUE, 'leads');
         assert.equal(defaults.LEADS_TABLE, 'MarketplaceLeads');
         assert.deepEqual(defaults.LEAD_DESTINATIONS, ['table']);
@@ -27,5 +28,57 @@ describe('settings', () => {
     it('leaves room for the poison queue in the queue name', () => {
         assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(57) }), /LEADS_QUEUE/);
         assert.equal(readSettings({ LEADS_QUEUE: 'a'.repeat(56) }).LEADS_QUEUE.length, 56);
+    });
+
+    it('reads a connection string, locally', () => {
+        const connection = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1';
+        assert.deepEqual(readSettings({ AzureWebJobsStorage: connection }).storage, { kind: 'connectionString', connectionString: connection });
+    });
+
+    it('reads identity-based storage settings, as Azure sets them, and builds clients for the service URIs', async () => {
+        const env = {
+            AzureWebJobsStorage__credential: 'managedidentity',
+            AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001',
+            AzureWebJobsStorage__blobServiceUri: 'https://contosoleads.blob.core.windows.net',
+            AzureWebJobsStorage__queueServiceUri: 'https://contosoleads.queue.core.windows.net',
+            AzureWebJobsStorage__tableServiceUri: 'https://contosoleads.table.core.windows.net',
+        };
+        const expected = {
+            kind: 'identity',
+            queueServiceUri: 'https://contosoleads.queue.core.windows.net',
+            tableServiceUri: 'https://contosoleads.table.core.windows.net',
+            clientId: '00000000-0000-0000-0000-000000000001',
+            managedIdentity: true,
+        };
+        assert.deepEqual(readSettings(env).storage, expected);
+        assert.deepEqual(readIntakeSettings(env).storage, expected);
+        const queues = await queueServiceClientFor(readSettings(env).storage);
+        assert.equal(queues.url, 'https://contosoleads.queue.core.windows.net');
+        const table = await tableClientFor(readSettings(env).storage, 'MarketplaceLeads');
+        assert.equal(table.url, 'https://contosoleads.table.core.windows.net');
+        assert.deepEqual(readSettings({ AzureWebJobsStorage__accountName: 'contosoleads' }).storage, {
+            kind: 'identity',
+            queueServiceUri: 'https://contosoleads.queue.core.windows.net',
+            tableServiceUri: 'https://contosoleads.table.core.windows.net',
+            clientId: undefined,
+            managedIdentity: false,
+        });
+        assert.throws(() => readSettings({ AzureWebJobsStorage__queueServiceUri: 'https://x.queue.core.windows.net' }), /must be set together/);
+    });
+
+    it('names the settings a chosen destination or transport needs', () => {
+        assert.throws(() => readSettings({ LEAD_DESTINATIONS: 'table,hubspot' }), /HUBSPOT_TOKEN is not set: the hubspot destination needs it/);
+        assert.throws(() => readSettings({ LEAD_DESTINATIONS: 'table,mailchimp' }), /LEAD_DESTINATIONS is "table,mailchimp": a destination is one of/);
+        assert.throws(() => readSettings({ EMAIL_TRANSPORT: 'smtp' }), /SMTP_HOST is not set/);
+        assert.throws(() => readSettings({ NOTIFY_TO: 'ops@contoso.example; not an address' }), /NOTIFY_TO/);
+        assert.deepEqual(readSettings({ NOTIFY_TO: ' ops@contoso.example ;sales@contoso.example; ' }).NOTIFY_TO, ['ops@contoso.example', 'sales@contoso.example']);
+        assert.throws(() => readSettings({ HUBSPOT_TOKEN: 'pat-secret-value', LEAD_DESTINATIONS: 'hubspot', HUBSPOT_URL: 'not a url' }), (error: Error) => !error.message.includes('pat-secret'));
+    });
+
+    it('reads LEAD_ROUTES as JSON rules', () => {
+        const routes = readSettings({ LEAD_ROUTES: '[{"offer":"contoso.x","destinations":["table","webhook"]}]', WEBHOOK_URL: 'https://hooks.contoso.example/leads' }).LEAD_ROUTES;
+        assert.deepEqual(routes, [{ offer: 'contoso.x', destinations: ['table', 'webhook'] }]);
+        assert.throws(() => readSettings({ LEAD_ROUTES: '{not json' }), /LEAD_ROUTES is "\{not json": it is not valid JSON/);
+        assert.throws(() => readSettings({ LEAD_ROUTES: '[{"destinations":["table"]}]' }), /each route names an offer, an action or both/);
     });
 });

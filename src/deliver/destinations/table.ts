@@ -14,7 +14,7 @@ export class TableDestination implements Destination {
     constructor(private readonly table: LeadsTable) {}
 
     static async create(settings: Settings): Promise<TableDestination> {
-        return new TableDestination(await LeadsTable.connect(settings.AzureWebJobsStorage, settings.LEADS_TABLE));
+        return new TableDestination(await LeadsTable.connect(settings.storage, settings.LEADS_TABLE));
     }
 
     /** Counts this receipt on the row, or puts the row back if someone deleted it. */
