@@ -32,7 +32,7 @@ export function dataverseLead(lead: Lead): Record<string, string> {
  * Creates the lead through the Dataverse Web API, exactly once: `PATCH leads(<id>)` with
  * `If-None-Match: *` creates the record with an id derived from the lead id, and answers 412 if
  * an earlier attempt already did. Authenticates with a client secret when one is set, else with
- * the app's managed identity; the token's scope is `{org url}/.default`.
+ * the app's managed identity (through DefaultAzureCredential); the token's scope is `{org url}/.default`.
  */
 export class DynamicsDestination implements Destination {
     readonly name = 'dynamics';
@@ -50,7 +50,8 @@ export class DynamicsDestination implements Destination {
         const credential =
             DYNAMICS_CLIENT_SECRET && DYNAMICS_TENANT_ID && DYNAMICS_CLIENT_ID
                 ? new identity.ClientSecretCredential(DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, authority)
-                : new identity.ManagedIdentityCredential(DYNAMICS_CLIENT_ID ? { clientId: DYNAMICS_CLIENT_ID } : {});
+                : // The app's managed identity: AZURE_CLIENT_ID names the user-assigned one in Azure.
+                  new identity.DefaultAzureCredential(DYNAMICS_CLIENT_ID ? { managedIdentityClientId: DYNAMICS_CLIENT_ID } : {});
         return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 

@@ -1,0 +1,124 @@
+// The function app: Flex Consumption (Linux, Node.js 22), running as the user-assigned identity,
+// with identity-based storage connections and every app setting the app reads.
+param name string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainerUrl string
+param appInsightsConnectionString string
+param keyVaultUri string
+@description('Names of the secrets stored in Key Vault; blank entries were not set.')
+param secretNames array
+param acsEndpoint string
+param acsSender string
+param leadDestinations string
+param leadRoutes string
+param notifyTo string
+param notifySchedule string
+param notifyPii string
+param webhookUrl string
+param dynamicsUrl string
+param dynamicsTenantId string
+param dynamicsClientId string
+param salesforceOid string
+param marketoUrl string
+param marketoClientId string
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${name}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+}
+
+// A Key Vault reference when the secret was stored, else unset.
+func secretSetting(vaultUri string, stored array, secret string) string => contains(stored, secret) ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secret}/)' : ''
+
+// Not set in Azure (optional, local development only): AzureWebJobsStorage (a connection string;
+// Azure uses the identity-based AzureWebJobsStorage__* settings), AzureWebJobsStorage__accountName,
+// OUTBOX_DIR, SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER, SMTP_PASSWORD, ACS_CONNECTION_STRING,
+// DYNAMICS_AUTHORITY_HOST, NOTIFY_SOURCE_TABLE. Add any of them here to use it.
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: {
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
+    AzureWebJobsStorage__queueServiceUri: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
+    AzureWebJobsStorage__tableServiceUri: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    AZURE_CLIENT_ID: identityClientId
+
+    LEADS_QUEUE: 'leads'
+    LEADS_TABLE: 'MarketplaceLeads'
+
+    LEAD_DESTINATIONS: leadDestinations
+    LEAD_ROUTES: leadRoutes
+    DNC_DESTINATIONS: 'table'
+    DELIVER_TEST_LEADS: 'true'
+    DELIVERIES_TABLE: 'LeadDeliveries'
+    DELIVERY_MAX_ATTEMPTS: '12'
+    DELIVERY_RETRY_SECONDS: '15'
+    DELIVERY_TIMEOUT_SECONDS: '30'
+
+    WEBHOOK_URL: webhookUrl
+    WEBHOOK_SECRET: secretSetting(keyVaultUri, secretNames, 'webhook-secret')
+    DYNAMICS_URL: dynamicsUrl
+    DYNAMICS_TENANT_ID: dynamicsTenantId
+    DYNAMICS_CLIENT_ID: dynamicsClientId
+    DYNAMICS_CLIENT_SECRET: secretSetting(keyVaultUri, secretNames, 'dynamics-client-secret')
+    SALESFORCE_OID: salesforceOid
+    SALESFORCE_URL: 'https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8'
+    MARKETO_URL: marketoUrl
+    MARKETO_CLIENT_ID: marketoClientId
+    MARKETO_CLIENT_SECRET: secretSetting(keyVaultUri, secretNames, 'marketo-client-secret')
+    HUBSPOT_TOKEN: secretSetting(keyVaultUri, secretNames, 'hubspot-token')
+    HUBSPOT_URL: 'https://api.hubapi.com'
+
+    NOTIFY_SCHEDULE: notifySchedule
+    NOTIFY_TO: notifyTo
+    NOTIFY_FROM: empty(acsSender) ? 'marketplace-leads@localhost' : acsSender
+    NOTIFY_PII: notifyPii
+    NOTIFY_STATE_TABLE: 'LeadNotifications'
+    NOTIFY_MAX_LEADS_PER_MAIL: '200'
+    EMAIL_TRANSPORT: empty(acsEndpoint) ? 'outbox' : 'acs'
+    ACS_ENDPOINT: acsEndpoint
+  }
+}
+
+output name string = app.name
+output defaultHostName string = app.properties.defaultHostName

@@ -1,0 +1,141 @@
+// Marketplace leads: everything the app needs in one resource group, with no storage keys.
+// Deploy with `azd up`, or `npm run deploy` (az deployment sub create + func azure functionapp publish).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(40)
+@description('Name of the environment; names the resource group and the resources in it.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+param location string
+
+@description('Where each lead goes: table, webhook, dynamics, salesforce, marketo, hubspot (comma-separated).')
+param leadDestinations string = 'table'
+
+@description('JSON routing rules by offer and action; empty for none.')
+param leadRoutes string = ''
+
+@description('Semicolon-separated addresses told of new leads (Partner Center\'s "Contact email").')
+param notifyTo string = ''
+
+@description('NCRONTAB schedule of the digest e-mail.')
+param notifySchedule string = '0 */5 * * * *'
+
+@allowed(['full', 'masked', 'none'])
+@description('How much personal data the digest shows.')
+param notifyPii string = 'masked'
+
+@description('Provision Azure Communication Services Email with an Azure-managed domain and send digests with it.')
+param enableEmail bool = true
+
+@description('Settings of the optional destinations; blank ones stay unset.')
+param webhookUrl string = ''
+param dynamicsUrl string = ''
+param dynamicsTenantId string = ''
+param dynamicsClientId string = ''
+param salesforceOid string = ''
+param marketoUrl string = ''
+param marketoClientId string = ''
+
+@secure()
+@description('Secrets, stored in Key Vault and referenced from the app settings; blank ones are not created.')
+param webhookSecret string = ''
+@secure()
+param dynamicsClientSecret string = ''
+@secure()
+param marketoClientSecret string = ''
+@secure()
+param hubspotToken string = ''
+
+@description('Object id of the person or pipeline deploying, allowed to manage the Key Vault secrets later (rotation).')
+param deployerPrincipalId string = ''
+
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  scope: rg
+  name: 'identity'
+  params: { name: 'id-${token}', location: location, tags: tags }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  scope: rg
+  name: 'monitoring'
+  params: { token: token, location: location, tags: tags, principalId: identity.outputs.principalId }
+}
+
+module storage 'app/storage.bicep' = {
+  scope: rg
+  name: 'storage'
+  params: { name: 'st${token}', location: location, tags: tags, principalId: identity.outputs.principalId }
+}
+
+module vault 'app/keyvault.bicep' = {
+  scope: rg
+  name: 'keyvault'
+  params: {
+    name: 'kv-${token}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    deployerPrincipalId: deployerPrincipalId
+    secrets: {
+      'webhook-secret': webhookSecret
+      'dynamics-client-secret': dynamicsClientSecret
+      'marketo-client-secret': marketoClientSecret
+      'hubspot-token': hubspotToken
+    }
+  }
+}
+
+module email 'app/email.bicep' = if (enableEmail) {
+  scope: rg
+  name: 'email'
+  params: { token: token, tags: tags, principalId: identity.outputs.principalId }
+}
+
+module api 'app/api.bicep' = {
+  scope: rg
+  name: 'api'
+  params: {
+    name: 'func-${token}'
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' })
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: vault.outputs.uri
+    secretNames: vault.outputs.secretNames
+    acsEndpoint: enableEmail ? email!.outputs.endpoint : ''
+    acsSender: enableEmail ? email!.outputs.senderAddress : ''
+    leadDestinations: leadDestinations
+    leadRoutes: leadRoutes
+    notifyTo: notifyTo
+    notifySchedule: notifySchedule
+    notifyPii: notifyPii
+    webhookUrl: webhookUrl
+    dynamicsUrl: dynamicsUrl
+    dynamicsTenantId: dynamicsTenantId
+    dynamicsClientId: dynamicsClientId
+    salesforceOid: salesforceOid
+    marketoUrl: marketoUrl
+    marketoClientId: marketoClientId
+  }
+}
+
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output LEADS_ENDPOINT string = 'https://${api.outputs.defaultHostName}/api/leads'
+output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
