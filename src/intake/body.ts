@@ -5,6 +5,7 @@ export type BodyKind = 'json' | 'form';
 export interface RequestLike {
     headers: { get(name: string): string | null };
     body: ReadableStream<Uint8Array> | null;
+    arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 const jsonTypes = /^(application\/json|text\/json|application\/[a-z0-9.+-]+\+json)$/;
@@ -27,9 +28,12 @@ export function bodyKindOf(contentType: string | null): { kind: BodyKind; charse
 /** Reads at most `limit` bytes: a larger body is refused from its Content-Length, or as soon as it passes the limit. */
 export async function readLimitedBody(request: RequestLike, limit: number): Promise<Uint8Array> {
     const tooLarge = () => new IntakeError(413, `The body is larger than ${limit} bytes.`);
-    const declared = Number(request.headers.get('content-length') ?? '0');
+    const length = request.headers.get('content-length');
+    const declared = Number(length ?? '0');
     if (declared > limit) throw tooLarge();
     if (!request.body) return new Uint8Array(0);
+    // A declared length within the limit is read in one go; only a chunked body is counted as it streams.
+    if (length !== null && !request.headers.get('transfer-encoding')) return new Uint8Array(await request.arrayBuffer());
     const chunks: Uint8Array[] = [];
     let size = 0;
     for await (const chunk of request.body) {

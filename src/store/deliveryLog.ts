@@ -87,6 +87,9 @@ export class DeliveryLog {
 
     /** Takes the lease for a delivery attempt, unless the destination has the lead or someone else is delivering it. */
     async acquire(leadId: string, destination: DestinationName, leaseMs: number, now = new Date()): Promise<Acquisition> {
+        await this.ensureTable();
+        const first = await this.createLease(leadId, destination, leaseMs, now);
+        if (first) return first;
         for (let round = 0; round < 5; round++) {
             const existing = await this.read(leadId, destination);
             if (existing && finished.includes(existing.State)) return { status: 'done', record: toRecord(existing) };
@@ -113,6 +116,25 @@ export class DeliveryLog {
             }
         }
         return { status: 'busy', record: { leadId, destination, state: 'pending', attempts: 0, updatedAt: now.toISOString() } };
+    }
+
+    /** Most leads are new to a destination: try to create the row at once, saving a read. */
+    private async createLease(leadId: string, destination: DestinationName, leaseMs: number, now: Date): Promise<Acquisition | undefined> {
+        const entity: DeliveryEntity = {
+            partitionKey: leadId,
+            rowKey: destination,
+            State: 'pending',
+            Attempts: 1,
+            LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+            UpdatedAt: now.toISOString(),
+        };
+        try {
+            const written = await this.client.createEntity(entity);
+            return { status: 'acquired', lease: { record: toRecord(entity), etag: written.etag ?? '*' } };
+        } catch (error) {
+            if (statusOf(error) === 409) return undefined;
+            throw error;
+        }
     }
 
     private async update(lease: Lease, changes: Partial<DeliveryEntity>): Promise<void> {

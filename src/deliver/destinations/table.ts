@@ -31,9 +31,8 @@ export class TableDestination implements Destination {
         const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, lead.receivedAt.slice(0, 10)) : undefined;
         const keys = earlier ?? rowKeysFor(lead.id, new Date());
         if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.count(lead, keys);
-        const target = formatRowKeys(keys);
-        await context.saveTarget(target);
-        return { state: 'delivered', target };
+        // Recorded with the outcome; after a crash before that, the look-up above finds the row.
+        return { state: 'delivered', target: formatRowKeys(keys) };
     }
 
     async onRepeat(lead: Lead, context: DeliveryContext): Promise<void> {

@@ -1,0 +1,280 @@
+import { execFileSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InvocationContext } from '@azure/functions';
+import { TableClient, type TableTransaction } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { readSettings } from '../src/config/settings';
+import { startAzurite, type Azurite } from '../src/host/azurite';
+import { parseLead } from '../src/intake/parseLead';
+import type { Lead } from '../src/lead/lead';
+import { runNotification } from '../src/notify/notifyContacts';
+import { AppLeadsTableSource } from '../src/notify/sources';
+import { OutboxTransport } from '../src/notify/transports/outbox';
+import { encodeQueueMessage } from '../src/queue/message';
+import { leadEntity, rowKeysFor } from '../src/store/leadsTable';
+import { NotifyProgressStore } from '../src/store/notifyProgress';
+import { freePort, startApp, type RunningApp } from '../test/helpers/processes';
+import { load, median, quantile, round } from './stats';
+
+const root = resolve(__dirname, '..', '..');
+const concurrency = 16;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const intakeCount = Number(process.env.BENCH_INTAKE ?? 2000);
+const e2eCount = Number(process.env.BENCH_E2E ?? 1000);
+const olderLeads = Number(process.env.BENCH_OLDER ?? 100_000);
+
+function say(line: string): void {
+    process.stdout.write(`${line}\n`);
+}
+
+function sampleLead(i: number): Record<string, unknown> {
+    return {
+        UserDetails: { FirstName: 'Some', LastName: `One${i}`, Email: `someone${i}@contoso.com`, Phone: '16175555555', Country: 'USA', Company: 'Contoso', Title: 'Esquire' },
+        LeadSource: 'AzureMarketplace-INS|contoso.contoso-analytics-byol',
+        ActionCode: 'INS',
+        OfferTitle: 'Test Microsoft',
+        Description: 'Test run through Power Automate',
+    };
+}
+
+function leadFor(i: number, receivedAt = new Date()): Lead {
+    return parseLead(JSON.stringify(sampleLead(i)), 'json', { receivedAt, receiptId: `bench-${i}` });
+}
+
+/** A keep-alive HTTP client with little overhead of its own: the load generator shares the machine's two cores. */
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+
+function post(app: RunningApp, i: number): Promise<void> {
+    const body = JSON.stringify(sampleLead(i));
+    return new Promise((resolve, reject) => {
+        const req = request(`${app.url}/api/leads`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`POST answered ${res.statusCode}`))));
+        });
+        req.on('error', reject);
+        req.end(body);
+    });
+}
+
+/** POST /api/leads at concurrency 16 against the same payload enqueued raw with @azure/storage-queue. */
+async function benchIntake(azurite: Azurite) {
+    const app = await startApp({ env: { AzureWebJobsStorage: azurite.connectionString, 'AzureWebJobs.deliverLead.Disabled': 'true', 'AzureWebJobs.notifyContacts.Disabled': 'true' }, port: await freePort() });
+    const raw = new QueueClient(azurite.connectionString, 'raw-intake');
+    await raw.createIfNotExists();
+    const message = encodeQueueMessage(leadFor(0));
+    try {
+        await load(300, concurrency, (i) => post(app, i));
+        await load(300, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
+        const results = [];
+        const leads = new QueueClient(azurite.connectionString, 'leads');
+        for (let r = 0; r < rounds; r++) {
+            // Azurite slows down as its queues grow: each run starts from empty queues.
+            await Promise.all([raw.clearMessages(), leads.clearMessages()]);
+            const rawRun = await load(intakeCount, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
+            await Promise.all([raw.clearMessages(), leads.clearMessages()]);
+            const appRun = await load(intakeCount, concurrency, (i) => post(app, r * intakeCount + i));
+            const result = {
+                leadsPerSec: intakeCount / appRun.seconds,
+                rawPerSec: intakeCount / rawRun.seconds,
+                p50ms: quantile(appRun.latencies, 0.5),
+                p99ms: quantile(appRun.latencies, 0.99),
+                rawP99ms: quantile(rawRun.latencies, 0.99),
+            };
+            say(`  intake round ${r + 1}: app ${round(result.leadsPerSec)}/s (p50 ${round(result.p50ms)} ms, p99 ${round(result.p99ms)} ms), raw ${round(result.rawPerSec)}/s (p99 ${round(result.rawP99ms)} ms)`);
+            results.push(result);
+        }
+        const leadsPerSec = median(results.map((r) => r.leadsPerSec));
+        const rawPerSec = median(results.map((r) => r.rawPerSec));
+        return {
+            leadsPerSec: round(leadsPerSec),
+            p50ms: round(median(results.map((r) => r.p50ms))),
+            p99ms: round(median(results.map((r) => r.p99ms))),
+            rawPerSec: round(rawPerSec),
+            rawP99ms: round(median(results.map((r) => r.rawP99ms))),
+            ratio: round(leadsPerSec / rawPerSec, 3),
+            concurrency,
+            requestsPerRound: intakeCount,
+            rounds,
+        };
+    } finally {
+        await app.stop();
+    }
+}
+
+async function rowTimes(connection: string, table: string, count: number, timeoutMs: number): Promise<Map<string, number>> {
+    const client = TableClient.fromConnectionString(connection, table, { allowInsecureConnection: true });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const seen = new Map<string, number>();
+        try {
+            for await (const row of client.listEntities<{ LeadId: string; timestamp?: string }>({ queryOptions: { select: ['LeadId', 'Timestamp'] } })) {
+                seen.set(row.LeadId, Date.parse(String(row.timestamp)));
+            }
+        } catch {
+            // not there yet
+        }
+        if (seen.size >= count || Date.now() > deadline) return seen;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}
+
+/** POST → row in the table, over e2eCount leads; and the drain rate beside a raw receive-and-delete loop at the same depth. */
+async function benchEndToEnd(azurite: Azurite) {
+    const env = { AzureWebJobsStorage: azurite.connectionString, LEADS_QUEUE: 'e2e', LEADS_TABLE: 'BenchE2E', DELIVERIES_TABLE: 'BenchE2EDeliveries', 'AzureWebJobs.notifyContacts.Disabled': 'true' };
+    let app = await startApp({ env, port: await freePort() });
+    const posted = new Map<string, number>();
+    try {
+        await load(e2eCount, concurrency, async (i) => {
+            const lead = leadFor(100_000 + i);
+            const t = Date.now();
+            await post(app, 100_000 + i);
+            posted.set(lead.id, t);
+        });
+        const stored = await rowTimes(azurite.connectionString, 'BenchE2E', e2eCount, 120_000);
+        const latencies = [...posted].flatMap(([id, t]) => (stored.has(id) ? [(stored.get(id) ?? t) - t] : []));
+        const e2e = { count: latencies.length, p50ms: round(quantile(latencies, 0.5)), p95ms: round(quantile(latencies, 0.95)), maxMs: round(Math.max(...latencies)) };
+        say(`  POST → stored: p50 ${e2e.p50ms} ms, p95 ${e2e.p95ms} ms over ${e2e.count} leads`);
+        await app.stop();
+
+        // Drain: the same depth of waiting messages, taken by the app (with delivery to the table) and by a raw loop.
+        const depth = e2eCount;
+        const queue = new QueueClient(azurite.connectionString, 'drain');
+        await queue.createIfNotExists();
+        const messages = Array.from({ length: depth }, (_, i) => encodeQueueMessage(leadFor(200_000 + i)));
+        await load(depth, concurrency, async (i) => void (await queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 })));
+        const rawStarted = performance.now();
+        let drained = 0;
+        await Promise.all(
+            Array.from({ length: 2 }, async () => {
+                for (;;) {
+                    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 16 });
+                    if (receivedMessageItems.length === 0) return;
+                    await Promise.all(receivedMessageItems.map((m) => queue.deleteMessage(m.messageId, m.popReceipt)));
+                    drained += receivedMessageItems.length;
+                }
+            }),
+        );
+        const rawDrainPerSec = drained / ((performance.now() - rawStarted) / 1000);
+        await queue.clearMessages();
+        await load(depth, concurrency, async (i) => void (await queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 })));
+        const appStarted = Date.now();
+        app = await startApp({ env: { ...env, LEADS_QUEUE: 'drain', LEADS_TABLE: 'BenchDrain' }, port: await freePort() });
+        const rows = await rowTimes(azurite.connectionString, 'BenchDrain', depth, 180_000);
+        const last = Math.max(...rows.values());
+        const drainPerSec = rows.size / ((last - appStarted) / 1000);
+        say(`  drain: app ${round(drainPerSec)}/s (queue → table, host start included), raw receive+delete ${round(rawDrainPerSec)}/s at depth ${depth}`);
+        return { ...e2e, drainPerSec: round(drainPerSec), rawDrainPerSec: round(rawDrainPerSec), drainRatio: round(drainPerSec / rawDrainPerSec, 3), depth };
+    } finally {
+        await app.stop();
+    }
+}
+
+/** One notification run finding 100 new leads, with no older leads, then with olderLeads older ones. */
+async function benchNotify(azurite: Azurite) {
+    const outbox = mkdtempSync(join(tmpdir(), 'bench-outbox-'));
+    const yesterday = new Date(Date.now() - 86_400_000);
+    async function timeRuns(table: string, older: number): Promise<number[]> {
+        const settings = readSettings({ AzureWebJobsStorage: azurite.connectionString, LEADS_TABLE: table, NOTIFY_TO: 'ops@contoso.example', NOTIFY_STATE_TABLE: `${table}Progress`, NOTIFY_MAX_LEADS_PER_MAIL: '200' });
+        const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
+        await client.createTable();
+        const start = Date.now() - 10 * 86_400_000;
+        const batches = Math.ceil(older / 100);
+        await load(batches, 4, async (b) => {
+            const actions: TableTransaction['actions'] = [];
+            const day = new Date(start + Math.floor((b * 100 * 8 * 86_400_000) / Math.max(older, 1)));
+            for (let i = 0; i < 100 && b * 100 + i < older; i++) {
+                const lead = leadFor(1_000_000 + b * 100 + i, day);
+                actions.push(['create', { ...leadEntity(lead, rowKeysFor(lead.id, day)) }]);
+            }
+            if (actions.length > 0) await client.submitTransaction(actions);
+        });
+        const source = await AppLeadsTableSource.connect(azurite.connectionString, table);
+        const progress = await NotifyProgressStore.connect(azurite.connectionString, settings.NOTIFY_STATE_TABLE, source.name);
+        // The older leads were notified long ago: the cursor stands past them.
+        const claim = await progress.claim(1000);
+        if (!claim) throw new Error('Could not claim notification progress.');
+        await progress.save(claim, { cursor: yesterday.toISOString(), recent: [] }, false);
+        await progress.release(claim);
+        const services = { settings, source, progress, transport: new OutboxTransport(outbox) };
+        const times: number[] = [];
+        for (let r = 0; r < 5; r++) {
+            const fresh = Array.from({ length: 100 }, (_, i) => leadFor(5_000_000 + r * 100 + i));
+            await load(fresh.length, 8, async (i) => {
+                const lead = fresh[i];
+                if (lead) await client.createEntity({ ...leadEntity(lead, rowKeysFor(lead.id, new Date())) });
+            });
+            const t = performance.now();
+            const report = await runNotification(services, new InvocationContext({ logHandler: () => undefined }));
+            times.push(performance.now() - t);
+            if (report.leads !== 100) throw new Error(`A notification run found ${report.leads} leads, not 100.`);
+        }
+        return times;
+    }
+    const empty = await timeRuns('BenchNotifyEmpty', 0);
+    say(`  notify with no older leads: ${empty.map((t) => round(t)).join(', ')} ms`);
+    const full = await timeRuns('BenchNotifyFull', olderLeads);
+    say(`  notify with ${olderLeads} older leads: ${full.map((t) => round(t)).join(', ')} ms`);
+    const emptyMs = median(empty);
+    const fullMs = median(full);
+    return { emptyMs: round(emptyMs), fullMs: round(fullMs), scaleRatio: round(fullMs / emptyMs, 3), newLeads: 100, olderLeads };
+}
+
+/** Importing the app's function files in a fresh process, against importing @azure/functions alone. */
+function benchColdStart() {
+    const files = execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(join(root, 'dist/src/host/loadApp.js'))}).appEntryFiles(${JSON.stringify(root)})))`]).toString();
+    const time = (code: string) => Number(execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();${code};process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    const app: number[] = [];
+    const base: number[] = [];
+    for (let i = 0; i < 15; i++) {
+        base.push(time(`require('@azure/functions')`));
+        app.push(time(`for (const f of ${files}) require(f)`));
+    }
+    const appMs = median(app);
+    const baseMs = median(base);
+    say(`  cold import: app ${round(appMs)} ms, @azure/functions alone ${round(baseMs)} ms`);
+    return { appMs: round(appMs), baseMs: round(baseMs), ratio: round(appMs / baseMs, 3), runs: 15 };
+}
+
+async function main(): Promise<void> {
+    const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: round(totalmem() / 2 ** 30, 1), platform: process.platform };
+    say(`Benchmark on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; Azurite in memory on this machine.`);
+    const coldStart = benchColdStart();
+    // A fresh Azurite for each part, so that one part's leftovers do not slow the next.
+    const fresh = async <T>(part: (azurite: Azurite) => Promise<T>): Promise<T> => {
+        const azurite = await startAzurite();
+        try {
+            return await part(azurite);
+        } finally {
+            await azurite.stop();
+        }
+    };
+    {
+        say('Intake:');
+        const intake = await fresh(benchIntake);
+        say('End to end:');
+        const e2e = await fresh(benchEndToEnd);
+        say('Notification:');
+        const notify = await fresh(benchNotify);
+        const results = { measuredAt: new Date().toISOString(), machine, intake, e2e, notify, coldStart };
+        mkdirSync(join(root, 'bench'), { recursive: true });
+        writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+        say('');
+        say('| measure | value | goal |');
+        say('| --- | --- | --- |');
+        say(`| intake ratio (app / raw enqueue, concurrency ${concurrency}) | ${intake.ratio} (${intake.leadsPerSec}/s vs ${intake.rawPerSec}/s) | ≥ 0.8 |`);
+        say(`| intake p99 | ${intake.p99ms} ms (raw ${intake.rawP99ms} ms) | ≤ 50 ms |`);
+        say(`| POST → stored p95 | ${e2e.p95ms} ms (p50 ${e2e.p50ms} ms) | ≤ 3000 ms |`);
+        say(`| drain (app / raw at depth ${e2e.depth}) | ${e2e.drainRatio} (${e2e.drainPerSec}/s vs ${e2e.rawDrainPerSec}/s) | |`);
+        say(`| notify scale ratio (${notify.olderLeads} older / none) | ${notify.scaleRatio} (${notify.fullMs} ms vs ${notify.emptyMs} ms) | ≤ 1.5 |`);
+        say(`| cold import ratio | ${coldStart.ratio} (${coldStart.appMs} ms vs ${coldStart.baseMs} ms) | ≤ 2.5 |`);
+        say('\nWrote bench/results.json.');
+    }
+}
+
+main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+});
