@@ -46,7 +46,24 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) }).end(json);
 }
 
+/** A handler's plain `{ status, headers, jsonBody | body: string }`, written without building a web Response. */
+function writePlainResponse(res: ServerResponse, init: HttpResponseInit): boolean {
+    const { status = 200, headers, jsonBody, body, cookies } = init;
+    if (cookies?.length || (body !== undefined && typeof body !== 'string') || (headers !== undefined && !isPlainRecord(headers))) return false;
+    const text = jsonBody !== undefined ? JSON.stringify(jsonBody) : (body ?? '');
+    const out: Record<string, string> = { ...(headers as Record<string, string> | undefined) };
+    if (jsonBody !== undefined && !Object.keys(out).some((name) => name.toLowerCase() === 'content-type')) out['content-type'] = 'application/json';
+    out['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(status, out).end(text);
+    return true;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, string> {
+    return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every((v) => typeof v === 'string');
+}
+
 async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
+    if (result !== undefined && !(result instanceof HttpResponse) && writePlainResponse(res, result as HttpResponseInit)) return;
     const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? { status: 204 }) as HttpResponseInit);
     const body = Buffer.from(await response.arrayBuffer());
     const headers: Record<string, string | string[]> = {};

@@ -2,9 +2,24 @@ import { format } from 'node:util';
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 
+const pending = { stdout: [] as string[], stderr: [] as string[] };
+let flushScheduled = false;
+
+/** Writes what this turn of the event loop logged in one write per stream: a line per write costs a system call each. */
+function flush(): void {
+    flushScheduled = false;
+    if (pending.stdout.length > 0) process.stdout.write(pending.stdout.splice(0).join(''));
+    if (pending.stderr.length > 0) process.stderr.write(pending.stderr.splice(0).join(''));
+}
+
+process.on('exit', flush);
+
 /** One line per entry, as `func start` prints them: time, then the message. */
 export function hostLog(level: LogLevel, ...args: unknown[]): void {
     const line = `[${new Date().toISOString()}] ${format(...args)}\n`;
-    if (level === 'error' || level === 'critical' || level === 'warning') process.stderr.write(line);
-    else process.stdout.write(line);
+    (level === 'error' || level === 'critical' || level === 'warning' ? pending.stderr : pending.stdout).push(line);
+    if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+    }
 }
