@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -49,9 +49,13 @@ function leadFor(i: number, receivedAt = new Date()): Lead {
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 function post(app: RunningApp, i: number): Promise<void> {
+    return postTo(app.url, i);
+}
+
+function postTo(baseUrl: string, i: number): Promise<void> {
     const body = JSON.stringify(sampleLead(i));
     return new Promise((resolve, reject) => {
-        const req = request(`${app.url}/api/leads`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const req = request(`${baseUrl}/api/leads`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
             res.resume();
             res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`POST answered ${res.statusCode}`))));
         });
@@ -69,22 +73,29 @@ async function benchIntake(azurite: Azurite) {
     try {
         await load(300, concurrency, (i) => post(app, i));
         await load(300, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
+        const bare = await startBare(azurite);
+        await load(300, concurrency, (i) => postTo(bare.url, i));
         const results = [];
         const leads = new QueueClient(azurite.connectionString, 'leads');
+        const bareQueue = new QueueClient(azurite.connectionString, 'bare-http');
         for (let r = 0; r < rounds; r++) {
             // Azurite slows down as its queues grow: each run starts from empty queues.
             await Promise.all([raw.clearMessages(), leads.clearMessages()]);
             const rawRun = await load(intakeCount, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
-            await Promise.all([raw.clearMessages(), leads.clearMessages()]);
+            await Promise.all([raw.clearMessages(), leads.clearMessages(), bareQueue.clearMessages()]);
             const appRun = await load(intakeCount, concurrency, (i) => post(app, r * intakeCount + i));
+            await Promise.all([raw.clearMessages(), leads.clearMessages(), bareQueue.clearMessages()]);
+            const bareRun = await load(intakeCount, concurrency, (i) => postTo(bare.url, i));
             const result = {
                 leadsPerSec: intakeCount / appRun.seconds,
                 rawPerSec: intakeCount / rawRun.seconds,
                 p50ms: quantile(appRun.latencies, 0.5),
                 p99ms: quantile(appRun.latencies, 0.99),
                 rawP99ms: quantile(rawRun.latencies, 0.99),
+                barePerSec: intakeCount / bareRun.seconds,
+                bareP99ms: quantile(bareRun.latencies, 0.99),
             };
-            say(`  intake round ${r + 1}: app ${round(result.leadsPerSec)}/s (p50 ${round(result.p50ms)} ms, p99 ${round(result.p99ms)} ms), raw ${round(result.rawPerSec)}/s (p99 ${round(result.rawP99ms)} ms)`);
+            say(`  intake round ${r + 1}: app ${round(result.leadsPerSec)}/s (p50 ${round(result.p50ms)} ms, p99 ${round(result.p99ms)} ms), raw ${round(result.rawPerSec)}/s (p99 ${round(result.rawP99ms)} ms), bare HTTP→enqueue ${round(result.barePerSec)}/s (p99 ${round(result.bareP99ms)} ms)`);
             results.push(result);
         }
         const leadsPerSec = median(results.map((r) => r.leadsPerSec));
@@ -95,6 +106,10 @@ async function benchIntake(azurite: Azurite) {
             p99ms: round(median(results.map((r) => r.p99ms))),
             rawPerSec: round(rawPerSec),
             rawP99ms: round(median(results.map((r) => r.rawP99ms))),
+            barePerSec: round(median(results.map((r) => r.barePerSec))),
+            bareP99ms: round(median(results.map((r) => r.bareP99ms))),
+            bareRatio: round(median(results.map((r) => r.barePerSec / r.rawPerSec)), 3),
+            appToBareRatio: round(median(results.map((r) => r.leadsPerSec / r.barePerSec)), 3),
             // Each round compares app and raw back to back; the median of those ratios resists one noisy round.
             ratio: round(median(results.map((r) => r.leadsPerSec / r.rawPerSec)), 3),
             concurrency,
@@ -103,7 +118,23 @@ async function benchIntake(azurite: Azurite) {
         };
     } finally {
         await app.stop();
+        await stopBare?.();
     }
+}
+
+let stopBare: (() => Promise<void>) | undefined;
+
+/** The bare HTTP→enqueue baseline, in its own process like the app. */
+async function startBare(azurite: Azurite): Promise<{ url: string }> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(__dirname, 'bareHttpEnqueue.js')], { env: { ...process.env, PORT: String(port), BARE_CONNECTION: azurite.connectionString }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.resume();
+    stopBare = () => new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+    });
+    return { url: `http://localhost:${port}` };
 }
 
 async function rowTimes(connection: string, table: string, count: number, timeoutMs: number): Promise<Map<string, number>> {
@@ -287,6 +318,8 @@ async function main(): Promise<void> {
         say('| --- | --- | --- |');
         say(`| intake ratio (app / raw enqueue, concurrency ${concurrency}) | ${intake.ratio} (${intake.leadsPerSec}/s vs ${intake.rawPerSec}/s) | ≥ 0.8 |`);
         say(`| intake p99 | ${intake.p99ms} ms (raw ${intake.rawP99ms} ms) | ≤ 50 ms |`);
+        say(`| bare HTTP→enqueue / raw (the cost of an HTTP hop here) | ${intake.bareRatio} (${intake.barePerSec}/s, p99 ${intake.bareP99ms} ms) | |`);
+        say(`| app / bare HTTP→enqueue | ${intake.appToBareRatio} | |`);
         say(`| POST → stored p95, ${e2e.postedPerSecond} leads/s | ${e2e.p95ms} ms (p50 ${e2e.p50ms} ms) | ≤ 3000 ms |`);
         say(`| POST → stored p95, burst of ${e2eCount} at concurrency ${concurrency} | ${e2e.burst.p95ms} ms (p50 ${e2e.burst.p50ms} ms) | |`);
         say(`| drain (app / raw at depth ${e2e.depth}) | ${e2e.drainRatio} (${e2e.drainPerSec}/s vs ${e2e.rawDrainPerSec}/s) | |`);

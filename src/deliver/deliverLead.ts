@@ -41,14 +41,8 @@ function connect(): Promise<Services> {
     return services;
 }
 
-function contextFor(log: DeliveryLog, lease: Lease | undefined, target: string | undefined): DeliveryContext {
-    return {
-        attempt: lease?.record.attempts ?? 0,
-        target,
-        saveTarget: async (next) => {
-            if (lease) await log.saveTarget(lease, next);
-        },
-    };
+function contextFor(lease: Lease | undefined, target: string | undefined): DeliveryContext {
+    return { attempt: lease?.record.attempts ?? 0, target };
 }
 
 /** One lead to one destination, at most once at a time, skipped when the destination has it. */
@@ -59,12 +53,12 @@ async function deliverTo(name: DestinationName, lead: Lead, { settings: s, log }
     if (acquisition.status === 'busy') return { destination: name, status: 'busy' };
     const destination: Destination = await destinationNamed(name, s);
     if (acquisition.status === 'done') {
-        await destination.onRepeat?.(lead, contextFor(log, undefined, acquisition.record.target));
+        await destination.onRepeat?.(lead, contextFor(undefined, acquisition.record.target));
         return { destination: name, status: 'already' };
     }
     const { lease } = acquisition;
     try {
-        const outcome = await destination.deliver(lead, contextFor(log, lease, lease.record.target));
+        const outcome = await destination.deliver(lead, contextFor(lease, lease.record.target));
         await log.complete(lease, outcome);
         return { destination: name, status: outcome.state };
     } catch (error) {

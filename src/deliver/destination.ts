@@ -13,8 +13,6 @@ export interface DeliveryContext {
     attempt: number;
     /** What an earlier attempt recorded about where the lead went (a row key, a CRM record id). */
     target: string | undefined;
-    /** Records where the lead went, so that a later attempt or a repeat finds it. */
-    saveTarget(target: string): Promise<void>;
 }
 
 /** One place leads go. Each implementation is one module under destinations/. */

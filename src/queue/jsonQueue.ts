@@ -3,6 +3,13 @@ import type { QueueClient } from '@azure/storage-queue';
 import { queueClientFor, statusOf } from '../storage/clients';
 import { encodeQueueMessage, maxQueueMessageLength } from './message';
 
+/**
+ * How long sending may take in all, retries included. The SDK's per-try timeout does not bound a
+ * storage service that accepts connections and never answers; a sender waiting on intake needs an
+ * answer (503, so it retries) well within its own timeout.
+ */
+const sendDeadlineMs = 10_000;
+
 /** The message could not be put on the queue: the caller should try again later. */
 export class StorageUnavailableError extends Error {
     constructor(queueName: string, cause: unknown) {
@@ -40,14 +47,15 @@ export class JsonQueue {
     async send(value: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
         const message = encodeQueueMessage(value);
         if (message.length > maxQueueMessageLength) throw new MessageTooLargeError(message.length);
-        const sendOptions = { messageTimeToLive: -1, visibilityTimeout: Math.round(options.delaySeconds ?? 0) };
+        const abortSignal = AbortSignal.timeout(sendDeadlineMs);
+        const sendOptions = { messageTimeToLive: -1, visibilityTimeout: Math.round(options.delaySeconds ?? 0), abortSignal };
         try {
-            await this.ensureQueue();
+            await this.ensureQueue(abortSignal);
             await this.client.sendMessage(message, sendOptions).catch(async (error: unknown) => {
                 if (statusOf(error) !== 404) throw error;
                 // Someone deleted the queue while the app ran: make it again and retry once.
                 this.ready = undefined;
-                await this.ensureQueue();
+                await this.ensureQueue(abortSignal);
                 await this.client.sendMessage(message, sendOptions);
             });
         } catch (error) {
@@ -55,8 +63,8 @@ export class JsonQueue {
         }
     }
 
-    private ensureQueue(): Promise<unknown> {
-        this.ready ??= this.client.createIfNotExists().catch((error: unknown) => {
+    private ensureQueue(abortSignal: AbortSignal): Promise<unknown> {
+        this.ready ??= this.client.createIfNotExists({ abortSignal }).catch((error: unknown) => {
             this.ready = undefined;
             throw error;
         });

@@ -146,11 +146,6 @@ export class DeliveryLog {
         lease.etag = written.etag ?? lease.etag;
     }
 
-    async saveTarget(lease: Lease, target: string): Promise<void> {
-        await this.update(lease, { Target: target });
-        lease.record.target = target;
-    }
-
     async complete(lease: Lease, outcome: DeliveryOutcome): Promise<void> {
         const now = new Date().toISOString();
         const target = outcome.state === 'skipped' ? {} : outcome.target ? { Target: outcome.target } : {};

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
@@ -137,6 +138,25 @@ describe('POST /api/leads against real Azurite and the local host', () => {
 });
 
 describe('POST /api/leads when storage is down', () => {
+    it('answers 503 within seconds when storage accepts connections and never answers', async () => {
+        const sockets = new Set<Socket>();
+        const blackHole = createServer((socket) => void sockets.add(socket));
+        await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+        const { port } = blackHole.address() as AddressInfo;
+        const connection = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('k').toString('base64')};QueueEndpoint=http://127.0.0.1:${port}/devstoreaccount1`;
+        const app = await startApp({ env: { AzureWebJobsStorage: connection, 'AzureWebJobs.deliverLead.Disabled': 'true', 'AzureWebJobs.notifyContacts.Disabled': 'true' }, port: await freePort() });
+        try {
+            const started = Date.now();
+            const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': json }, body: JSON.stringify(documentedSample()) });
+            assert.equal(response.status, 503);
+            assert.ok(Date.now() - started < 30_000, 'well before the host\'s functionTimeout');
+        } finally {
+            await app.stop();
+            for (const socket of sockets) socket.destroy();
+            blackHole.close();
+        }
+    });
+
     it('answers 503 with Retry-After, never 2xx', async () => {
         const deadPort = await freePort();
         const connection = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('k').toString('base64')};QueueEndpoint=http://127.0.0.1:${deadPort}/devstoreaccount1`;
