@@ -52,7 +52,17 @@ function post(app: RunningApp, i: number): Promise<void> {
     return postTo(app.url, i);
 }
 
-function postTo(baseUrl: string, i: number): Promise<void> {
+/** One retry when a kept-alive connection was reset under the request: the load generator's problem, not the app's. */
+async function postTo(baseUrl: string, i: number): Promise<void> {
+    try {
+        await postOnce(baseUrl, i);
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+        await postOnce(baseUrl, i);
+    }
+}
+
+function postOnce(baseUrl: string, i: number): Promise<void> {
     const body = JSON.stringify(sampleLead(i));
     return new Promise((resolve, reject) => {
         const req = request(`${baseUrl}/api/leads`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {

@@ -134,7 +134,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
         return serveFunction(req, res, url, match.route, match.params, options.functionTimeoutMs);
     }
 
-    return createServer((req, res) => {
+    const server = createServer((req, res) => {
         const url = requestUrl(req);
         if (!url) return send(res, 400, { error: 'The request target is not a valid URL.' });
         handle(req, res, url).catch((error: unknown) => {
@@ -148,4 +148,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
             else res.destroy();
         });
     });
+    // Longer than the clients' idle timeouts, so a client never reuses a connection the host is closing.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    return server;
 }
