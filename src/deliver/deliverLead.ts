@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import { settings, type DestinationName, type Settings } from '../config/settings';
+import { ConfigurationError, intakeSettings, settings, type DestinationName, type Settings } from '../config/settings';
 import type { Lead } from '../lead/lead';
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
@@ -11,7 +11,7 @@ import { destinationsFor } from './routing';
 
 type Result =
     | { destination: DestinationName; status: 'delivered' | 'submitted' | 'skipped' | 'already' }
-    | { destination: DestinationName; status: 'busy' }
+    | { destination: DestinationName; status: 'busy'; leaseUntil: number }
     | { destination: DestinationName; status: 'failed'; failure: DeliveryFailure };
 
 interface Services {
@@ -50,7 +50,7 @@ async function deliverTo(name: DestinationName, lead: Lead, { settings: s, log }
     // Long enough for a token request and the call itself, with a margin.
     const leaseMs = s.DELIVERY_TIMEOUT_SECONDS * 3000;
     const acquisition = await log.acquire(lead.id, name, leaseMs);
-    if (acquisition.status === 'busy') return { destination: name, status: 'busy' };
+    if (acquisition.status === 'busy') return { destination: name, status: 'busy', leaseUntil: Date.parse(acquisition.record.leaseUntil ?? '') || Date.now() };
     const destination: Destination = await destinationNamed(name, s);
     if (acquisition.status === 'done') {
         await destination.onRepeat?.(lead, contextFor(undefined, acquisition.record.target));
@@ -83,7 +83,18 @@ function describeFailures(results: Result[]): string {
  * retries the message and, after maxDequeueCount, poisons it.
  */
 export async function deliverLead(message: unknown, context: InvocationContext): Promise<void> {
-    const svc = await connect();
+    let svc: Services;
+    try {
+        svc = await connect();
+    } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        // Retrying cannot fix a setting, and the host's poison copy would expire in 7 days: keep the lead, unexpiring.
+        const { storage, LEADS_QUEUE } = intakeSettings();
+        const poison = await JsonQueue.connect(storage, `${LEADS_QUEUE}-poison`);
+        await poison.send(message);
+        context.error(`${error.message} The lead was moved to ${poison.name}; fix the setting, then run "npm run leads -- replay-poison".`);
+        return;
+    }
     const parsed = leadMessageSchema.safeParse(message);
     if (!parsed.success) {
         const reason = `The message is not a lead: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ')}`;
@@ -105,12 +116,14 @@ export async function deliverLead(message: unknown, context: InvocationContext):
     const retryable = unfinished.some((r) => r.status === 'busy' || r.failure.kind === 'transient');
     if (retryable && attempt < svc.settings.DELIVERY_MAX_ATTEMPTS) {
         const retryAfter = Math.max(0, ...unfinished.map((r) => (r.status === 'failed' ? r.failure.retryAfterMs ?? 0 : 0)));
-        // Only waiting for another copy of the lead to finish: look again soon.
+        // Only waiting for another copy of the lead: look again soon, at the latest when its lease ends,
+        // and without spending an attempt, since nothing was tried.
         const onlyBusy = unfinished.every((r) => r.status === 'busy');
-        const delay = onlyBusy ? busyRetrySeconds : retryDelaySeconds(attempt, svc.settings.DELIVERY_RETRY_SECONDS, retryAfter);
-        const next: LeadMessage = { ...lead, delivery: { attempt: attempt + 1, reason } };
+        const leaseLeft = Math.max(0, ...unfinished.map((r) => (r.status === 'busy' ? r.leaseUntil - Date.now() : 0))) / 1000;
+        const delay = onlyBusy ? Math.min(busyRetrySeconds, Math.max(1, Math.ceil(leaseLeft))) : retryDelaySeconds(attempt, svc.settings.DELIVERY_RETRY_SECONDS, retryAfter);
+        const next: LeadMessage = { ...lead, delivery: { attempt: onlyBusy ? attempt : attempt + 1, reason } };
         await svc.queue.send(next, { delaySeconds: delay });
-        context.warn(`Lead ${lead.id}: ${summary}; attempt ${attempt + 1} in ${delay} s. ${reason}`);
+        context.warn(`Lead ${lead.id}: ${summary}; attempt ${next.delivery?.attempt} in ${delay} s. ${reason}`);
         return;
     }
     const why = retryable ? `gave up after ${attempt} attempts` : 'a permanent failure';

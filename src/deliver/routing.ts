@@ -18,13 +18,13 @@ function routeMatches(route: Route, lead: Lead): boolean {
 
 /**
  * The destinations a lead goes to: the first matching route's, else LEAD_DESTINATIONS. A
- * do-not-contact lead goes only to DNC_DESTINATIONS (the table, for the record); a test lead goes
- * everywhere unless DELIVER_TEST_LEADS is false, when it goes only to the table.
+ * do-not-contact lead goes to DNC_DESTINATIONS (the table, for the record) and nowhere else; a
+ * test lead goes everywhere unless DELIVER_TEST_LEADS is false, when it goes to the table only.
  */
 export function destinationsFor(lead: Lead, settings: RoutingSettings): DestinationName[] {
     const route = settings.LEAD_ROUTES.find((candidate) => routeMatches(candidate, lead));
-    let names = route ? route.destinations : settings.LEAD_DESTINATIONS;
-    if (lead.doNotContact) names = names.filter((name) => settings.DNC_DESTINATIONS.includes(name));
-    if (lead.isTest && !settings.DELIVER_TEST_LEADS) names = names.filter((name) => name === 'table');
-    return names;
+    // A DNC or held-back test lead is still kept, for the record, whatever the routes say.
+    if (lead.doNotContact) return settings.DNC_DESTINATIONS;
+    if (lead.isTest && !settings.DELIVER_TEST_LEADS) return ['table'];
+    return route ? route.destinations : settings.LEAD_DESTINATIONS;
 }

@@ -3,7 +3,7 @@ import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functio
 import type { HttpFunctionDefinition } from '../runtime/define';
 import { invoke } from './invoke';
 import { hostLog } from './log';
-import { matchRoute, routeOf, type Route } from './routes';
+import { decodeSegment, matchRoute, routeOf, type Route } from './routes';
 
 /** The Functions host refuses request bodies over 100 MB; so does this one. */
 const maxRequestBytes = 100 * 1024 * 1024;
@@ -128,7 +128,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
     async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
         const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-        if (admin && req.method === 'POST') return serveAdmin(req, res, decodeURIComponent(admin[1] ?? ''), options);
+        if (admin && req.method === 'POST') return serveAdmin(req, res, decodeSegment(admin[1] ?? ''), options);
         const match = matchRoute(routes, url.pathname, req.method ?? 'GET');
         if (!match) return send(res, 404);
         return serveFunction(req, res, url, match.route, match.params, options.functionTimeoutMs);

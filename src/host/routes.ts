@@ -29,7 +29,8 @@ export function routeOf(definition: HttpFunctionDefinition, routePrefix: string)
     return { definition, methods, pattern, template: `/${template}` };
 }
 
-function decodeSegment(text: string): string {
+/** A URL path segment decoded; malformed escapes are kept as they came. */
+export function decodeSegment(text: string): string {
     try {
         return decodeURIComponent(text);
     } catch {

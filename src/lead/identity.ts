@@ -7,12 +7,13 @@ function key(text: string): string {
 
 /**
  * Same customer, same offer, same action: the same lead. A customer is known by e-mail; leads
- * without one (the marketplace sends no personal data for .edu customers) fall back to whatever
- * details they carry.
+ * without one fall back to whatever details they carry; a lead with none at all (the marketplace
+ * sends no personal data for .edu customers) is not merged with anyone's.
  */
-export function dedupeKeyFor(customer: Customer, offer: string, action: string): string {
+export function dedupeKeyFor(customer: Customer, offer: string, action: string, receiptId: string): string {
     const details = [customer.firstName, customer.lastName, customer.company, customer.phone, customer.country];
-    const who = customer.email ? customer.email : `~${details.join('/')}`;
+    // With nothing that tells customers apart, two such leads are two leads: each POST is its own.
+    const who = customer.email ? customer.email : details.some(Boolean) ? `~${details.join('/')}` : `~receipt:${receiptId}`;
     return [who, offer, action].map(key).join('|');
 }
 

@@ -33,7 +33,7 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
     const action = canonicalAction(clean(raw.fields.actionCode) || parts.action);
     const offerTitle = clean(raw.fields.offerTitle);
     const customer = customerOf(raw);
-    const dedupeKey = dedupeKeyFor(customer, parts.offer || offerTitle, action);
+    const dedupeKey = dedupeKeyFor(customer, parts.offer || offerTitle, action, receipt.receiptId);
     const texts = [leadSource, customer.email, customer.firstName, customer.lastName, customer.company];
     return {
         id: leadIdFor(dedupeKey),

@@ -11,6 +11,8 @@ import type { MailTransport } from './transports/transport';
 const maxDigestsPerRun = 10;
 /** Long enough for a run of digests; a run that dies frees its lease after this. */
 const leaseMs = 5 * 60_000;
+/** The longest one send may take (the transports' own time-outs are shorter): no send starts unless this much lease is left. */
+const sendBudgetMs = 2 * 60_000;
 
 export interface NotifyServices {
     settings: Settings;
@@ -46,6 +48,8 @@ async function sendDigests(svc: NotifyServices, claim: Claim, context: Invocatio
     const { settings: s, source, progress, transport } = svc;
     const report: RunReport = { digests: 0, leads: 0 };
     while (report.digests < maxDigestsPerRun) {
+        // A send that outlasted the lease could race the next run's: the rest waits for that run.
+        if (Date.parse(claim.leaseUntil) - Date.now() < sendBudgetMs) break;
         const batch = await source.take(claim.progress, s.NOTIFY_MAX_LEADS_PER_MAIL);
         const settledBefore = positionAt(new Date(Date.now() - settleMs));
         if (batch.rows.length === 0) {

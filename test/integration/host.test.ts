@@ -103,5 +103,6 @@ describe('the local Functions host', () => {
         assert.equal(response.status, 202);
         await eventually(() => calls.slice(before).find((c) => JSON.stringify(c.input) === '{"from":"admin"}'), 3000, 'the admin call');
         assert.equal((await fetch(`${host.url}/admin/functions/nothing`, { method: 'POST' })).status, 404);
+        assert.equal((await fetch(`${host.url}/admin/functions/%E0`, { method: 'POST' })).status, 404, 'a malformed escape is not a 500');
     });
 });

@@ -206,3 +206,12 @@ describe('leads the model refuses', () => {
         assert.doesNotThrow(() => parseLead('{"LeadSource":"x","note":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 'json', at));
     });
 });
+
+describe('leads with nothing that tells customers apart', () => {
+    it('are not merged: two anonymous .edu leads for the same offer get different ids', () => {
+        const edu = JSON.stringify({ UserDetails: { FirstName: '', Email: '' }, LeadSource: 'AzureMarketplace-PLT|contoso.analytics' });
+        const first = parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-1' });
+        const second = parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-2' });
+        assert.notEqual(first.id, second.id);
+    });
+});

@@ -32,15 +32,16 @@ export class AcsTransport implements MailTransport {
 
     async send(mail: Mail): Promise<void> {
         const client = await this.connect();
+        const abortSignal = AbortSignal.timeout(100_000);
         const poller = await client.beginSend(
             {
                 senderAddress: mail.from,
                 recipients: { to: mail.to.map((address) => ({ address })) },
                 content: { subject: mail.subject, plainText: mail.text, html: mail.html },
             },
-            { updateIntervalInMs: 1000, abortSignal: AbortSignal.timeout(120_000) },
+            { updateIntervalInMs: 1000, abortSignal },
         );
-        const result = await poller.pollUntilDone({ abortSignal: AbortSignal.timeout(120_000) });
+        const result = await poller.pollUntilDone({ abortSignal });
         if (result.status !== 'Succeeded') throw new Error(`Azure Communication Services did not send the mail: ${result.status}${result.error?.message ? ` (${result.error.message})` : ''}.`);
     }
 }
