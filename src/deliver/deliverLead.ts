@@ -3,6 +3,7 @@ import { ConfigurationError, intakeSettings, settings, type DestinationName, typ
 import type { Lead } from '../lead/lead';
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
+import { lazy } from '../runtime/lazy';
 import { DeliveryLog, type Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
 import { DeliveryFailure, type DeliveryContext, type Destination } from './destination';
@@ -23,23 +24,15 @@ interface Services {
 
 const busyRetrySeconds = 2;
 
-let services: Promise<Services> | undefined;
-
-function connect(): Promise<Services> {
-    services ??= (async () => {
-        const s = settings();
-        const [log, queue, poison] = await Promise.all([
-            DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE),
-            JsonQueue.connect(s.storage, s.LEADS_QUEUE),
-            JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`),
-        ]);
-        return { settings: s, log, queue, poison };
-    })().catch((error: unknown) => {
-        services = undefined;
-        throw error;
-    });
-    return services;
-}
+const connect = lazy(async (): Promise<Services> => {
+    const s = settings();
+    const [log, queue, poison] = await Promise.all([
+        DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE),
+        JsonQueue.connect(s.storage, s.LEADS_QUEUE),
+        JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`),
+    ]);
+    return { settings: s, log, queue, poison };
+});
 
 function contextFor(lease: Lease | undefined, target: string | undefined): DeliveryContext {
     return { attempt: lease?.record.attempts ?? 0, target };

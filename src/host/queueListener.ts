@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { QueueFunctionDefinition } from '../runtime/define';
+import { lazy } from '../runtime/lazy';
 import type { QueuesConfig } from './hostConfig';
 import { invoke } from './invoke';
 import { hostLog } from './log';
@@ -39,7 +40,7 @@ export class QueueListener {
     private loop: Promise<void> | undefined;
     private readonly inFlight = new Set<Promise<void>>();
     private readonly stopped = new AbortController();
-    private poisonReady: Promise<unknown> | undefined;
+    private readonly ensurePoisonQueue = lazy(() => this.options.poisonQueue.createIfNotExists());
 
     constructor(private readonly options: QueueListenerOptions) {}
 
@@ -168,11 +169,7 @@ export class QueueListener {
 
     private async poison(message: DequeuedMessageItem, popReceipt: string): Promise<void> {
         const { poisonQueue, queue } = this.options;
-        this.poisonReady ??= poisonQueue.createIfNotExists().catch((error: unknown) => {
-            this.poisonReady = undefined;
-            throw error;
-        });
-        await this.poisonReady;
+        await this.ensurePoisonQueue();
         await poisonQueue.sendMessage(message.messageText);
         await queue.deleteMessage(message.messageId, popReceipt);
         hostLog('warning', `${this.name}: message ${message.messageId} failed ${message.dequeueCount} times and was moved to "${poisonQueue.name}".`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { intakeSettings } from '../config/settings';
 import { JsonQueue, MessageTooLargeError, StorageUnavailableError } from '../queue/jsonQueue';
+import { lazy } from '../runtime/lazy';
 import { bodyKindOf, decodeBody, readLimitedBody } from './body';
 import { IntakeError } from './intakeError';
 import { parseLead } from './parseLead';
@@ -12,13 +13,10 @@ export const maxBodyBytes = 64 * 1024;
 /** Seconds a sender should wait before retrying when storage is down. */
 const retryAfterSeconds = 10;
 
-let queue: Promise<JsonQueue> | undefined;
-
-function leadQueue(): Promise<JsonQueue> {
+const leadQueue = lazy(() => {
     const { storage, LEADS_QUEUE } = intakeSettings();
-    queue ??= JsonQueue.connect(storage, LEADS_QUEUE);
-    return queue;
-}
+    return JsonQueue.connect(storage, LEADS_QUEUE);
+});
 
 function errorResponse(status: number, error: string, extra: Record<string, unknown> = {}): HttpResponseInit {
     return { status, jsonBody: { error, ...extra } };

@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import { settings, type Settings } from '../config/settings';
+import { lazy } from '../runtime/lazy';
 import { NotifyProgressStore, type Claim } from '../store/notifyProgress';
 import { advance, positionAt, settleMs } from './cursor';
 import { composeDigest } from './digest';
@@ -21,22 +22,14 @@ export interface NotifyServices {
     transport: MailTransport;
 }
 
-let services: Promise<NotifyServices> | undefined;
-
-export function notifyServices(): Promise<NotifyServices> {
-    services ??= (async () => {
-        const s = settings();
-        const source = s.NOTIFY_SOURCE_TABLE
-            ? await MarketplaceTableSource.connect(s.storage, s.NOTIFY_SOURCE_TABLE)
-            : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
-        const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
-        return { settings: s, source, progress, transport: await transportFor(s) };
-    })().catch((error: unknown) => {
-        services = undefined;
-        throw error;
-    });
-    return services;
-}
+export const notifyServices = lazy(async (): Promise<NotifyServices> => {
+    const s = settings();
+    const source = s.NOTIFY_SOURCE_TABLE
+        ? await MarketplaceTableSource.connect(s.storage, s.NOTIFY_SOURCE_TABLE)
+        : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
+    const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
+    return { settings: s, source, progress, transport: await transportFor(s) };
+});
 
 export interface RunReport {
     digests: number;

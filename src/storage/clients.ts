@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableClient } from '@azure/data-tables';
 import type { QueueClient, QueueServiceClient, StoragePipelineOptions } from '@azure/storage-queue';
+import { lazy } from '../runtime/lazy';
 import type { StorageConnection } from './connection';
 
 /**
@@ -63,12 +64,5 @@ export function statusOf(error: unknown): number | undefined {
 
 /** Creates a table once per client; a table that exists already is fine. */
 export function tableCreator(client: TableClient): () => Promise<void> {
-    let ready: Promise<void> | undefined;
-    return () => {
-        ready ??= client.createTable().catch((error: unknown) => {
-            ready = undefined;
-            throw error;
-        });
-        return ready;
-    };
+    return lazy(() => client.createTable());
 }

@@ -59,6 +59,19 @@ function toRecord(entity: DeliveryEntity): DeliveryRecord {
     };
 }
 
+/** The row of a delivery attempt under way: one attempt more than before, leased until now + leaseMs. */
+function pendingEntity(leadId: string, destination: string, leaseMs: number, now: Date, before: DeliveryEntity | undefined): DeliveryEntity {
+    return {
+        partitionKey: leadId,
+        rowKey: destination,
+        State: 'pending',
+        Attempts: (before?.Attempts ?? 0) + 1,
+        LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+        UpdatedAt: now.toISOString(),
+        ...(before?.Target ? { Target: before.Target } : {}),
+    };
+}
+
 /**
  * Where each lead stands at each destination. The row doubles as a lease: only the holder of a
  * live `pending` lease delivers, so two copies of one lead never reach a destination at once, and
@@ -96,15 +109,7 @@ export class DeliveryLog {
             if (existing?.State === 'pending' && existing.LeaseUntil && Date.parse(existing.LeaseUntil) > now.getTime()) {
                 return { status: 'busy', record: toRecord(existing) };
             }
-            const entity: DeliveryEntity = {
-                partitionKey: leadId,
-                rowKey: destination,
-                State: 'pending',
-                Attempts: (existing?.Attempts ?? 0) + 1,
-                LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-                UpdatedAt: now.toISOString(),
-                ...(existing?.Target ? { Target: existing.Target } : {}),
-            };
+            const entity = pendingEntity(leadId, destination, leaseMs, now, existing);
             try {
                 const written = existing?.etag
                     ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag })
@@ -120,14 +125,7 @@ export class DeliveryLog {
 
     /** Most leads are new to a destination: try to create the row at once, saving a read. */
     private async createLease(leadId: string, destination: DestinationName, leaseMs: number, now: Date): Promise<Acquisition | undefined> {
-        const entity: DeliveryEntity = {
-            partitionKey: leadId,
-            rowKey: destination,
-            State: 'pending',
-            Attempts: 1,
-            LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-            UpdatedAt: now.toISOString(),
-        };
+        const entity = pendingEntity(leadId, destination, leaseMs, now, undefined);
         try {
             const written = await this.client.createEntity(entity);
             return { status: 'acquired', lease: { record: toRecord(entity), etag: written.etag ?? '*' } };

@@ -1,5 +1,6 @@
 import type { EmailClient } from '@azure/communication-email';
 import type { Settings } from '../../config/settings';
+import { lazy } from '../../runtime/lazy';
 import type { Mail, MailTransport } from './transport';
 
 /**
@@ -9,25 +10,20 @@ import type { Mail, MailTransport } from './transport';
  */
 export class AcsTransport implements MailTransport {
     readonly name = 'acs';
-    private client: Promise<EmailClient> | undefined;
+    private readonly connect = lazy(async (): Promise<EmailClient> => {
+        const { EmailClient } = await import('@azure/communication-email');
+        const { ACS_CONNECTION_STRING, ACS_ENDPOINT } = this.settings;
+        // Plain HTTP only ever names a local stand-in; Azure's endpoints are HTTPS.
+        const options = { allowInsecureConnection: /endpoint=http:|^http:/i.test(ACS_CONNECTION_STRING ?? ACS_ENDPOINT ?? '') };
+        if (ACS_CONNECTION_STRING) return new EmailClient(ACS_CONNECTION_STRING, options);
+        const { DefaultAzureCredential } = await import('@azure/identity');
+        return new EmailClient(ACS_ENDPOINT ?? '', new DefaultAzureCredential(), options);
+    });
 
     constructor(private readonly settings: Pick<Settings, 'ACS_ENDPOINT' | 'ACS_CONNECTION_STRING'>) {}
 
     get description(): string {
         return `Azure Communication Services ${this.settings.ACS_ENDPOINT ?? '(connection string)'}`;
-    }
-
-    private connect(): Promise<EmailClient> {
-        this.client ??= (async () => {
-            const { EmailClient } = await import('@azure/communication-email');
-            const { ACS_CONNECTION_STRING, ACS_ENDPOINT } = this.settings;
-            // Plain HTTP only ever names a local stand-in; Azure's endpoints are HTTPS.
-            const options = { allowInsecureConnection: /endpoint=http:|^http:/i.test(ACS_CONNECTION_STRING ?? ACS_ENDPOINT ?? '') };
-            if (ACS_CONNECTION_STRING) return new EmailClient(ACS_CONNECTION_STRING, options);
-            const { DefaultAzureCredential } = await import('@azure/identity');
-            return new EmailClient(ACS_ENDPOINT ?? '', new DefaultAzureCredential(), options);
-        })();
-        return this.client;
     }
 
     async send(mail: Mail): Promise<void> {
