@@ -85,6 +85,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     LEADS_QUEUE: 'leads'
     LEADS_TABLE: 'MarketplaceLeads'
+    ANONYMOUS_LEADS_TABLE: 'LeadAnonymousPosts'
 
     LEAD_DESTINATIONS: leadDestinations
     LEAD_ROUTES: leadRoutes

@@ -51,12 +51,18 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
   name: 'leads-poison'
 }
 
+// One queue per destination, so that a destination that hangs or is down delays only itself.
+resource destinationQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for destination in ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot']: {
+  parent: queues
+  name: 'leads-${destination}'
+}]
+
 resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: account
   name: 'default'
 }
 
-resource leadsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['MarketplaceLeads', 'LeadDeliveries', 'LeadNotifications']: {
+resource leadsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['MarketplaceLeads', 'MarketplaceLeadsUpdates', 'LeadAnonymousPosts', 'LeadDeliveries', 'LeadNotifications']: {
   parent: tables
   name: table
 }]

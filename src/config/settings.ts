@@ -8,12 +8,13 @@ function setting<T extends z.ZodType>(schema: T) {
     return z.preprocess(blankAsUnset, schema);
 }
 
-// The poison queue is "<name>-poison", which must also fit Azure's 63-character limit.
+// Each destination has "<name>-<destination>" and the host may add "-poison" to it: the longest,
+// "<name>-salesforce-poison", must also fit Azure's 63-character limit.
 const queueName = z
     .string()
     .trim()
-    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$/, {
-        message: 'a queue name has 3 to 56 lower-case letters, digits and single hyphens, and starts and ends with a letter or digit',
+    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,43}[a-z0-9]$/, {
+        message: 'a queue name has 3 to 45 lower-case letters, digits and single hyphens, and starts and ends with a letter or digit',
     });
 
 const tableName = z
@@ -21,6 +22,14 @@ const tableName = z
     .trim()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, {
         message: 'a table name has 3 to 63 letters and digits and starts with a letter',
+    });
+
+/** Updates of leads go to "<name>Updates", which must fit the same 63 characters. */
+const leadsTableName = z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,55}$/, {
+        message: 'the leads table name has 3 to 56 letters and digits (the app adds "Updates" for a second table) and starts with a letter',
     });
 
 export const destinationNames = ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot'] as const;
@@ -72,7 +81,8 @@ export const settingsSchema = z.object({
     AzureWebJobsStorage__credential: setting(z.string().optional()),
     AzureWebJobsStorage__clientId: setting(z.string().optional()),
     LEADS_QUEUE: setting(queueName.default('leads')),
-    LEADS_TABLE: setting(tableName.default('MarketplaceLeads')),
+    LEADS_TABLE: setting(leadsTableName.default('MarketplaceLeads')),
+    ANONYMOUS_LEADS_TABLE: setting(tableName.default('LeadAnonymousPosts')),
 
     LEAD_DESTINATIONS: setting(destinationList.default(['table'])),
     LEAD_ROUTES: setting(routes.default([])),
@@ -183,6 +193,7 @@ const intakeSchema = settingsSchema.pick({
     AzureWebJobsStorage__queueServiceUri: true,
     AzureWebJobsStorage__tableServiceUri: true,
     LEADS_QUEUE: true,
+    ANONYMOUS_LEADS_TABLE: true,
 });
 export type IntakeSettings = z.infer<typeof intakeSchema> & { storage: StorageConnection };
 

@@ -4,20 +4,28 @@ import type { Lead } from '../lead/lead';
 /**
  * How a delivery ended. `submitted`: handed over to a service that does not confirm (Salesforce
  * Web-to-Lead answers 200 even when it drops a lead). `skipped`: this lead cannot go there, for a
- * reason that retrying will not change (recorded, not retried).
+ * reason that retrying will not change (recorded, not retried). `uncertain`: the call may or may
+ * not have reached a service that cannot tell a retry from a new lead, so it is not retried by
+ * itself; an operator decides (it waits in the poison queue).
  */
-export type DeliveryOutcome = { state: 'delivered' | 'submitted'; target?: string } | { state: 'skipped'; reason: string };
+export type DeliveryOutcome = { state: 'delivered' | 'submitted'; target?: string } | { state: 'skipped' | 'uncertain'; reason: string };
 
 export interface DeliveryContext {
-    /** Which attempt at this destination this is, from 1. */
+    /** Which attempt at this destination this is, from 1, counting every retry chain. */
     attempt: number;
     /** What an earlier attempt recorded about where the lead went (a row key, a CRM record id). */
     target: string | undefined;
+    /** `update`: the destination has an earlier version of this lead, and this one says something new. */
+    mode: 'create' | 'update';
+    /** Aborts before the delivery's lease runs out, so that no call outlives it. */
+    signal?: AbortSignal;
 }
 
 /** One place leads go. Each implementation is one module under destinations/. */
 export interface Destination {
     readonly name: DestinationName;
+    /** The most calls one delivery makes in a row (a token, a call, a refresh, the call again): its lease covers them all. */
+    readonly maxCalls: number;
     deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome>;
     /** A lead this destination already has was posted again (the table counts occurrences). */
     onRepeat?(lead: Lead, context: DeliveryContext): Promise<void>;
@@ -32,6 +40,8 @@ export class DeliveryFailure extends Error {
         message: string,
         readonly kind: 'transient' | 'permanent',
         readonly retryAfterMs?: number,
+        /** The request may have reached the service before the failure (a time-out, a connection reset). */
+        readonly uncertain = false,
     ) {
         super(message);
         this.name = 'DeliveryFailure';

@@ -7,6 +7,16 @@ export interface CallOptions {
     timeoutMs: number;
     /** Names the service in failure messages: "the webhook", "HubSpot". */
     service: string;
+    /** Ends the call early too: the delivery's lease is running out. */
+    signal?: AbortSignal;
+}
+
+/** Errors that mean the request never left: nothing can have reached the service. */
+const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string | undefined {
+    const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+    return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
 /** Seconds or an HTTP date, as Retry-After carries them. */
@@ -46,18 +56,26 @@ export async function failureFor(response: Response, service: string): Promise<D
  * the response, whatever its status, is returned for the caller to read.
  */
 export async function call(url: string | URL, options: CallOptions): Promise<Response> {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
         return await fetch(url, {
             method: options.method ?? 'GET',
             headers: options.headers,
             body: options.body,
-            signal: AbortSignal.timeout(options.timeoutMs),
+            signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
             redirect: 'manual',
         });
     } catch (error) {
-        const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-        const why = timedOut ? `did not answer within ${options.timeoutMs} ms` : `could not be reached (${String((error as Error).cause ?? error)})`;
-        throw new DeliveryFailure(`${options.service} ${why}`, 'transient');
+        const timedOut = timeout.aborted;
+        const stopped = !timedOut && options.signal?.aborted === true;
+        const code = errorCode(error);
+        const why = timedOut
+            ? `did not answer within ${options.timeoutMs} ms`
+            : stopped
+              ? 'was still busy when the delivery had to stop (its lease was running out)'
+              : `could not be reached (${code ?? (error as Error).name})`;
+        const uncertain = timedOut || stopped || code === undefined || !notSentCodes.has(code);
+        throw new DeliveryFailure(`${options.service} ${why}`, 'transient', undefined, uncertain);
     }
 }
 

@@ -72,7 +72,8 @@ export function loadFunctions(files: readonly string[]): FunctionDefinition[] {
         if (!/test mode/.test(text)) warn(...args);
     };
     try {
-        return files.flatMap((file) => Object.values(require(file) as Record<string, unknown>).filter(isFunctionDefinition));
+        // A module may export one definition, or a list of them made from one template.
+        return files.flatMap((file) => Object.values(require(file) as Record<string, unknown>).flat().filter(isFunctionDefinition));
     } finally {
         console.warn = warn;
     }

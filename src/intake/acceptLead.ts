@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { intakeSettings } from '../config/settings';
+import { isAnonymous } from '../lead/identity';
+import type { Lead } from '../lead/lead';
+import { anchoredTo } from '../lead/normalize';
 import { JsonQueue, MessageTooLargeError, StorageUnavailableError } from '../queue/jsonQueue';
+import { leadMessageReserve } from '../queue/leadMessage';
 import { lazy } from '../runtime/lazy';
+import { AnonymousRetries } from './anonymousRetries';
 import { bodyKindOf, decodeBody, readLimitedBody } from './body';
 import { IntakeError } from './intakeError';
 import { parseLead } from './parseLead';
@@ -18,6 +23,29 @@ const leadQueue = lazy(() => {
     return JsonQueue.connect(storage, LEADS_QUEUE);
 });
 
+const anonymousRetries = lazy(() => {
+    const { storage, ANONYMOUS_LEADS_TABLE } = intakeSettings();
+    return AnonymousRetries.connect(storage, ANONYMOUS_LEADS_TABLE);
+});
+
+/** As long as a send may take: a storage service that never answers gets a 503, not a hung request. */
+const anchorDeadlineMs = 10_000;
+
+/** A lead without personal data takes the id of the POST it repeats, if it repeats one. */
+async function identified(lead: Lead): Promise<Lead> {
+    if (!isAnonymous(lead.customer)) return lead;
+    try {
+        const retries = await anonymousRetries();
+        const anchor = await Promise.race([
+            retries.anchorFor(lead),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${anchorDeadlineMs} ms`)), anchorDeadlineMs).unref()),
+        ]);
+        return anchoredTo(lead, anchor);
+    } catch (error) {
+        throw new StorageUnavailableError(intakeSettings().ANONYMOUS_LEADS_TABLE, error);
+    }
+}
+
 function errorResponse(status: number, error: string, extra: Record<string, unknown> = {}): HttpResponseInit {
     return { status, jsonBody: { error, ...extra } };
 }
@@ -30,8 +58,9 @@ export async function acceptLead(request: HttpRequest, context: InvocationContex
     try {
         const { kind, charset } = bodyKindOf(request.headers.get('content-type'));
         const text = decodeBody(await readLimitedBody(request, maxBodyBytes), charset);
-        const lead = parseLead(text, kind, { receivedAt: new Date(), receiptId: randomUUID() });
-        await (await leadQueue()).send(lead);
+        const lead = await identified(parseLead(text, kind, { receivedAt: new Date(), receiptId: randomUUID() }));
+        // Room is kept for the delivery envelope, so that every retry of an accepted lead still fits.
+        await (await leadQueue()).send(lead, { reserve: leadMessageReserve });
         context.log(`Accepted lead ${lead.id}: ${lead.source || '(no source)'} ${lead.action || '(no action)'}${lead.isTest ? ', test lead' : ''}.`);
         return { status: 202, jsonBody: { id: lead.id } };
     } catch (error) {

@@ -5,15 +5,21 @@ function key(text: string): string {
     return text.normalize('NFC').trim().toLowerCase();
 }
 
+const details = (customer: Customer) => [customer.firstName, customer.lastName, customer.company, customer.phone, customer.country];
+
+/** A lead with nothing that tells customers apart: the marketplace sends no personal data for .edu customers. */
+export function isAnonymous(customer: Customer): boolean {
+    return !customer.email && !details(customer).some(Boolean);
+}
+
 /**
  * Same customer, same offer, same action: the same lead. A customer is known by e-mail; leads
- * without one fall back to whatever details they carry; a lead with none at all (the marketplace
- * sends no personal data for .edu customers) is not merged with anyone's.
+ * without one fall back to whatever details they carry. An anonymous lead is known only by the
+ * POST that first brought its content (`anchor`): intake gives a retry of that POST the same
+ * anchor, and anyone else's lead another.
  */
-export function dedupeKeyFor(customer: Customer, offer: string, action: string, receiptId: string): string {
-    const details = [customer.firstName, customer.lastName, customer.company, customer.phone, customer.country];
-    // With nothing that tells customers apart, two such leads are two leads: each POST is its own.
-    const who = customer.email ? customer.email : details.some(Boolean) ? `~${details.join('/')}` : `~receipt:${receiptId}`;
+export function dedupeKeyFor(customer: Customer, offer: string, action: string, anchor: string): string {
+    const who = customer.email ? customer.email : isAnonymous(customer) ? `~receipt:${anchor}` : `~${details(customer).join('/')}`;
     return [who, offer, action].map(key).join('|');
 }
 

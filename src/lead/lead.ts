@@ -22,6 +22,8 @@ export const leadSchema = z.object({
     /** Same customer, same offer, same action: the same lead. */
     dedupeKey: z.string(),
     receivedAt: z.iso.datetime(),
+    /** The version of its content (16 hex digits): an identical repeat has the same, an update another. */
+    version: z.string().regex(/^[0-9a-f]{16}$/),
     /** Unique to each POST: tells a lead posted again from the same message delivered again. */
     receiptId: z.string().min(1),
     /** The shape it arrived in: the marketplace's JSON or the web-to-lead form of its test lead. */

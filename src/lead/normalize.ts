@@ -1,8 +1,9 @@
 import { customerFields, type CustomerField } from './fields';
-import { dedupeKeyFor, leadIdFor } from './identity';
+import { dedupeKeyFor, isAnonymous, leadIdFor } from './identity';
 import type { Customer, Lead } from './lead';
 import { canonicalAction, parseLeadSource } from './leadSource';
 import type { RawLead } from './rawLead';
+import { contentVersion } from './version';
 
 /** When and as which POST a lead arrived. */
 export interface Receipt {
@@ -35,7 +36,7 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
     const customer = customerOf(raw);
     const dedupeKey = dedupeKeyFor(customer, parts.offer || offerTitle, action, receipt.receiptId);
     const texts = [leadSource, customer.email, customer.firstName, customer.lastName, customer.company];
-    return {
+    const lead: Omit<Lead, 'version'> = {
         id: leadIdFor(dedupeKey),
         dedupeKey,
         receivedAt: receipt.receivedAt.toISOString(),
@@ -54,4 +55,15 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
         doNotContact: action === 'DNC',
         extra: raw.extra,
     };
+    return { ...lead, version: contentVersion(lead) };
+}
+
+/**
+ * The same anonymous lead as first posted in the POST `anchorReceiptId`: a sender's retry of a lead
+ * without personal data takes the id of the first. Leads that carry personal data are unchanged.
+ */
+export function anchoredTo(lead: Lead, anchorReceiptId: string): Lead {
+    if (!isAnonymous(lead.customer)) return lead;
+    const dedupeKey = dedupeKeyFor(lead.customer, lead.offer || lead.offerTitle, lead.action, anchorReceiptId);
+    return { ...lead, dedupeKey, id: leadIdFor(dedupeKey) };
 }

@@ -20,8 +20,11 @@ export class StorageUnavailableError extends Error {
 
 /** The value does not fit in one queue message. */
 export class MessageTooLargeError extends Error {
-    constructor(readonly encodedLength: number) {
-        super(`The lead takes ${encodedLength} bytes as a queue message; at most ${maxQueueMessageLength} fit.`);
+    constructor(
+        readonly encodedLength: number,
+        readonly limit = maxQueueMessageLength,
+    ) {
+        super(`The lead takes ${encodedLength} bytes as a queue message; at most ${limit} fit.`);
         this.name = 'MessageTooLargeError';
     }
 }
@@ -43,10 +46,14 @@ export class JsonQueue {
         return this.client.name;
     }
 
-    /** Resolves once the value is stored; throws MessageTooLargeError or StorageUnavailableError. */
-    async send(value: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+    /**
+     * Resolves once the value is stored; throws MessageTooLargeError or StorageUnavailableError.
+     * `reserve` bytes of the message limit are kept free, for what later copies of the value add.
+     */
+    async send(value: unknown, options: { delaySeconds?: number; reserve?: number } = {}): Promise<void> {
         const message = encodeQueueMessage(value);
-        if (message.length > maxQueueMessageLength) throw new MessageTooLargeError(message.length);
+        const limit = maxQueueMessageLength - (options.reserve ?? 0);
+        if (message.length > limit) throw new MessageTooLargeError(message.length, limit);
         const abortSignal = AbortSignal.timeout(sendDeadlineMs);
         const sendOptions = { messageTimeToLive: -1, visibilityTimeout: Math.round(options.delaySeconds ?? 0), abortSignal };
         try {

@@ -1,17 +1,36 @@
 import { z } from 'zod';
+import { destinationNames } from '../config/settings';
 import { leadSchema } from '../lead/lead';
+import { contentVersion } from '../lead/version';
 
 /**
- * A message on the leads queue: the lead, and for a retry or a poisoned message, how far its
- * delivery got. Intake sends the bare lead.
+ * Bytes of the queue message limit that intake keeps free for the delivery envelope: every copy
+ * of an accepted lead (a retry, a poison entry, a replay) must still fit in one message.
  */
-export const leadMessageSchema = leadSchema.extend({
-    delivery: z
-        .object({
-            attempt: z.number().int().min(1),
-            reason: z.string().optional(),
-        })
-        .optional(),
+export const leadMessageReserve = 512;
+
+/**
+ * Where a copy of a lead stands in its delivery to one destination. `ticket` numbers the links of
+ * one retry chain, so that a duplicate link (a crash between sending the next message and
+ * deleting this one) is recognised and dropped; `attempt` counts towards DELIVERY_MAX_ATTEMPTS.
+ * Reasons are kept in the delivery records, never here, so the envelope stays small.
+ */
+const deliverySchema = z.object({
+    destination: z.enum(destinationNames).optional(),
+    ticket: z.number().int().min(1).default(1),
+    attempt: z.number().int().min(1).default(1),
+    /** Sent by replay-poison: deliver again even where the last attempt failed or is uncertain. */
+    replay: z.boolean().optional(),
 });
 
-export type LeadMessage = z.infer<typeof leadMessageSchema>;
+/**
+ * A message on the leads queue or a destination's queue: the lead and, past intake, its delivery
+ * envelope. Messages written before leads had versions get theirs from their content.
+ */
+export const leadMessageSchema = leadSchema
+    .extend({ version: leadSchema.shape.version.optional(), delivery: deliverySchema.optional() })
+    .transform((message) => ({ ...message, version: message.version ?? contentVersion(message) }));
+
+export type LeadMessage = z.output<typeof leadMessageSchema>;
+export type Delivery = z.output<typeof deliverySchema>;
+export type DestinationMessage = LeadMessage & { delivery: Delivery & { destination: NonNullable<Delivery['destination']> } };

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { settings, type Settings } from '../config/settings';
+import { destinationNames, settings, type Settings } from '../config/settings';
 import { applySettings, readLocalSettings } from '../host/localSettings';
+import { destinationQueueName } from '../deliver/services';
 import { leadMessageSchema } from '../queue/leadMessage';
 import { JsonQueue } from '../queue/jsonQueue';
 import { queueClientFor } from '../storage/clients';
@@ -13,7 +14,9 @@ const root = resolve(__dirname, '..', '..', '..');
 
 const usage = `Usage: npm run leads -- <command>
 
-  replay-poison            move the messages in <LEADS_QUEUE>-poison back onto the queue
+  replay-poison [--uncertain]
+                           send the leads in the poison queues back to their destinations
+                           (--uncertain: also those a destination may already have)
   status <lead id>         a lead's delivery state at each destination
   list [--days N]          recent leads (default: the last 7 days), newest first
   export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
@@ -29,39 +32,76 @@ function firstDayOf(count: number, now = new Date()): string {
     return new Date(now.getTime() - (count - 1) * 86_400_000).toISOString().slice(0, 10);
 }
 
-async function replayPoison(s: Settings): Promise<void> {
-    const poison = await queueClientFor(s.storage, `${s.LEADS_QUEUE}-poison`);
-    const queue = await JsonQueue.connect(s.storage, s.LEADS_QUEUE);
-    if (!(await poison.exists())) return say(`There is no queue ${poison.name}: nothing to replay.`);
-    let moved = 0;
-    let kept = 0;
-    const seen = new Set<string>();
-    for (;;) {
-        const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-        const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
-        if (fresh.length === 0) break;
-        for (const message of fresh) {
-            seen.add(message.messageId);
-            let value: unknown;
-            try {
-                value = JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8'));
-            } catch {
-                value = undefined;
+/** Every poison queue: the app's own, and the host's for each destination's queue. */
+function poisonQueueNames(s: Settings): string[] {
+    return [`${s.LEADS_QUEUE}-poison`, ...destinationNames.map((name) => `${destinationQueueName(s.LEADS_QUEUE, name)}-poison`)];
+}
+
+interface ReplayCounts {
+    moved: number;
+    kept: number;
+    uncertain: number;
+}
+
+/**
+ * Sends one poisoned lead back: a copy for one destination goes to that destination's queue as the
+ * next link of its chain, marked as a replay; a lead that never got past routing goes back to the
+ * leads queue. An uncertain delivery stays unless `--uncertain` says a person checked the vendor.
+ */
+async function replayOne(s: Settings, log: DeliveryLog, value: unknown, includeUncertain: boolean, counts: ReplayCounts): Promise<boolean> {
+    const parsed = leadMessageSchema.safeParse(value);
+    if (!parsed.success) {
+        counts.kept++;
+        return false;
+    }
+    const { delivery, ...lead } = parsed.data;
+    const destination = delivery?.destination;
+    if (!destination) {
+        await (await JsonQueue.connect(s.storage, s.LEADS_QUEUE)).send(lead);
+        say(`${lead.id}: routed again`);
+        return true;
+    }
+    const record = (await log.list(lead.id)).find((r) => r.destination === destination);
+    if (record?.state === 'uncertain' && !includeUncertain) {
+        counts.uncertain++;
+        return false;
+    }
+    say(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}`);
+    const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
+    await (await JsonQueue.connect(s.storage, destinationQueueName(s.LEADS_QUEUE, destination))).send(next);
+    return true;
+}
+
+async function replayPoison(s: Settings, includeUncertain: boolean): Promise<void> {
+    const log = await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE);
+    const counts: ReplayCounts = { moved: 0, kept: 0, uncertain: 0 };
+    for (const name of poisonQueueNames(s)) {
+        const poison = await queueClientFor(s.storage, name);
+        if (!(await poison.exists())) continue;
+        const seen = new Set<string>();
+        for (;;) {
+            const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+            const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
+            if (fresh.length === 0) break;
+            for (const message of fresh) {
+                seen.add(message.messageId);
+                let value: unknown;
+                try {
+                    value = JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8'));
+                } catch {
+                    value = undefined;
+                }
+                if (!(await replayOne(s, log, value, includeUncertain, counts))) continue;
+                await poison.deleteMessage(message.messageId, message.popReceipt);
+                counts.moved++;
             }
-            const parsed = leadMessageSchema.safeParse(value);
-            if (!parsed.success) {
-                kept++;
-                continue;
-            }
-            const { delivery, ...lead } = parsed.data;
-            if (delivery?.reason) say(`${lead.id}: was poisoned by ${delivery.reason}`);
-            // A fresh start: the destinations that already have the lead skip it.
-            await queue.send(lead);
-            await poison.deleteMessage(message.messageId, message.popReceipt);
-            moved++;
         }
     }
-    say(`Moved ${moved} lead(s) from ${poison.name} back to ${queue.name}.${kept ? ` Left ${kept} message(s) that are not leads.` : ''}`);
+    const kept = counts.kept ? ` Left ${counts.kept} message(s) that are not leads.` : '';
+    const uncertain = counts.uncertain
+        ? ` Left ${counts.uncertain} uncertain deliver${counts.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.`
+        : '';
+    say(`Replayed ${counts.moved} lead(s) from the poison queues.${kept}${uncertain}`);
 }
 
 async function status(s: Settings, id: string | undefined): Promise<number> {
@@ -137,6 +177,7 @@ async function main(): Promise<number> {
         options: {
             days: { type: 'string' },
             csv: { type: 'boolean' },
+            uncertain: { type: 'boolean' },
             settings: { type: 'string', default: join(root, 'local.settings.json') },
             help: { type: 'boolean', short: 'h' },
         },
@@ -151,7 +192,7 @@ async function main(): Promise<number> {
     const days = (fallback: number) => Math.max(1, Number(values.days ?? fallback) || fallback);
     switch (command) {
         case 'replay-poison':
-            await replayPoison(s);
+            await replayPoison(s, values.uncertain === true);
             return 0;
         case 'status':
             return status(s, argument);

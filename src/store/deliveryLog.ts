@@ -1,21 +1,20 @@
-import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { DestinationName } from '../config/settings';
+import { decideClaim, type ClaimDecision, type ClaimMessage, type ClaimRecord } from '../deliver/claim';
 import type { DeliveryFailure, DeliveryOutcome } from '../deliver/destination';
 import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import type { StorageConnection } from '../storage/connection';
 
-export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 'failed';
+export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 'failed' | 'uncertain';
 
 /** The state of one lead at one destination, one row per pair: PartitionKey lead id, RowKey destination. */
-export interface DeliveryRecord {
+export interface DeliveryRecord extends ClaimRecord {
     leadId: string;
     destination: string;
-    state: DeliveryState;
     attempts: number;
     target?: string;
     lastError?: string;
     failureKind?: 'transient' | 'permanent';
-    leaseUntil?: string;
     updatedAt: string;
     completedAt?: string;
 }
@@ -25,6 +24,13 @@ interface DeliveryEntity {
     rowKey: string;
     State: DeliveryState;
     Attempts: number;
+    Ticket?: number;
+    ReceiptId?: string;
+    Version?: string;
+    VersionAt?: string;
+    DeliveredVersion?: string;
+    Scheduled?: number;
+    Poisoned?: boolean;
     Target?: string;
     LastError?: string;
     FailureKind?: 'transient' | 'permanent' | '';
@@ -34,15 +40,14 @@ interface DeliveryEntity {
     etag?: string;
 }
 
-/** The right to deliver one lead to one destination until `leaseUntil`. */
+/** The right to deliver one version of a lead to one destination until the lease ends. */
 export interface Lease {
     record: DeliveryRecord;
     etag: string;
+    mode: 'create' | 'update';
 }
 
-export type Acquisition = { status: 'acquired'; lease: Lease } | { status: 'done'; record: DeliveryRecord } | { status: 'busy'; record: DeliveryRecord };
-
-const finished: readonly DeliveryState[] = ['delivered', 'submitted', 'skipped'];
+export type Acquisition = { status: 'acquired'; lease: Lease } | { status: 'repeat' | 'stale' | 'busy'; record: DeliveryRecord | undefined };
 
 function toRecord(entity: DeliveryEntity): DeliveryRecord {
     return {
@@ -50,22 +55,43 @@ function toRecord(entity: DeliveryEntity): DeliveryRecord {
         destination: entity.rowKey,
         state: entity.State,
         attempts: entity.Attempts,
-        target: entity.Target,
-        lastError: entity.LastError,
+        ticket: entity.Ticket ?? 1,
+        receiptId: entity.ReceiptId ?? '',
+        version: entity.Version ?? '',
+        versionAt: entity.VersionAt ?? '',
+        // Records from before versions: whatever they delivered counts as the version now asked for.
+        deliveredVersion: entity.DeliveredVersion ?? (entity.Version === undefined && ['delivered', 'submitted'].includes(entity.State) ? '?' : ''),
+        scheduled: entity.Scheduled ?? 0,
+        poisoned: entity.Poisoned ?? false,
+        target: entity.Target || undefined,
+        lastError: entity.LastError || undefined,
         failureKind: entity.FailureKind || undefined,
-        leaseUntil: entity.LeaseUntil,
+        leaseUntil: entity.LeaseUntil || undefined,
         updatedAt: entity.UpdatedAt,
-        completedAt: entity.CompletedAt,
+        completedAt: entity.CompletedAt || undefined,
     };
 }
 
+/** A message of one lead, at one destination, asking to deliver. */
+export interface DeliveryRequest extends ClaimMessage {
+    leadId: string;
+    destination: DestinationName;
+}
+
 /** The row of a delivery attempt under way: one attempt more than before, leased until now + leaseMs. */
-function pendingEntity(leadId: string, destination: string, leaseMs: number, now: Date, before: DeliveryEntity | undefined): DeliveryEntity {
+function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | undefined, sameChain: boolean, leaseMs: number, now: Date): DeliveryEntity {
     return {
-        partitionKey: leadId,
-        rowKey: destination,
+        partitionKey: request.leadId,
+        rowKey: request.destination,
         State: 'pending',
         Attempts: (before?.Attempts ?? 0) + 1,
+        Ticket: Math.max(before?.Ticket ?? 0, request.ticket),
+        ReceiptId: sameChain ? before?.ReceiptId ?? request.receiptId : request.receiptId,
+        Version: request.version,
+        VersionAt: request.receivedAt,
+        DeliveredVersion: before ? toRecord(before).deliveredVersion : '',
+        Scheduled: 0,
+        Poisoned: false,
         LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
         UpdatedAt: now.toISOString(),
         ...(before?.Target ? { Target: before.Target } : {}),
@@ -74,8 +100,9 @@ function pendingEntity(leadId: string, destination: string, leaseMs: number, now
 
 /**
  * Where each lead stands at each destination. The row doubles as a lease: only the holder of a
- * live `pending` lease delivers, so two copies of one lead never reach a destination at once, and
- * a finished row makes a redelivered message skip that destination.
+ * live `pending` lease delivers, so two copies of one lead never reach a destination at once; a
+ * finished row makes a repeated message only count; and the chain fields (ticket, scheduled,
+ * poisoned) let every copy of a retry message agree on which one goes on (see decideClaim).
  */
 export class DeliveryLog {
     private readonly ensureTable: () => Promise<void>;
@@ -98,41 +125,32 @@ export class DeliveryLog {
         }
     }
 
-    /** Takes the lease for a delivery attempt, unless the destination has the lead or someone else is delivering it. */
-    async acquire(leadId: string, destination: DestinationName, leaseMs: number, now = new Date()): Promise<Acquisition> {
+    /** Takes the lease when this message is the one to deliver; otherwise says why not. */
+    async acquire(request: DeliveryRequest, leaseMs: number, now = new Date()): Promise<Acquisition> {
         await this.ensureTable();
-        const first = await this.createLease(leadId, destination, leaseMs, now);
-        if (first) return first;
+        // Most leads are new to a destination: try to create the row at once, saving a read.
+        const fresh = leasedEntity(request, undefined, true, leaseMs, now);
+        try {
+            const written = await this.client.createEntity(fresh);
+            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create' } };
+        } catch (error) {
+            if (statusOf(error) !== 409) throw error;
+        }
         for (let round = 0; round < 5; round++) {
-            const existing = await this.read(leadId, destination);
-            if (existing && finished.includes(existing.State)) return { status: 'done', record: toRecord(existing) };
-            if (existing?.State === 'pending' && existing.LeaseUntil && Date.parse(existing.LeaseUntil) > now.getTime()) {
-                return { status: 'busy', record: toRecord(existing) };
-            }
-            const entity = pendingEntity(leadId, destination, leaseMs, now, existing);
+            const existing = await this.read(request.leadId, request.destination);
+            const record = existing && toRecord(existing);
+            const decision = decideClaim(record, request, now.getTime());
+            if (decision.kind !== 'acquire') return { status: decision.kind, record };
+            const entity = leasedEntity(request, existing, record?.receiptId === request.receiptId, leaseMs, now);
             try {
-                const written = existing?.etag
-                    ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag })
-                    : await this.client.createEntity(entity);
-                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*' } };
+                const written = existing ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag }) : await this.client.createEntity(entity);
+                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode } };
             } catch (error) {
-                // Another instance got there first: look again.
+                // Another copy got there first: look again.
                 if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
             }
         }
-        return { status: 'busy', record: { leadId, destination, state: 'pending', attempts: 0, updatedAt: now.toISOString() } };
-    }
-
-    /** Most leads are new to a destination: try to create the row at once, saving a read. */
-    private async createLease(leadId: string, destination: DestinationName, leaseMs: number, now: Date): Promise<Acquisition | undefined> {
-        const entity = pendingEntity(leadId, destination, leaseMs, now, undefined);
-        try {
-            const written = await this.client.createEntity(entity);
-            return { status: 'acquired', lease: { record: toRecord(entity), etag: written.etag ?? '*' } };
-        } catch (error) {
-            if (statusOf(error) === 409) return undefined;
-            throw error;
-        }
+        return { status: 'busy', record: undefined };
     }
 
     private async update(lease: Lease, changes: Partial<DeliveryEntity>): Promise<void> {
@@ -144,14 +162,36 @@ export class DeliveryLog {
         lease.etag = written.etag ?? lease.etag;
     }
 
+    /** The delivery ended: the destination has this version (or it was skipped, or its fate is uncertain). */
     async complete(lease: Lease, outcome: DeliveryOutcome): Promise<void> {
         const now = new Date().toISOString();
-        const target = outcome.state === 'skipped' ? {} : outcome.target ? { Target: outcome.target } : {};
-        await this.update(lease, { State: outcome.state, CompletedAt: now, LastError: outcome.state === 'skipped' ? outcome.reason : '', FailureKind: '', LeaseUntil: '', ...target });
+        const confirmed = outcome.state === 'delivered' || outcome.state === 'submitted';
+        await this.update(lease, {
+            State: outcome.state,
+            CompletedAt: now,
+            LastError: 'reason' in outcome ? outcome.reason : '',
+            FailureKind: '',
+            LeaseUntil: '',
+            ...(confirmed ? { DeliveredVersion: lease.record.version } : {}),
+            ...(confirmed && outcome.target ? { Target: outcome.target } : {}),
+        });
     }
 
-    async fail(lease: Lease, failure: DeliveryFailure): Promise<void> {
-        await this.update(lease, { State: 'failed', LastError: failure.message.slice(0, 2000), FailureKind: failure.kind, LeaseUntil: '' });
+    /** The attempt failed; `next` says whether the chain's next link is on the queue or the lead went to poison. */
+    async fail(lease: Lease, failure: DeliveryFailure, next: { scheduled: number } | { poisoned: true } | undefined): Promise<void> {
+        await this.update(lease, {
+            State: 'failed',
+            LastError: failure.message.slice(0, 2000),
+            FailureKind: failure.kind,
+            LeaseUntil: '',
+            ...(next && 'scheduled' in next ? { Scheduled: next.scheduled } : {}),
+            ...(next && 'poisoned' in next ? { Poisoned: true } : {}),
+        });
+    }
+
+    /** An uncertain delivery's lead is in the poison queue, for an operator to decide on. */
+    async markPoisoned(leadId: string, destination: string): Promise<void> {
+        await this.client.updateEntity({ partitionKey: leadId, rowKey: destination, Poisoned: true }, 'Merge');
     }
 
     /** Every destination's record for one lead. */

@@ -54,7 +54,28 @@ export interface LeadEntity {
     ReceiptIds: string;
     Format: string;
     Extra?: string;
+    /** The content version the columns show, and when it was received. */
+    Version?: string;
+    VersionAt?: string;
+    /** JSON: up to five earlier versions, newest last: when each arrived, what changed, and the values it had. */
+    History?: string;
+    /** The update event of the newest version, and the POST that brought it (see LeadsTable.record). */
+    LastUpdateKey?: string;
+    LastUpdateReceipt?: string;
     etag?: string;
+}
+
+/** A row of `<LEADS_TABLE>Updates`: a lead as its newest version says, for the digest to list again. */
+export interface LeadUpdateEntity extends LeadEntity {
+    Changed: string;
+    FirstSeenAt: string;
+}
+
+export interface HistoryEntry {
+    at: string;
+    version: string;
+    changed: string[];
+    before: Record<string, string>;
 }
 
 /** Azure Tables stores at most 32 K UTF-16 characters in a string property. */
@@ -98,22 +119,73 @@ export function leadEntity(lead: Lead, keys: LeadRowKeys): LeadEntity {
         LastSeenAt: lead.receivedAt,
         ReceiptIds: lead.receiptId,
         Format: lead.format,
+        Version: lead.version,
+        VersionAt: lead.receivedAt,
         ...extra,
     };
 }
 
-export type OccurrenceResult = 'counted' | 'already-counted' | 'missing';
+const keptVersions = 5;
+
+/** The content columns a new version replaces; the first-seen time, counts and keys stay. */
+const contentColumns = ['LeadSource', 'ActionCode', 'OfferDisplayName', 'Description', 'CustomerInfo', 'Source', 'Offer', 'PublisherId', 'OfferId', 'IsTest', 'DoNotContact', 'Format', 'Extra'] as const;
+
+function historyOf(row: LeadEntity): HistoryEntry[] {
+    try {
+        const parsed: unknown = JSON.parse(row.History ?? '[]');
+        return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
+    } catch {
+        return [];
+    }
+}
+
+/** The columns of a row that a new version changes, with the values they had: its history entry. */
+function changesBetween(row: LeadEntity, next: LeadEntity): { changed: string[]; before: Record<string, string> } {
+    const before: Record<string, string> = {};
+    for (const column of contentColumns) {
+        const old = row[column];
+        if (String(old ?? '') !== String(next[column] ?? '')) before[column] = String(old ?? '');
+    }
+    const oldInfo = safeJson(row.CustomerInfo);
+    const newInfo = safeJson(next.CustomerInfo);
+    const changed = Object.keys(before).flatMap((column) =>
+        column === 'CustomerInfo' ? Object.keys({ ...oldInfo, ...newInfo }).filter((key) => oldInfo[key] !== newInfo[key]) : [column === 'OfferDisplayName' ? 'Offer' : column],
+    );
+    return { changed: [...new Set(changed)], before };
+}
+
+function safeJson(text: string | undefined): Record<string, unknown> {
+    try {
+        const parsed: unknown = JSON.parse(text ?? '{}');
+        return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    } catch {
+        return {};
+    }
+}
+
+export type RecordResult = 'counted' | 'already-counted' | 'updated' | 'missing';
+
+/** `<LEADS_TABLE>Updates`: where the digest finds leads that came back with something new. */
+export function updatesTableName(leadsTable: string): string {
+    return `${leadsTable}Updates`;
+}
 
 /** The app's leads table, in the layout tools for the marketplace's own lead table understand. */
 export class LeadsTable {
     readonly ensureTable: () => Promise<void>;
+    private readonly ensureUpdates: () => Promise<void>;
 
-    constructor(readonly client: TableClient) {
+    constructor(
+        readonly client: TableClient,
+        readonly updates: TableClient,
+    ) {
         this.ensureTable = tableCreator(client);
+        this.ensureUpdates = tableCreator(updates);
     }
 
     static async connect(connection: StorageConnection | string, tableName: string): Promise<LeadsTable> {
-        return new LeadsTable(await tableClientFor(connection, tableName));
+        const [client, updates] = await Promise.all([tableClientFor(connection, tableName), tableClientFor(connection, updatesTableName(tableName))]);
+        return new LeadsTable(client, updates);
     }
 
     /** Inserts the lead's row; 'exists' when a row with these keys is already there. */
@@ -138,8 +210,13 @@ export class LeadsTable {
         return undefined;
     }
 
-    /** Counts one more occurrence of the lead on its row, once per receipt, under an ETag guard. */
-    async countOccurrence(lead: Lead, keys: LeadRowKeys): Promise<OccurrenceResult> {
+    /**
+     * Records one more POST of the lead on its row, once per receipt, under an ETag guard. A newer
+     * version with other content replaces the content columns (first-seen time, counts and keys
+     * stay), keeps the old values in History, and adds an update event for the digest; an older or
+     * identical one is only counted.
+     */
+    async record(lead: Lead, keys: LeadRowKeys, now = new Date()): Promise<RecordResult> {
         await this.ensureTable();
         for (;;) {
             let row: LeadEntity;
@@ -150,19 +227,62 @@ export class LeadsTable {
                 throw error;
             }
             const receipts = row.ReceiptIds ? row.ReceiptIds.split(',') : [];
-            if (receipts.includes(lead.receiptId)) return 'already-counted';
-            const changes = {
+            if (receipts.includes(lead.receiptId)) {
+                // After a crash between the row's update and its event: the same POST puts the event in.
+                if (row.LastUpdateReceipt === lead.receiptId && row.Version === lead.version) await this.insertUpdateEvent(row, lead);
+                return 'already-counted';
+            }
+            const counted = {
                 ...keys,
                 Occurrences: (row.Occurrences ?? 1) + 1,
                 LastSeenAt: lead.receivedAt > row.LastSeenAt ? lead.receivedAt : row.LastSeenAt,
                 ReceiptIds: [...receipts, lead.receiptId].slice(-keptReceipts).join(','),
             };
+            const newer = (row.Version ?? '') !== lead.version && lead.receivedAt >= (row.VersionAt ?? row.CreatedTime);
+            const changes = newer ? { ...counted, ...this.newVersion(row, lead, keys, now) } : counted;
             try {
                 await this.client.updateEntity(changes, 'Merge', { etag: row.etag });
-                return 'counted';
             } catch (error) {
                 if (statusOf(error) !== 412) throw error;
+                continue;
             }
+            if (!newer) return 'counted';
+            await this.insertUpdateEvent({ ...row, ...changes }, lead);
+            return 'updated';
+        }
+    }
+
+    private newVersion(row: LeadEntity, lead: Lead, keys: LeadRowKeys, now: Date): Partial<LeadEntity> {
+        const next = leadEntity(lead, keys);
+        const { changed, before } = changesBetween(row, next);
+        const entry: HistoryEntry = { at: row.VersionAt ?? row.CreatedTime, version: row.Version ?? '', changed, before };
+        const content = Object.fromEntries(contentColumns.map((column) => [column, next[column] ?? '']));
+        return {
+            ...content,
+            Version: lead.version,
+            VersionAt: lead.receivedAt,
+            History: fit(JSON.stringify([...historyOf(row), entry].slice(-keptVersions))),
+            LastUpdateKey: `${now.toISOString()}_${lead.id}_${lead.version}`,
+            LastUpdateReceipt: lead.receiptId,
+        };
+    }
+
+    /** The update event: its row key starts with the time of the update, as the digest's cursor expects. */
+    private async insertUpdateEvent(row: LeadEntity, lead: Lead): Promise<void> {
+        if (!row.LastUpdateKey) return;
+        await this.ensureUpdates();
+        const [last] = historyOf(row).slice(-1);
+        const event: LeadUpdateEntity = {
+            ...leadEntity(lead, { partitionKey: row.LastUpdateKey.slice(0, 10), rowKey: row.LastUpdateKey }),
+            CreatedTime: lead.receivedAt,
+            Occurrences: row.Occurrences,
+            Changed: (last?.changed ?? []).join(', '),
+            FirstSeenAt: row.CreatedTime,
+        };
+        try {
+            await this.updates.createEntity(event);
+        } catch (error) {
+            if (statusOf(error) !== 409) throw error;
         }
     }
 

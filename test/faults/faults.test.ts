@@ -151,6 +151,38 @@ describe('faults', () => {
         }
     });
 
+    it('destination hanging: the table gets every lead at once, the webhook\'s circuit opens, and each lead reaches it once it answers', async () => {
+        const azurite = await startAzurite();
+        let hanging = true;
+        const delivered = new Map<string, number>();
+        const webhook = await startTestServer((request, res) => {
+            if (hanging) return setTimeout(() => res.destroy(), 60_000).unref();
+            const { id } = JSON.parse(request.body) as Lead;
+            delivered.set(id, (delivered.get(id) ?? 0) + 1);
+            json(res, 200, { ok: true });
+        });
+        const app = await startApp({
+            env: { AzureWebJobsStorage: azurite.connectionString, LEAD_DESTINATIONS: 'table,webhook', WEBHOOK_URL: webhook.url, DELIVERY_TIMEOUT_SECONDS: '10', DELIVERY_RETRY_SECONDS: '1', 'AzureWebJobs.notifyContacts.Disabled': 'true' },
+            port: await freePort(),
+        });
+        try {
+            const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => postLead(app.url, lead(4000 + i))));
+            // Before, every message waited on the webhook: 24 at a time, 10 s each, about 40 s for the table.
+            const rows = await allStored(azurite.connectionString, ids, 9_000);
+            for (const id of ids) assert.equal(rows.get(id), 1);
+            await eventually(() => (/webhook destination's circuit is open/.test(app.output()) ? true : undefined), 30_000, 'the circuit to open');
+            hanging = false;
+            await eventually(() => (ids.every((id) => delivered.has(id)) ? true : undefined), 150_000, 'every lead at the webhook');
+            assert.match(app.output(), /webhook destination answered again: its circuit is closed/);
+            const repeats = [...delivered.values()].filter((count) => count !== 1).length;
+            assert.equal(repeats, 0, 'each lead once');
+        } finally {
+            await app.stop();
+            await webhook.close();
+            await azurite.stop();
+        }
+    });
+
     it('mail transport failing: the leads are mailed once it recovers, none twice', async () => {
         const azurite = await startAzurite();
         const smtp = await startSmtpServer();

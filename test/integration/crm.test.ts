@@ -16,7 +16,7 @@ import { json, startTestServer, type Responder, type TestServer } from '../helpe
 import { freePort, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 
-const context: DeliveryContext = { attempt: 1, target: undefined };
+const context: DeliveryContext = { attempt: 1, target: undefined, mode: 'create' };
 
 function lead(overrides: Record<string, unknown> = {}): Lead {
     const body = { UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Phone: '+44 20 7946 0000', Company: 'Contoso', Title: 'CTO', Country: 'GB' }, LeadSource: 'AppSource (SPZA)-PLT|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'Call me', ...overrides };

@@ -65,6 +65,17 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         assert.equal((await queued()).length, 2);
     });
 
+    it('gives a retried lead without personal data (.edu) the id of the first POST, and another customer\'s another id', async () => {
+        const edu = JSON.stringify({ UserDetails: { FirstName: '', Email: '' }, LeadSource: 'AzureMarketplace-PLT|contoso.analytics', OfferTitle: 'Contoso Analytics' });
+        const [first, retry, other] = [await post(edu, json), await post(edu, json), await post(edu.replace('PLT', 'INS'), json)];
+        assert.deepEqual([first.status, retry.status, other.status], [202, 202, 202]);
+        assert.equal(retry.json?.id, first.json?.id, 'the same body again within the window is a retry');
+        assert.notEqual(other.json?.id, first.json?.id);
+        const leads = await queued();
+        assert.equal(leads.length, 3);
+        assert.notEqual(leads[0]?.receiptId, leads[1]?.receiptId, 'each POST is still counted');
+    });
+
     it('accepts a charset parameter and a UTF-8 byte-order mark', async () => {
         const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ LeadSource: 'AzureMarketplace', UserDetails: { FirstName: 'Zoë' } }))]);
         const response = await post(bom, 'application/json; charset=UTF-8');

@@ -56,7 +56,7 @@ describe('the deployment pieces agree', () => {
         const files = appEntryFiles(projectRoot);
         assert.ok(files.length >= 3);
         const names = loadFunctions(files).map((f) => f.name).sort();
-        assert.deepEqual(names, ['deliverLead', 'notifyContacts', 'receiveLead']);
+        assert.deepEqual(names, ['deliverDynamics', 'deliverHubspot', 'deliverLead', 'deliverMarketo', 'deliverSalesforce', 'deliverTable', 'deliverWebhook', 'notifyContacts', 'receiveLead']);
     });
 
     it('host.json is version 2.0 with the extension bundle and the queue settings the app relies on', () => {

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { IntakeError } from '../../src/intake/intakeError';
 import { parseLead } from '../../src/intake/parseLead';
 import { leadSchema, type Lead } from '../../src/lead/lead';
+import { anchoredTo } from '../../src/lead/normalize';
+import { changedFields } from '../../src/lead/version';
 import { documentedSample, msftTestForm } from '../helpers/samples';
 
 const at = { receivedAt: new Date('2026-11-22T10:00:00.000Z'), receiptId: 'receipt-1' };
@@ -213,5 +215,40 @@ describe('leads with nothing that tells customers apart', () => {
         const first = parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-1' });
         const second = parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-2' });
         assert.notEqual(first.id, second.id);
+    });
+});
+
+describe('a retry of an anonymous lead', () => {
+    const edu = JSON.stringify({ UserDetails: { FirstName: '', Email: '' }, LeadSource: 'AzureMarketplace-PLT|contoso.analytics' });
+
+    it('takes the id of the POST it repeats, which intake names as its anchor', () => {
+        const first = parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-1' });
+        const retry = anchoredTo(parseLead(edu, 'json', { receivedAt: new Date(), receiptId: 'post-2' }), 'post-1');
+        assert.equal(retry.id, first.id);
+        assert.equal(retry.version, first.version);
+        assert.equal(retry.receiptId, 'post-2', 'each POST is still counted as its own occurrence');
+    });
+
+    it('never changes a lead that tells its customer apart', () => {
+        const named = jsonLead({ UserDetails: { Email: 'ada@contoso.example' }, LeadSource: 'AzureMarketplace-PLT|contoso.analytics' });
+        assert.equal(anchoredTo(named, 'someone-else').id, named.id);
+    });
+});
+
+describe('versions of a lead', () => {
+    const base = { UserDetails: { FirstName: 'Ada', Email: 'ada@contoso.example', Title: 'CTO', Phone: '1' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', Description: 'Interested' };
+
+    it('are the same for an identical repeat, whatever the key order, case of names or surrounding space', () => {
+        const again = parseLead(JSON.stringify({ description: ' Interested ', leadsource: base.LeadSource, userdetails: { phone: '1', title: 'CTO', email: 'ADA@contoso.example', firstname: 'Ada' } }), 'json', { receivedAt: new Date(), receiptId: 'r2' });
+        assert.equal(again.version, jsonLead(base).version);
+        assert.equal(again.id, jsonLead(base).id);
+    });
+
+    it('differ when the content does, naming what changed', () => {
+        const first = jsonLead(base);
+        const update = jsonLead({ ...base, UserDetails: { ...base.UserDetails, Title: 'CEO', Phone: '2' }, Description: 'Ready to buy 500 seats' });
+        assert.equal(update.id, first.id, 'the same lead');
+        assert.notEqual(update.version, first.version);
+        assert.deepEqual(changedFields(first, update), ['Phone', 'Title', 'Description']);
     });
 });

@@ -21,13 +21,19 @@ describe('settings', () => {
             (error: unknown) =>
                 error instanceof ConfigurationError &&
                 /LEADS_QUEUE is "Leads_Queue": a queue name/.test(error.message) &&
-                /LEADS_TABLE is "1x": a table name/.test(error.message),
+                /LEADS_TABLE is "1x": the leads table name/.test(error.message),
         );
     });
 
-    it('leaves room for the poison queue in the queue name', () => {
-        assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(57) }), /LEADS_QUEUE/);
-        assert.equal(readSettings({ LEADS_QUEUE: 'a'.repeat(56) }).LEADS_QUEUE.length, 56);
+    it('leaves room for the destination and poison queues in the queue name', () => {
+        assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(46) }), /LEADS_QUEUE/);
+        const longest = readSettings({ LEADS_QUEUE: 'a'.repeat(45) }).LEADS_QUEUE;
+        assert.ok(`${longest}-salesforce-poison`.length <= 63);
+    });
+
+    it('leaves room for the updates table in the leads table name', () => {
+        assert.throws(() => readSettings({ LEADS_TABLE: 'A'.repeat(57) }), /LEADS_TABLE .*"Updates"/);
+        assert.ok(`${readSettings({ LEADS_TABLE: 'A'.repeat(56) }).LEADS_TABLE}Updates`.length <= 63);
     });
 
     it('reads a connection string, locally', () => {

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { call, failureFor } from '../http';
 import { describeOrigin } from './salesforce';
 
@@ -31,11 +31,14 @@ export function dataverseLead(lead: Lead): Record<string, string> {
 /**
  * Creates the lead through the Dataverse Web API, exactly once: `PATCH leads(<id>)` with
  * `If-None-Match: *` creates the record with an id derived from the lead id, and answers 412 if
- * an earlier attempt already did. Authenticates with a client secret when one is set, else with
+ * an earlier attempt already did. An update is the same PATCH without the condition (an upsert),
+ * with only the columns the lead fills, so it never blanks what a salesperson entered. Authenticates with a client secret when one is set, else with
  * the app's managed identity (through DefaultAzureCredential); the token's scope is `{org url}/.default`.
  */
 export class DynamicsDestination implements Destination {
     readonly name = 'dynamics';
+    /** A token, then the record. */
+    readonly maxCalls = 2;
 
     constructor(
         private readonly orgUrl: string,
@@ -55,9 +58,9 @@ export class DynamicsDestination implements Destination {
         return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 
-    private async accessToken(): Promise<string> {
+    private async accessToken(signal: AbortSignal | undefined): Promise<string> {
         try {
-            const token = await this.credential.getToken(`${this.orgUrl}/.default`, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+            const token = await this.credential.getToken(`${this.orgUrl}/.default`, { abortSignal: signal ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), signal]) : AbortSignal.timeout(this.timeoutMs) });
             if (token) return token.token;
         } catch (error) {
             const status = (error as { statusCode?: number }).statusCode;
@@ -67,21 +70,22 @@ export class DynamicsDestination implements Destination {
         throw new DeliveryFailure('Could not get a token for Dynamics 365.', 'transient');
     }
 
-    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+    async deliver(lead: Lead, { mode, signal }: DeliveryContext): Promise<DeliveryOutcome> {
         const recordId = recordIdFor(lead.id);
         const response = await call(`${this.orgUrl}/api/data/v9.2/leads(${recordId})`, {
             method: 'PATCH',
             headers: {
-                authorization: `Bearer ${await this.accessToken()}`,
+                authorization: `Bearer ${await this.accessToken(signal)}`,
                 accept: 'application/json',
                 'content-type': 'application/json; charset=utf-8',
                 'odata-maxversion': '4.0',
                 'odata-version': '4.0',
-                'if-none-match': '*',
+                ...(mode === 'create' ? { 'if-none-match': '*' } : {}),
             },
             body: JSON.stringify(dataverseLead(lead)),
             timeoutMs: this.timeoutMs,
             service: 'Dynamics 365',
+            signal,
         });
         // 412: the record exists, because an earlier attempt created it.
         if (response.ok || response.status === 412) {

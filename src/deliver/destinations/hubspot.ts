@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { call, failureFor } from '../http';
 
 /** The standard contact properties a lead fills; empty ones are left out so an update never blanks a field. */
@@ -24,6 +24,8 @@ export function contactProperties(lead: Lead): Record<string, string> {
  */
 export class HubSpotDestination implements Destination {
     readonly name = 'hubspot';
+    /** Create, and on 409 update. */
+    readonly maxCalls = 2;
 
     constructor(
         private readonly baseUrl: string,
@@ -35,25 +37,27 @@ export class HubSpotDestination implements Destination {
         return new HubSpotDestination(settings.HUBSPOT_URL.replace(/\/+$/, ''), settings.HUBSPOT_TOKEN ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 
-    private request(method: string, path: string, body: unknown): Promise<Response> {
+    private request(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
         return call(`${this.baseUrl}${path}`, {
             method,
             headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
             body: JSON.stringify(body),
             timeoutMs: this.timeoutMs,
             service: 'HubSpot',
+            signal,
         });
     }
 
-    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+    /** The first version and every update alike: an upsert by e-mail that sends only the fields the lead has. */
+    async deliver(lead: Lead, { signal }: DeliveryContext): Promise<DeliveryOutcome> {
         if (!lead.customer.email) return { state: 'skipped', reason: 'HubSpot contacts are upserted by e-mail, and this lead has none.' };
         const properties = contactProperties(lead);
-        const created = await this.request('POST', '/crm/v3/objects/contacts', { properties });
+        const created = await this.request('POST', '/crm/v3/objects/contacts', { properties }, signal);
         if (created.ok) return { state: 'delivered', target: await contactId(created) };
         if (created.status !== 409) throw await failureFor(created, 'HubSpot');
         await created.body?.cancel();
         const path = `/crm/v3/objects/contacts/${encodeURIComponent(lead.customer.email)}?idProperty=email`;
-        const updated = await this.request('PATCH', path, { properties });
+        const updated = await this.request('PATCH', path, { properties }, signal);
         if (!updated.ok) throw await failureFor(updated, 'HubSpot');
         return { state: 'delivered', target: await contactId(updated) };
     }

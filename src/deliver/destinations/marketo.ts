@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import { DeliveryFailure, nonEmpty, type DeliveryOutcome, type Destination } from '../destination';
+import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { call, callExpectingSuccess, excerpt } from '../http';
 
 interface MarketoError {
@@ -46,6 +46,8 @@ export function marketoLead(lead: Lead): Record<string, string> {
  */
 export class MarketoDestination implements Destination {
     readonly name = 'marketo';
+    /** A token, the sync, a new token after 601/602 or 401, and the sync again. */
+    readonly maxCalls = 4;
     private token: { value: string; expiresAt: number } | undefined;
 
     constructor(
@@ -60,11 +62,11 @@ export class MarketoDestination implements Destination {
         return new MarketoDestination(MARKETO_URL.replace(/\/+$/, ''), MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 
-    private async accessToken(refresh: boolean): Promise<string> {
+    private async accessToken(refresh: boolean, signal: AbortSignal | undefined): Promise<string> {
         if (!refresh && this.token && this.token.expiresAt > Date.now()) return this.token.value;
         const url = new URL(`${this.baseUrl}/identity/oauth/token`);
         url.search = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }).toString();
-        const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint' });
+        const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint', signal });
         const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
         if (!body.access_token) throw new DeliveryFailure('The Marketo identity endpoint answered without an access_token.', 'transient');
         // Renew a minute early, so a token does not expire between check and use.
@@ -72,13 +74,14 @@ export class MarketoDestination implements Destination {
         return this.token.value;
     }
 
-    private async sync(lead: Lead, refresh: boolean): Promise<{ response: Response; body?: SyncResponse }> {
+    private async sync(lead: Lead, refresh: boolean, signal: AbortSignal | undefined): Promise<{ response: Response; body?: SyncResponse }> {
         const response = await call(`${this.baseUrl}/rest/v1/leads.json`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${await this.accessToken(refresh)}`, 'content-type': 'application/json' },
+            headers: { authorization: `Bearer ${await this.accessToken(refresh, signal)}`, 'content-type': 'application/json' },
             body: JSON.stringify({ action: 'createOrUpdate', lookupField: 'email', input: [marketoLead(lead)] }),
             timeoutMs: this.timeoutMs,
             service: 'Marketo',
+            signal,
         });
         if (!response.ok) return { response };
         return { response, body: (await response.json().catch(() => undefined)) as SyncResponse | undefined };
@@ -88,12 +91,13 @@ export class MarketoDestination implements Destination {
         return response.status === 401 || (body?.success === false && (body.errors ?? []).some((e) => tokenCodes.has(e.code ?? '')));
     }
 
-    async deliver(lead: Lead): Promise<DeliveryOutcome> {
+    /** The first version and every update alike: createOrUpdate sends only the fields the lead has. */
+    async deliver(lead: Lead, { signal }: DeliveryContext): Promise<DeliveryOutcome> {
         if (!lead.customer.email) return { state: 'skipped', reason: 'Marketo looks leads up by e-mail, and this lead has none.' };
-        let answer = await this.sync(lead, false);
+        let answer = await this.sync(lead, false, signal);
         if (MarketoDestination.needsNewToken(answer)) {
             await answer.response.body?.cancel().catch(() => undefined);
-            answer = await this.sync(lead, true);
+            answer = await this.sync(lead, true, signal);
         }
         const { response, body } = answer;
         if (!response.ok) {

@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import type { DeliveryOutcome, Destination } from '../destination';
+import { DeliveryFailure, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { callExpectingSuccess } from '../http';
 
 /** Source, action and offer in words at the end of the description, for CRMs without fields for them. */
@@ -34,10 +34,13 @@ export function webToLeadForm(lead: Lead, oid: string): URLSearchParams {
 
 /**
  * Posts a Web-to-Lead form. Salesforce answers 200 even when it drops a lead (a bad oid, a
- * validation rule, the daily cap of 500), so the delivery is recorded as "submitted".
+ * validation rule, the daily cap of 500), so the delivery is recorded as "submitted". Web-to-Lead
+ * has no idempotency and no update: a call that may have reached it before failing (a time-out, a
+ * reset connection) is "uncertain" rather than retried into a duplicate, and a lead's update is skipped.
  */
 export class SalesforceDestination implements Destination {
     readonly name = 'salesforce';
+    readonly maxCalls = 1;
 
     constructor(
         private readonly url: string,
@@ -49,14 +52,21 @@ export class SalesforceDestination implements Destination {
         return new SalesforceDestination(settings.SALESFORCE_URL, settings.SALESFORCE_OID ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 
-    async deliver(lead: Lead): Promise<DeliveryOutcome> {
-        await callExpectingSuccess(this.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
-            body: webToLeadForm(lead, this.oid),
-            timeoutMs: this.timeoutMs,
-            service: 'Salesforce Web-to-Lead',
-        });
+    async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
+        if (context.mode === 'update') return { state: 'skipped', reason: 'Web-to-Lead cannot update a lead; the update is in the leads table and the digest.' };
+        try {
+            await callExpectingSuccess(this.url, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+                body: webToLeadForm(lead, this.oid),
+                timeoutMs: this.timeoutMs,
+                service: 'Salesforce Web-to-Lead',
+                signal: context.signal,
+            });
+        } catch (error) {
+            if (error instanceof DeliveryFailure && error.uncertain) return { state: 'uncertain', reason: `${error.message}; Salesforce may have the lead` };
+            throw error;
+        }
         return { state: 'submitted' };
     }
 }

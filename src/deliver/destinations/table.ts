@@ -5,11 +5,14 @@ import type { DeliveryContext, DeliveryOutcome, Destination } from '../destinati
 
 /**
  * Writes each lead once into LEADS_TABLE; a lead posted again counts one more occurrence on its
- * row instead of adding a second one. The row key carries the time of the insert itself, so that
- * rows appear in key order and the notifier can read the new ones as a range.
+ * row, and one that says something new updates the row (see LeadsTable.record) instead of adding a
+ * second one. The row key carries the time of the insert itself, so that rows appear in key order
+ * and the notifier can read the new ones as a range.
  */
 export class TableDestination implements Destination {
     readonly name = 'table';
+    /** A look-up, a read and a write, and an update event: storage calls, each well under the delivery time-out. */
+    readonly maxCalls = 4;
 
     constructor(private readonly table: LeadsTable) {}
 
@@ -17,25 +20,25 @@ export class TableDestination implements Destination {
         return new TableDestination(await LeadsTable.connect(settings.storage, settings.LEADS_TABLE));
     }
 
-    /** Counts this receipt on the row, or puts the row back if someone deleted it. */
-    private async count(lead: Lead, keys: LeadRowKeys): Promise<void> {
-        if ((await this.table.countOccurrence(lead, keys)) === 'missing') await this.table.insert(lead, keys);
+    /** Records this POST on the row, or puts the row back if someone deleted it. */
+    private async record(lead: Lead, keys: LeadRowKeys): Promise<void> {
+        if ((await this.table.record(lead, keys)) === 'missing') await this.table.insert(lead, keys);
     }
 
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
         if (context.target) {
-            await this.count(lead, parseRowKeys(context.target));
+            await this.record(lead, parseRowKeys(context.target));
             return { state: 'delivered', target: context.target };
         }
         // An earlier attempt may have inserted the row and stopped before recording where.
         const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, lead.receivedAt.slice(0, 10)) : undefined;
         const keys = earlier ?? rowKeysFor(lead.id, new Date());
-        if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.count(lead, keys);
+        if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.record(lead, keys);
         // Recorded with the outcome; after a crash before that, the look-up above finds the row.
         return { state: 'delivered', target: formatRowKeys(keys) };
     }
 
     async onRepeat(lead: Lead, context: DeliveryContext): Promise<void> {
-        if (context.target) await this.count(lead, parseRowKeys(context.target));
+        if (context.target) await this.record(lead, parseRowKeys(context.target));
     }
 }

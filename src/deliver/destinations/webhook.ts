@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
-import type { DeliveryOutcome, Destination } from '../destination';
+import type { DeliveryContext, DeliveryOutcome, Destination } from '../destination';
 import { callExpectingSuccess } from '../http';
 
 /** `X-Lead-Signature: sha256=<hex>`, an HMAC-SHA256 with WEBHOOK_SECRET over `<timestamp>.<body>`. */
@@ -9,9 +9,18 @@ export function webhookSignature(secret: string, timestamp: string, body: string
     return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-/** POSTs the normalised lead as JSON to WEBHOOK_URL; a 2xx means delivered. */
+/**
+ * The key a receiver drops retries by: the lead id for its first version, and the lead id with the
+ * version for each update, so that an update is never taken for a retry.
+ */
+export function idempotencyKeyFor(lead: Lead, mode: DeliveryContext['mode']): string {
+    return mode === 'update' ? `${lead.id}.${lead.version}` : lead.id;
+}
+
+/** POSTs the normalised lead as JSON to WEBHOOK_URL, with `"event": "created"` or `"updated"`; a 2xx means delivered. */
 export class WebhookDestination implements Destination {
     readonly name = 'webhook';
+    readonly maxCalls = 1;
 
     constructor(
         private readonly url: string,
@@ -23,11 +32,11 @@ export class WebhookDestination implements Destination {
         return new WebhookDestination(settings.WEBHOOK_URL ?? '', settings.WEBHOOK_SECRET, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
     }
 
-    async deliver(lead: Lead): Promise<DeliveryOutcome> {
-        const body = JSON.stringify(lead);
+    async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
+        const body = JSON.stringify({ event: context.mode === 'update' ? 'updated' : 'created', ...lead });
         const headers: Record<string, string> = {
             'content-type': 'application/json; charset=utf-8',
-            'idempotency-key': lead.id,
+            'idempotency-key': idempotencyKeyFor(lead, context.mode),
             'user-agent': 'marketplace-leads',
         };
         if (this.secret) {
@@ -35,7 +44,7 @@ export class WebhookDestination implements Destination {
             headers['x-lead-timestamp'] = timestamp;
             headers['x-lead-signature'] = webhookSignature(this.secret, timestamp, body);
         }
-        await callExpectingSuccess(this.url, { method: 'POST', headers, body, timeoutMs: this.timeoutMs, service: 'The webhook' });
+        await callExpectingSuccess(this.url, { method: 'POST', headers, body, timeoutMs: this.timeoutMs, service: 'The webhook', signal: context.signal });
         return { state: 'delivered' };
     }
 }

@@ -1,0 +1,82 @@
+/** Consecutive transient failures that open a destination's circuit. */
+const failuresToOpen = 5;
+const firstPauseMs = 30_000;
+const longestPauseMs = 5 * 60_000;
+/** While one probe is out, the other leads wait this long before they look again. */
+const probeWaitMs = 5_000;
+
+export type Admission = { admitted: true } | { admitted: false; retryInMs: number };
+
+/**
+ * Stops hammering a destination that keeps failing. After five transient failures in a row its
+ * circuit opens: its leads wait, without calling and without spending an attempt, for 30 s (doubling
+ * up to 5 minutes while it stays down). Then one lead probes it; success closes the circuit. Each
+ * instance keeps its own circuits; a change of state comes back as a sentence for the log.
+ */
+export class CircuitBreaker {
+    private failures = 0;
+    private openUntil = 0;
+    private pauseMs = firstPauseMs;
+    private probing = false;
+
+    constructor(
+        readonly destination: string,
+        private readonly now: () => number = Date.now,
+    ) {}
+
+    get isOpen(): boolean {
+        return this.openUntil > 0;
+    }
+
+    admit(): Admission {
+        if (!this.isOpen) return { admitted: true };
+        const left = this.openUntil - this.now();
+        if (left > 0) return { admitted: false, retryInMs: left };
+        if (this.probing) return { admitted: false, retryInMs: probeWaitMs };
+        this.probing = true;
+        return { admitted: true };
+    }
+
+    /** The destination answered: a 2xx, or a refusal of this lead alone (which says the service is up). */
+    succeeded(): string | undefined {
+        const wasOpen = this.isOpen;
+        this.failures = 0;
+        this.openUntil = 0;
+        this.pauseMs = firstPauseMs;
+        this.probing = false;
+        return wasOpen ? `The ${this.destination} destination answered again: its circuit is closed, and its waiting leads go on.` : undefined;
+    }
+
+    failed(): string | undefined {
+        this.failures++;
+        if (this.probing) {
+            this.probing = false;
+            this.pauseMs = Math.min(this.pauseMs * 2, longestPauseMs);
+            return this.open('its probe failed too');
+        }
+        if (!this.isOpen && this.failures >= failuresToOpen) return this.open(`it failed ${this.failures} times in a row`);
+        return undefined;
+    }
+
+    private open(why: string): string {
+        this.openUntil = this.now() + this.pauseMs;
+        return `The ${this.destination} destination's circuit is open (${why}): its leads wait ${Math.round(this.pauseMs / 1000)} s before it is tried again.`;
+    }
+}
+
+const breakers = new Map<string, CircuitBreaker>();
+
+/** The circuit of one destination in this instance. */
+export function breakerFor(destination: string): CircuitBreaker {
+    let breaker = breakers.get(destination);
+    if (!breaker) {
+        breaker = new CircuitBreaker(destination);
+        breakers.set(destination, breaker);
+    }
+    return breaker;
+}
+
+/** Closes every circuit of this instance: for tests that fail a destination on purpose, one after another. */
+export function closeAllCircuits(): void {
+    breakers.clear();
+}

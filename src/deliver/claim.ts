@@ -1,0 +1,70 @@
+import type { DeliveryState } from '../store/deliveryLog';
+
+/** What a delivery record says, as far as deciding who delivers is concerned. */
+export interface ClaimRecord {
+    state: DeliveryState;
+    leaseUntil?: string;
+    /** The highest link of a retry chain that has taken the lease. */
+    ticket: number;
+    /** The POST whose copy started the chain that holds the record. */
+    receiptId: string;
+    /** The lead content the state is about, and when that content was received. */
+    version: string;
+    versionAt: string;
+    /** The version the destination last confirmed; empty while it has none. */
+    deliveredVersion: string;
+    /** The chain's next link is on the queue (its ticket), or the lead went to the poison queue. */
+    scheduled: number;
+    poisoned: boolean;
+}
+
+/** What a message of a lead brings to the decision. */
+export interface ClaimMessage {
+    version: string;
+    receivedAt: string;
+    receiptId: string;
+    ticket: number;
+    replay: boolean;
+}
+
+/**
+ * `acquire`: deliver now (`update` when the destination has an earlier version). `repeat`: the
+ * destination has this content, or newer; only counted. `stale`: a duplicate link of a retry
+ * chain that has moved on; dropped. `busy`: someone else is delivering this lead there; look again later.
+ */
+export type ClaimDecision = { kind: 'acquire'; mode: 'create' | 'update' } | { kind: 'repeat' } | { kind: 'stale' } | { kind: 'busy' };
+
+const finished: readonly DeliveryState[] = ['delivered', 'submitted', 'skipped', 'uncertain'];
+
+function acquire(record: ClaimRecord | undefined): ClaimDecision {
+    return { kind: 'acquire', mode: record?.deliveredVersion ? 'update' : 'create' };
+}
+
+/**
+ * Decides what one message of a lead does at one destination, from the destination's record. Pure:
+ * the same record and message always give the same answer, so every copy of a message, on every
+ * instance, agrees on who delivers and no retry chain forks.
+ */
+export function decideClaim(record: ClaimRecord | undefined, message: ClaimMessage, now: number): ClaimDecision {
+    if (!record) return acquire(record);
+    const leaseLive = record.state === 'pending' && record.leaseUntil !== undefined && Date.parse(record.leaseUntil) > now;
+    if (record.version !== message.version) {
+        // Content older than what the record is about arrives late: the destination keeps the newer.
+        if (message.receivedAt < record.versionAt) return { kind: 'repeat' };
+        return leaseLive ? { kind: 'busy' } : acquire(record);
+    }
+    const retriable = record.state === 'failed' || record.state === 'uncertain';
+    if (finished.includes(record.state) && !(message.replay && retriable && message.ticket > record.ticket)) return { kind: 'repeat' };
+    if (leaseLive) return { kind: 'busy' };
+    if (message.receiptId === record.receiptId) {
+        if (message.ticket > record.ticket) return acquire(record);
+        if (message.ticket < record.ticket) return { kind: 'stale' };
+        // The link that holds the record: it died mid-attempt, or failed before it could schedule the next.
+        const concluded = record.state === 'failed' && (record.scheduled > record.ticket || record.poisoned);
+        return concluded ? { kind: 'stale' } : acquire(record);
+    }
+    // The same content posted again while a chain is still trying: the chain delivers it. Once the
+    // chain has given up (poison) or died mid-attempt, the new POST starts a fresh one.
+    if (record.state === 'failed' && !record.poisoned) return { kind: 'repeat' };
+    return acquire(record);
+}

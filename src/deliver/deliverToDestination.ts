@@ -1,0 +1,144 @@
+import type { InvocationContext } from '@azure/functions';
+import type { DestinationName } from '../config/settings';
+import type { Lead } from '../lead/lead';
+import { leadMessageSchema, type DestinationMessage } from '../queue/leadMessage';
+import type { Lease } from '../store/deliveryLog';
+import { retryDelaySeconds } from './backoff';
+import { breakerFor } from './circuitBreaker';
+import { DeliveryFailure, type Destination } from './destination';
+import { destinationNamed } from './destinations';
+import { servicesOrPoison, type DeliveryServices } from './services';
+
+/** Slack for a delivery's own work between its calls; past it, the delivery is stopped. */
+const callSlackMs = 5_000;
+/** Room after that for the record writes, before the lease ends. */
+const leaseMarginMs = 10_000;
+/** A lead another copy is delivering looks again after at most this. */
+const busyRetrySeconds = 5;
+
+export type AttemptResult = 'delivered' | 'submitted' | 'skipped' | 'uncertain' | 'repeat' | 'stale' | 'busy' | 'waiting' | 'retrying' | 'poisoned';
+
+/** Long enough for every call the destination makes in a row, each up to DELIVERY_TIMEOUT_SECONDS. */
+export function leaseMsFor(destination: Destination, timeoutSeconds: number): number {
+    return destination.maxCalls * timeoutSeconds * 1000 + callSlackMs + leaseMarginMs;
+}
+
+/** The same message again later, spending no attempt: the destination was busy or its circuit open. */
+async function later(svc: DeliveryServices, message: DestinationMessage, delaySeconds: number): Promise<void> {
+    await (await svc.queueFor(message.delivery.destination)).send(message, { delaySeconds: Math.max(1, Math.ceil(delaySeconds)) });
+}
+
+function failureOf(error: unknown, destination: DestinationName): DeliveryFailure {
+    // A programming or storage error is not the destination's fault, but is retried all the same.
+    return error instanceof DeliveryFailure ? error : new DeliveryFailure(`The ${destination} destination failed: ${(error as Error).name ?? 'an error'}.`, 'transient');
+}
+
+/** The next link of the retry chain, or the poison queue when the chain has run out or cannot succeed. */
+async function afterFailure(svc: DeliveryServices, message: DestinationMessage, lease: Lease, failure: DeliveryFailure, context: InvocationContext): Promise<AttemptResult> {
+    const { lead, delivery } = split(message);
+    const { destination, attempt } = delivery;
+    if (failure.kind === 'transient' && attempt < svc.settings.DELIVERY_MAX_ATTEMPTS) {
+        const ticket = lease.record.ticket + 1;
+        const delay = retryDelaySeconds(attempt, svc.settings.DELIVERY_RETRY_SECONDS, failure.retryAfterMs);
+        try {
+            await (await svc.queueFor(destination)).send({ ...lead, delivery: { destination, ticket, attempt: attempt + 1 } }, { delaySeconds: delay });
+        } catch (error) {
+            // Recorded as failed with nothing scheduled: this message comes back and schedules it.
+            await svc.log.fail(lease, failure, undefined);
+            throw error;
+        }
+        await svc.log.fail(lease, failure, { scheduled: ticket });
+        context.warn(`Lead ${lead.id}: ${destination} failed (attempt ${attempt}); attempt ${attempt + 1} in ${delay} s. ${failure.message}`);
+        return 'retrying';
+    }
+    await svc.poison.send({ ...lead, delivery: { destination, ticket: lease.record.ticket, attempt } });
+    await svc.log.fail(lease, failure, { poisoned: true });
+    const why = failure.kind === 'transient' ? `gave up after ${attempt} attempts` : 'a permanent failure';
+    context.error(`Lead ${lead.id}: ${destination} ${why}; moved to ${svc.poison.name}. ${failure.message}`);
+    return 'poisoned';
+}
+
+function split(message: DestinationMessage): { lead: Lead; delivery: DestinationMessage['delivery'] } {
+    const { delivery, ...lead } = message;
+    return { lead, delivery };
+}
+
+/** An uncertain delivery waits in the poison queue for an operator, who checks the vendor before replaying it. */
+async function setAsideUncertain(svc: DeliveryServices, message: DestinationMessage, ticket: number, context: InvocationContext, reason: string): Promise<void> {
+    const { lead, delivery } = split(message);
+    await svc.poison.send({ ...lead, delivery: { destination: delivery.destination, ticket, attempt: delivery.attempt } });
+    await svc.log.markPoisoned(lead.id, delivery.destination);
+    context.error(`Lead ${lead.id}: ${delivery.destination} is uncertain (${reason}); moved to ${svc.poison.name} for a person to check before "npm run leads -- replay-poison --uncertain".`);
+}
+
+/**
+ * One attempt at one destination for one message: takes the lease unless the destination has this
+ * version already (a repeat), another copy is delivering it (busy), or the message is a stale link
+ * of its retry chain; then delivers, and schedules the next link or poisons on failure.
+ */
+export async function attemptDelivery(svc: DeliveryServices, message: DestinationMessage, context: InvocationContext): Promise<AttemptResult> {
+    const { lead, delivery } = split(message);
+    const name = delivery.destination;
+    const breaker = breakerFor(name);
+    const admission = breaker.admit();
+    if (!admission.admitted) {
+        await later(svc, message, admission.retryInMs / 1000);
+        return 'waiting';
+    }
+    const destination = await destinationNamed(name, svc.settings);
+    const leaseMs = leaseMsFor(destination, svc.settings.DELIVERY_TIMEOUT_SECONDS);
+    const request = { leadId: lead.id, destination: name, version: lead.version, receivedAt: lead.receivedAt, receiptId: lead.receiptId, ticket: delivery.ticket, replay: delivery.replay === true };
+    const acquisition = await svc.log.acquire(request, leaseMs);
+    if (acquisition.status !== 'acquired') {
+        const record = acquisition.record;
+        if (acquisition.status === 'busy') {
+            const leaseLeft = record?.leaseUntil ? (Date.parse(record.leaseUntil) - Date.now()) / 1000 : busyRetrySeconds;
+            await later(svc, message, Math.min(busyRetrySeconds, Math.max(1, leaseLeft)));
+        } else if (acquisition.status === 'repeat') {
+            await destination.onRepeat?.(lead, { attempt: delivery.attempt, target: record?.target, mode: 'create' });
+            if (record?.state === 'uncertain' && !record.poisoned && record.receiptId === lead.receiptId) await setAsideUncertain(svc, message, record.ticket, context, record.lastError ?? '');
+        }
+        return acquisition.status;
+    }
+    return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context);
+}
+
+async function deliverLeased(svc: DeliveryServices, destination: Destination, message: DestinationMessage, lease: Lease, leaseMs: number, context: InvocationContext): Promise<AttemptResult> {
+    const { lead, delivery } = split(message);
+    const breaker = breakerFor(destination.name);
+    let outcome;
+    try {
+        const signal = AbortSignal.timeout(leaseMs - leaseMarginMs);
+        // Every attempt this destination saw for the lead, across chains: a later one looks for what an earlier left.
+        outcome = await destination.deliver(lead, { attempt: lease.record.attempts, target: lease.record.target, mode: lease.mode, signal });
+    } catch (error) {
+        const failure = failureOf(error, destination.name);
+        const change = failure.kind === 'transient' ? breaker.failed() : breaker.succeeded();
+        if (change) context.warn(change);
+        return afterFailure(svc, message, lease, failure, context);
+    }
+    const change = breaker.succeeded();
+    if (change) context.log(change);
+    await svc.log.complete(lease, outcome);
+    if (outcome.state === 'uncertain') {
+        await setAsideUncertain(svc, message, lease.record.ticket, context, outcome.reason);
+        return 'uncertain';
+    }
+    const what = lease.mode === 'update' ? 'update' : 'lead';
+    context.log(`Lead ${lead.id}: ${destination.name} ${outcome.state} (${what} version ${lead.version}, attempt ${delivery.attempt}).`);
+    return outcome.state;
+}
+
+/** The queue trigger of a destination's own queue: one lead, one destination. */
+export async function deliverToDestination(message: unknown, context: InvocationContext): Promise<AttemptResult> {
+    const svc = await servicesOrPoison(message, (line) => context.error(line));
+    if (!svc) return 'poisoned';
+    const parsed = leadMessageSchema.safeParse(message);
+    if (!parsed.success || !parsed.data.delivery?.destination) {
+        const reason = parsed.success ? 'it names no destination' : parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
+        context.error(`The message is not a lead for a destination (${reason}). Moved it to ${svc.poison.name}.`);
+        await svc.poison.send(message);
+        return 'poisoned';
+    }
+    return attemptDelivery(svc, parsed.data as DestinationMessage, context);
+}

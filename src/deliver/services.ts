@@ -1,0 +1,49 @@
+import { ConfigurationError, intakeSettings, settings, type DestinationName, type Settings } from '../config/settings';
+import { JsonQueue } from '../queue/jsonQueue';
+import { lazy } from '../runtime/lazy';
+import { DeliveryLog } from '../store/deliveryLog';
+
+/** `<LEADS_QUEUE>-<destination>`: each destination's own queue, so one that hangs delays only itself. */
+export function destinationQueueName(leadsQueue: string, destination: DestinationName): string {
+    return `${leadsQueue}-${destination}`;
+}
+
+export interface DeliveryServices {
+    settings: Settings;
+    log: DeliveryLog;
+    poison: JsonQueue;
+    queueFor(destination: DestinationName): Promise<JsonQueue>;
+}
+
+export const deliveryServices = lazy(async (): Promise<DeliveryServices> => {
+    const s = settings();
+    const [log, poison] = await Promise.all([DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`)]);
+    const queues = new Map<DestinationName, Promise<JsonQueue>>();
+    const queueFor = (destination: DestinationName): Promise<JsonQueue> => {
+        let queue = queues.get(destination);
+        if (!queue) {
+            queue = JsonQueue.connect(s.storage, destinationQueueName(s.LEADS_QUEUE, destination));
+            queues.set(destination, queue);
+        }
+        return queue;
+    };
+    return { settings: s, log, poison, queueFor };
+});
+
+/**
+ * The services, or undefined when a setting is wrong: then the message is moved to the poison
+ * queue by the app itself, unexpiring, since retrying cannot fix a setting and the host's poison
+ * copy would expire in 7 days.
+ */
+export async function servicesOrPoison(message: unknown, log: (message: string) => void): Promise<DeliveryServices | undefined> {
+    try {
+        return await deliveryServices();
+    } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        const { storage, LEADS_QUEUE } = intakeSettings();
+        const poison = await JsonQueue.connect(storage, `${LEADS_QUEUE}-poison`);
+        await poison.send(message);
+        log(`${error.message} The lead was moved to ${poison.name}; fix the setting, then run "npm run leads -- replay-poison".`);
+        return undefined;
+    }
+}

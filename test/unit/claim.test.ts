@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideClaim, type ClaimMessage, type ClaimRecord } from '../../src/deliver/claim';
+import { CircuitBreaker } from '../../src/deliver/circuitBreaker';
+
+const now = Date.parse('2026-11-22T12:00:00.000Z');
+const later = new Date(now + 60_000).toISOString();
+const earlier = new Date(now - 60_000).toISOString();
+
+function record(changes: Partial<ClaimRecord> = {}): ClaimRecord {
+    return { state: 'failed', ticket: 1, receiptId: 'r1', version: 'v1', versionAt: '2026-11-22T11:00:00.000Z', deliveredVersion: '', scheduled: 2, poisoned: false, ...changes };
+}
+
+function message(changes: Partial<ClaimMessage> = {}): ClaimMessage {
+    return { version: 'v1', receivedAt: '2026-11-22T11:00:00.000Z', receiptId: 'r1', ticket: 1, replay: false, ...changes };
+}
+
+describe('who delivers: decideClaim', () => {
+    it('lets the first copy of a lead deliver, as a create', () => {
+        assert.deepEqual(decideClaim(undefined, message(), now), { kind: 'acquire', mode: 'create' });
+    });
+
+    it('drops the original of a retry whose next link is on the queue (a crash between sending it and deleting the original)', () => {
+        assert.deepEqual(decideClaim(record({ scheduled: 2 }), message({ ticket: 1 }), now), { kind: 'stale' });
+    });
+
+    it('lets only one of two copies of the next link deliver: the second waits, then is stale', () => {
+        const first = decideClaim(record({ scheduled: 2 }), message({ ticket: 2 }), now);
+        assert.deepEqual(first, { kind: 'acquire', mode: 'create' });
+        const taken = record({ state: 'pending', ticket: 2, leaseUntil: later, scheduled: 0 });
+        assert.deepEqual(decideClaim(taken, message({ ticket: 2 }), now), { kind: 'busy' });
+        assert.deepEqual(decideClaim(record({ ticket: 2, scheduled: 3 }), message({ ticket: 2 }), now), { kind: 'stale' });
+    });
+
+    it('drops a duplicate poison-bound link, and lets a replay (the next ticket) deliver again', () => {
+        const poisoned = record({ ticket: 3, scheduled: 0, poisoned: true });
+        assert.deepEqual(decideClaim(poisoned, message({ ticket: 3 }), now), { kind: 'stale' });
+        assert.deepEqual(decideClaim(poisoned, message({ ticket: 4, replay: true }), now), { kind: 'acquire', mode: 'create' });
+    });
+
+    it('takes over from a copy that died mid-attempt once its lease has run out, not before', () => {
+        assert.deepEqual(decideClaim(record({ state: 'pending', leaseUntil: later, scheduled: 0 }), message(), now), { kind: 'busy' });
+        assert.deepEqual(decideClaim(record({ state: 'pending', leaseUntil: earlier, scheduled: 0 }), message(), now), { kind: 'acquire', mode: 'create' });
+    });
+
+    it('redoes an attempt that failed before it could schedule the next link', () => {
+        assert.deepEqual(decideClaim(record({ scheduled: 0 }), message(), now), { kind: 'acquire', mode: 'create' });
+    });
+
+    it('only counts an identical repeat, at a destination that has it or a chain that is still trying', () => {
+        assert.deepEqual(decideClaim(record({ state: 'delivered', deliveredVersion: 'v1' }), message({ receiptId: 'r2' }), now), { kind: 'repeat' });
+        assert.deepEqual(decideClaim(record({ scheduled: 2 }), message({ receiptId: 'r2' }), now), { kind: 'repeat' });
+    });
+
+    it('starts a fresh chain for a repeat of a lead whose chain gave up', () => {
+        assert.deepEqual(decideClaim(record({ poisoned: true, scheduled: 0 }), message({ receiptId: 'r2' }), now), { kind: 'acquire', mode: 'create' });
+    });
+
+    it('delivers newer content as an update, after the delivery under way', () => {
+        const delivered = record({ state: 'delivered', deliveredVersion: 'v1' });
+        const update = message({ version: 'v2', receiptId: 'r2', receivedAt: '2026-11-22T11:30:00.000Z' });
+        assert.deepEqual(decideClaim(delivered, update, now), { kind: 'acquire', mode: 'update' });
+        assert.deepEqual(decideClaim({ ...delivered, state: 'pending', leaseUntil: later }, update, now), { kind: 'busy' });
+    });
+
+    it('never delivers older content over newer: a late old version only counts', () => {
+        const newer = record({ state: 'delivered', version: 'v2', versionAt: '2026-11-22T11:30:00.000Z', deliveredVersion: 'v2' });
+        assert.deepEqual(decideClaim(newer, message({ version: 'v1', receivedAt: '2026-11-22T11:00:00.000Z' }), now), { kind: 'repeat' });
+    });
+
+    it('leaves an uncertain delivery alone unless an operator replays it', () => {
+        const uncertain = record({ state: 'uncertain', poisoned: true, scheduled: 0 });
+        assert.deepEqual(decideClaim(uncertain, message({ ticket: 1 }), now), { kind: 'repeat' });
+        assert.deepEqual(decideClaim(uncertain, message({ ticket: 2, replay: true }), now), { kind: 'acquire', mode: 'create' });
+    });
+});
+
+describe('the circuit breaker', () => {
+    it('opens after five transient failures in a row, lets one probe through when the pause ends, and closes when it succeeds', () => {
+        let clock = 0;
+        const breaker = new CircuitBreaker('webhook', () => clock);
+        const changes = Array.from({ length: 5 }, () => breaker.failed());
+        assert.deepEqual(changes.slice(0, 4), [undefined, undefined, undefined, undefined]);
+        assert.match(changes[4] ?? '', /webhook destination's circuit is open \(it failed 5 times in a row\): its leads wait 30 s/);
+        assert.deepEqual(breaker.admit(), { admitted: false, retryInMs: 30_000 });
+        clock = 30_000;
+        assert.deepEqual(breaker.admit(), { admitted: true }, 'one probe');
+        assert.equal(breaker.admit().admitted, false, 'the others wait for the probe');
+        assert.match(breaker.failed() ?? '', /probe failed too\): its leads wait 60 s/);
+        clock = 90_000;
+        assert.deepEqual(breaker.admit(), { admitted: true });
+        assert.match(breaker.succeeded() ?? '', /answered again: its circuit is closed/);
+        assert.deepEqual(breaker.admit(), { admitted: true });
+        assert.equal(breaker.succeeded(), undefined, 'nothing to say while closed');
+    });
+});
