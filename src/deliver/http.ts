@@ -19,6 +19,19 @@ function errorCode(error: unknown): string | undefined {
     return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+/**
+ * What a refusal may tell the log and the delivery record. Error bodies and their messages are
+ * never kept: services echo the request in them, with the customer's name, e-mail and phone.
+ */
+export interface ErrorDetail {
+    category?: string;
+    codes?: readonly string[];
+    fields?: readonly string[];
+}
+
+/** Reads the vendor's documented error shape from a parsed error body. */
+export type ErrorReader = (body: unknown) => ErrorDetail;
+
 /** Seconds or an HTTP date, as Retry-After carries them. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
     if (!header) return undefined;
@@ -33,22 +46,60 @@ export function isTransientStatus(status: number): boolean {
     return status === 408 || status === 429 || status >= 500;
 }
 
-/** Error bodies may echo the lead back: e-mail addresses and long digit runs are masked. */
-export function redact(text: string): string {
-    return text.replace(/[^\s"'<>@,;:]+@[^\s"'<>@,;:]+/g, '[e-mail]').replace(/\+?\d[\d ().-]{6,}\d/g, '[number]');
+export function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The first part of an error body, for the delivery record: services explain themselves there. */
-export function excerpt(text: string): string {
-    const flat = redact(text.replace(/\s+/g, ' ').trim());
-    return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+/** Codes and field names are identifiers; anything else (a sentence, an e-mail, a phone number) is dropped. */
+const identifier = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** The distinct identifiers among `values`, a string or an array of them; anything else is ignored. */
+export function identifiers(...values: unknown[]): string[] {
+    const flat = values.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value]));
+    return [...new Set(flat.filter((value): value is string => typeof value === 'string' && identifier.test(value)))];
 }
 
-/** A failure for a non-2xx response, transient or permanent by its status. */
-export async function failureFor(response: Response, service: string): Promise<DeliveryFailure> {
-    const detail = excerpt(await response.text().catch(() => ''));
-    const message = `${service} answered ${response.status}${detail ? `: ${detail}` : ''}`;
+function quoted(singular: string, plural: string, values: readonly string[] | undefined): string {
+    const safe = identifiers(values ?? []);
+    if (safe.length === 0) return '';
+    return `${safe.length === 1 ? singular : plural} ${safe.map((v) => `"${v}"`).join(', ')}`;
+}
+
+/** `category "X", error code "Y", field "email"`, or '' when the detail holds nothing safe to say. */
+export function describeDetail(detail: ErrorDetail): string {
+    return [...identifiers(detail.category).map((c) => `category "${c}"`), quoted('error code', 'error codes', detail.codes), quoted('field', 'fields', detail.fields)]
+        .filter(Boolean)
+        .join(', ');
+}
+
+async function jsonBody(response: Response): Promise<unknown> {
+    const text = await response.text().catch(() => '');
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * A failure for a non-2xx response, transient or permanent by its status. The message carries the
+ * status and, with a reader, the vendor's error codes and field names: never the body.
+ */
+export async function failureFor(response: Response, service: string, read?: ErrorReader): Promise<DeliveryFailure> {
+    const detail = read ? describeDetail(read(await jsonBody(response))) : '';
+    if (!read) await response.body?.cancel().catch(() => undefined);
+    const message = `${service} answered ${response.status}${detail ? ` with ${detail}` : ''}.`;
     return new DeliveryFailure(message, isTransientStatus(response.status) ? 'transient' : 'permanent', retryAfterMs(response.headers.get('retry-after')));
+}
+
+/**
+ * Why fetch failed, by error code only (ECONNREFUSED, UND_ERR_SOCKET): the messages of fetch's
+ * errors can quote the URL, whose path may hold an e-mail, or a header value, which may be a secret.
+ */
+export function networkErrorCode(error: unknown): string {
+    const cause: unknown = error instanceof Error && error.cause !== undefined ? error.cause : error;
+    const [safe] = identifiers(isRecord(cause) ? cause.code : undefined, cause instanceof Error ? cause.name : undefined);
+    return safe ?? 'unknown error';
 }
 
 /**
@@ -69,19 +120,20 @@ export async function call(url: string | URL, options: CallOptions): Promise<Res
         const timedOut = timeout.aborted;
         const stopped = !timedOut && options.signal?.aborted === true;
         const code = errorCode(error);
+        const origin = URL.canParse(String(url)) ? new URL(url).origin : 'its URL';
         const why = timedOut
             ? `did not answer within ${options.timeoutMs} ms`
             : stopped
               ? 'was still busy when the delivery had to stop (its lease was running out)'
-              : `could not be reached (${code ?? (error as Error).name})`;
+              : `could not be reached at ${origin} (${networkErrorCode(error)})`;
         const uncertain = timedOut || stopped || code === undefined || !notSentCodes.has(code);
-        throw new DeliveryFailure(`${options.service} ${why}`, 'transient', undefined, uncertain);
+        throw new DeliveryFailure(`${options.service} ${why}.`, 'transient', undefined, uncertain);
     }
 }
 
-/** Calls and expects a 2xx; anything else becomes a DeliveryFailure. */
-export async function callExpectingSuccess(url: string | URL, options: CallOptions): Promise<Response> {
+/** Calls and expects a 2xx; anything else becomes a DeliveryFailure naming only the status (and what `read` finds). */
+export async function callExpectingSuccess(url: string | URL, options: CallOptions, read?: ErrorReader): Promise<Response> {
     const response = await call(url, options);
-    if (!response.ok) throw await failureFor(response, options.service);
+    if (!response.ok) throw await failureFor(response, options.service, read);
     return response;
 }

@@ -81,7 +81,8 @@ export class QueueListener {
             }
             let messages: DequeuedMessageItem[] = [];
             try {
-                const response = await queue.receiveMessages({ numberOfMessages: config.batchSize, visibilityTimeout: leaseSeconds });
+                // Stopping cuts a poll short: storage that never answers must not hold the host open.
+                const response = await queue.receiveMessages({ numberOfMessages: config.batchSize, visibilityTimeout: leaseSeconds, abortSignal: this.stopped.signal });
                 messages = response.receivedMessageItems;
             } catch (error) {
                 // Like the Functions host, wait quietly for a queue that does not exist yet.

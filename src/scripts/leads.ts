@@ -27,6 +27,16 @@ function say(line = ''): void {
     process.stdout.write(`${line}\n`);
 }
 
+/** A century: beyond it a day count is a typo, and far enough beyond it Date overflows ("Invalid time value"). */
+export const maxDays = 36_500;
+
+/** The value of --days as a whole number of days from 1 to maxDays, or undefined when it is anything else. */
+export function parseDays(text: string): number | undefined {
+    if (!/^\d{1,6}$/.test(text)) return undefined;
+    const days = Number(text);
+    return days >= 1 && days <= maxDays ? days : undefined;
+}
+
 /** The UTC day `count - 1` days ago, as the leads table names its partitions. */
 function firstDayOf(count: number, now = new Date()): string {
     return new Date(now.getTime() - (count - 1) * 86_400_000).toISOString().slice(0, 10);
@@ -187,9 +197,13 @@ async function main(): Promise<number> {
         say(usage);
         return command ? 0 : 2;
     }
+    const days = values.days === undefined ? undefined : parseDays(values.days);
+    if (values.days !== undefined && days === undefined) {
+        process.stderr.write(`--days is "${values.days}": give a whole number of days from 1 to ${maxDays}.\n`);
+        return 2;
+    }
     if (existsSync(values.settings)) applySettings(readLocalSettings(values.settings, root).settings.Values, process.env);
     const s = settings();
-    const days = (fallback: number) => Math.max(1, Number(values.days ?? fallback) || fallback);
     switch (command) {
         case 'replay-poison':
             await replayPoison(s, values.uncertain === true);
@@ -197,14 +211,14 @@ async function main(): Promise<number> {
         case 'status':
             return status(s, argument);
         case 'list':
-            await list(s, days(7));
+            await list(s, days ?? 7);
             return 0;
         case 'export':
             if (!values.csv) {
                 process.stderr.write('export writes CSV: say --csv.\n');
                 return 2;
             }
-            await exportCsv(s, days(365));
+            await exportCsv(s, days ?? 365);
             return 0;
         default:
             process.stderr.write(`There is no command "${command}".\n\n${usage}\n`);

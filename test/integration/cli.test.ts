@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { azuriteConnectionString, defaultAzuritePorts, isListening } from '../../src/host/azurite';
+import { promisify } from 'node:util';
+import { azuriteConnectionString, defaultAzuritePorts, isListening, startAzurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
 import { freePort, startApp, tempDir, withApp } from '../helpers/processes';
 import { drainQueue } from '../helpers/queues';
-import { sampleText } from '../helpers/samples';
+import { projectRoot, sampleText } from '../helpers/samples';
 
 /*
  * The app as `npm start` runs it: no storage setting, so it starts Azurite on its default ports
@@ -47,6 +49,42 @@ describe('npm start (the local runtime)', () => {
         for (const name of ['x', 'Not_A_Queue']) {
             const app = startApp({ env: { LEADS_QUEUE: name }, port: await freePort() });
             await assert.rejects(app, new RegExp(`LEADS_QUEUE is "${name}": a queue name has 3 to 45`));
+        }
+    });
+});
+
+/** `npm run leads -- <args>`: its exit code and output, whether it succeeded or not. */
+async function leads(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const script = join(projectRoot, 'dist/src/scripts/leads.js');
+    return promisify(execFile)(process.execPath, [script, ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env } }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
+    );
+}
+
+describe('npm run leads -- list / export --days', () => {
+    it('refuses a --days that is not a whole number from 1 to 36500 with exit code 2, naming the option and the value', async () => {
+        for (const days of ['1e9', '0', '-3', '2.5', 'abc', '36501', '']) {
+            for (const command of [['list'], ['export', '--csv']]) {
+                const { code, stderr } = await leads([...command, `--days=${days}`]);
+                assert.equal(code, 2, `${command.join(' ')} --days=${days}: ${stderr}`);
+                assert.equal(stderr, `--days is "${days}": give a whole number of days from 1 to 36500.\n`);
+            }
+        }
+    });
+
+    it('lists and exports the last 36500 days without crashing', async () => {
+        const azurite = await startAzurite();
+        try {
+            const env = { AzureWebJobsStorage: azurite.connectionString };
+            const listed = await leads(['list', '--days', '36500'], env);
+            assert.equal(listed.code, 0, listed.stderr);
+            assert.match(listed.stdout, /^0 lead\(s\) in the last 36500 day\(s\)/);
+            const exported = await leads(['export', '--csv', '--days', '36500'], env);
+            assert.equal(exported.code, 0, exported.stderr);
+            assert.match(exported.stdout, /^LeadId,CreatedTime,/);
+        } finally {
+            await azurite.stop();
         }
     });
 });

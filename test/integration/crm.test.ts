@@ -12,8 +12,9 @@ import { SalesforceDestination } from '../../src/deliver/destinations/salesforce
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
-import { json, startTestServer, type Responder, type TestServer } from '../helpers/httpServer';
-import { freePort, startApp, tempDir, type RunningApp } from '../helpers/processes';
+import type { ServerResponse } from 'node:http';
+import { json, startTestServer, type RecordedRequest, type Responder, type TestServer } from '../helpers/httpServer';
+import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 
 const context: DeliveryContext = { attempt: 1, target: undefined, mode: 'create' };
@@ -72,20 +73,20 @@ describe('HubSpot (CRM v3 contacts, private-app token)', () => {
         });
     });
 
-    it('tells transient failures (429 with Retry-After, 500, a hang) from permanent ones (401, 400), redacting echoed data', async () => {
+    it('tells transient failures (429 with Retry-After, 500, a hang) from permanent ones (401, 400), never quoting the body', async () => {
         const cases: [Responder, 'transient' | 'permanent', RegExp][] = [
             [(_, res) => json(res, 429, { status: 'error', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }, { 'retry-after': '10' }), 'transient', /429/],
             [(_, res) => json(res, 500, { status: 'error', message: 'internal error' }), 'transient', /500/],
             [() => undefined, 'transient', /did not answer within 500 ms/],
             [(_, res) => json(res, 401, { status: 'error', category: 'INVALID_AUTHENTICATION' }), 'permanent', /401/],
-            [(_, res) => json(res, 400, { status: 'error', message: 'Property values were not valid: ada@contoso.example' }), 'permanent', /\[e-mail\]/],
+            [(_, res) => json(res, 400, { status: 'error', message: 'Property values were not valid: ada@contoso.example' }), 'permanent', /^HubSpot answered 400\.$/],
         ];
         for (const [respond, kind, message] of cases) {
             await withServer(respond, async (server) => {
                 const failure = await failureOf(make(server.url).deliver(lead(), context));
                 assert.equal(failure.kind, kind, failure.message);
                 assert.match(failure.message, message);
-                assert.doesNotMatch(failure.message, /ada@contoso/);
+                assert.doesNotMatch(failure.message, /ada@contoso|not valid/);
             });
         }
         await withServer((_, res) => json(res, 429, {}, { 'retry-after': '10' }), async (server) => {
@@ -166,7 +167,7 @@ describe('Marketo (REST leads.json, OAuth client credentials)', () => {
         await withServer(skipped, async (server) => {
             const failure = await failureOf(make(server.url).deliver(lead(), context));
             assert.equal(failure.kind, 'permanent');
-            assert.match(failure.message, /1003 Value for field country is invalid/);
+            assert.equal(failure.message, 'Marketo skipped the lead: error code "1003".');
         });
     });
 
@@ -211,6 +212,34 @@ describe('Salesforce (Web-to-Lead)', () => {
     });
 });
 
+/** A self-signed certificate for localhost and 127.0.0.1, which the app process trusts via NODE_EXTRA_CA_CERTS. */
+function testCertificate(): { certFile: string; key: string; cert: string } {
+    const dir = tempDir('tls');
+    const certFile = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    return { certFile, key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(certFile, 'utf8') };
+}
+
+/** Entra ID's discovery document and client-credentials token endpoint for tenant "test-tenant"; false for other paths. */
+function answerEntra(request: RecordedRequest, res: ServerResponse, base: string): boolean {
+    if (request.path.startsWith('/test-tenant/v2.0/.well-known/openid-configuration')) {
+        json(res, 200, {
+            token_endpoint: `${base}/test-tenant/oauth2/v2.0/token`,
+            authorization_endpoint: `${base}/test-tenant/oauth2/v2.0/authorize`,
+            end_session_endpoint: `${base}/test-tenant/oauth2/v2.0/logout`,
+            issuer: `${base}/test-tenant/v2.0`,
+            jwks_uri: `${base}/test-tenant/discovery/v2.0/keys`,
+        });
+        return true;
+    }
+    if (request.path.split('?')[0] !== '/test-tenant/oauth2/v2.0/token') return false;
+    const form = new URLSearchParams(request.body);
+    const valid = form.get('grant_type') === 'client_credentials' && form.get('client_id') === 'app-id' && form.get('client_secret') === 'app-secret' && form.get('scope') === `${base}/.default`;
+    if (!valid) json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+    else json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'dataverse-token' });
+    return true;
+}
+
 /*
  * Dynamics 365 goes through the whole app: the real ClientSecretCredential from @azure/identity
  * gets its token from a local Entra ID look-alike (HTTPS, as MSAL requires), and the lead reaches
@@ -220,32 +249,15 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
     let azurite: Azurite;
     let server: TestServer;
     let app: RunningApp;
-    let certFile: string;
     const created = new Set<string>();
 
     before(async () => {
-        const dir = tempDir('tls');
-        certFile = join(dir, 'cert.pem');
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+        const { certFile, key, cert } = testCertificate();
         azurite = await startAzurite();
         server = await startTestServer(
             (request, res) => {
                 const base = server.url;
-                if (request.path.startsWith('/test-tenant/v2.0/.well-known/openid-configuration')) {
-                    return json(res, 200, {
-                        token_endpoint: `${base}/test-tenant/oauth2/v2.0/token`,
-                        authorization_endpoint: `${base}/test-tenant/oauth2/v2.0/authorize`,
-                        end_session_endpoint: `${base}/test-tenant/oauth2/v2.0/logout`,
-                        issuer: `${base}/test-tenant/v2.0`,
-                        jwks_uri: `${base}/test-tenant/discovery/v2.0/keys`,
-                    });
-                }
-                if (request.path.split('?')[0] === '/test-tenant/oauth2/v2.0/token') {
-                    const form = new URLSearchParams(request.body);
-                    const valid = form.get('grant_type') === 'client_credentials' && form.get('client_id') === 'app-id' && form.get('client_secret') === 'app-secret' && form.get('scope') === `${base}/.default`;
-                    if (!valid) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
-                    return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'dataverse-token' });
-                }
+                if (answerEntra(request, res, base)) return;
                 const match = /^\/api\/data\/v9\.2\/leads\(([0-9a-f-]{36})\)$/.exec(request.path);
                 if (match && request.method === 'PATCH') {
                     if (request.headers.authorization !== 'Bearer dataverse-token') return json(res, 401, { error: { code: '0x80072560', message: 'The user is not a member of the organization.' } });
@@ -256,7 +268,7 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
                 }
                 json(res, 404, { error: { code: '0x8006088a', message: 'Resource not found.' } });
             },
-            { key: readFileSync(join(certFile, '..', 'key.pem'), 'utf8'), cert: readFileSync(certFile, 'utf8') },
+            { key, cert },
         );
         app = await startApp({
             env: {
@@ -313,5 +325,110 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
         assert.match(columns.description ?? '', /Source: AzurePortal\nAction: Create\nOffer: Contoso Analytics \(contoso\.analytics\)/);
         assert.ok(server.requests.some((r) => r.path.startsWith('/test-tenant/oauth2/v2.0/token')));
         assert.doesNotMatch(app.output(), /app-secret|ada@contoso/);
+    });
+});
+
+/*
+ * Every destination refuses the lead and echoes it back, as real services do in their error
+ * messages. What the app logs, and what it records as the reason, must still hold no personal data.
+ */
+describe('no personal data in logs or delivery records', () => {
+    const customers = [
+        { FirstName: 'Quillonia', LastName: 'Brackenridge', Email: 'quillonia.brackenridge@zyxwerth.example', Phone: '+1 425 555 0199', Company: 'Zyxwerth Holdings' },
+        { FirstName: 'Ottoline', LastName: 'Vanterpool', Email: 'ottoline.vanterpool@gralvex.example', Phone: '+44 161 496 0321', Company: 'Gralvex Industries' },
+    ];
+    const personalValues = customers.flatMap((c) => [c.FirstName, c.LastName, c.Email, c.Phone, c.Phone.replace(/\D/g, ''), c.Company]);
+    const destinations = ['webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot'];
+
+    /** Marketo answers 200: for the first customer success:false with errors, for the second a skipped record with reasons; both quote values. */
+    function marketoRefusal(request: RecordedRequest, res: ServerResponse): void {
+        const [input] = (JSON.parse(request.body) as { input: Record<string, string>[] }).input;
+        const quoted = `${input?.firstName} ${input?.lastName} <${input?.email}>, ${input?.phone}, ${input?.company}`;
+        if (input?.email === customers[0]?.Email) return json(res, 200, { requestId: 'r#1', success: false, errors: [{ code: '1003', message: `Value for field firstName is invalid: ${quoted}` }] });
+        json(res, 200, { requestId: 'r#2', success: true, result: [{ status: 'skipped', reasons: [{ code: '1006', message: `Field 'company' not found: ${quoted}` }] }] });
+    }
+
+    /** Each vendor's documented error shape, with the request echoed into its messages. */
+    function echoingVendors(request: RecordedRequest, res: ServerResponse, base: string): void {
+        const path = request.path.split('?')[0] ?? '';
+        if (answerEntra(request, res, base)) return;
+        if (path === '/identity/oauth/token') return json(res, 200, { access_token: 'marketo-token', token_type: 'bearer', expires_in: 3599 });
+        if (path === '/rest/v1/leads.json') return marketoRefusal(request, res);
+        if (path.startsWith('/api/data/v9.2/leads(')) return json(res, 400, { error: { code: '0x80040217', message: `The lead could not be created: ${request.body}` } });
+        if (path === '/crm/v3/objects/contacts' && request.body.includes(customers[1]?.Email ?? '')) return json(res, 409, { status: 'error', message: 'Contact already exists. Existing ID: 501', category: 'CONFLICT' });
+        if (path.startsWith('/crm/v3/objects/contacts')) {
+            const errors = [{ code: 'INVALID_EMAIL', message: `Email address ${request.body} is invalid`, in: 'email', context: { propertyName: ['email'] } }];
+            return json(res, 400, { status: 'error', message: `Property values were not valid: ${request.body}`, correlationId: 'c0ffee', category: 'VALIDATION_ERROR', errors });
+        }
+        const form = JSON.stringify(Object.fromEntries(new URLSearchParams(request.body)));
+        if (path === '/servlet/servlet.WebToLead') res.writeHead(400, { 'content-type': 'text/html' }).end(`<html><body>Bad lead: ${form}</body></html>`);
+        else json(res, 400, { error: `Refused: ${request.body}` });
+    }
+
+    async function deliveryRecords(connection: string): Promise<Record<string, unknown>[]> {
+        const table = TableClient.fromConnectionString(connection, 'LeadDeliveries', { allowInsecureConnection: true });
+        const rows: Record<string, unknown>[] = [];
+        for await (const row of table.listEntities<Record<string, unknown>>()) rows.push(row);
+        return rows;
+    }
+
+    it('logs and records only statuses, vendor codes and field names when every destination echoes the lead in its refusal', async () => {
+        const { certFile, key, cert } = testCertificate();
+        const azurite = await startAzurite();
+        const server: TestServer = await startTestServer((request, res) => echoingVendors(request, res, server.url), { key, cert });
+        let app: RunningApp | undefined;
+        try {
+            app = await startApp({
+                env: {
+                    AzureWebJobsStorage: azurite.connectionString,
+                    'AzureWebJobs.notifyContacts.Disabled': 'true',
+                    NODE_EXTRA_CA_CERTS: certFile,
+                    LEAD_DESTINATIONS: destinations.join(', '),
+                    WEBHOOK_URL: `${server.url}/hook`,
+                    DYNAMICS_URL: server.url,
+                    DYNAMICS_AUTHORITY_HOST: server.url,
+                    DYNAMICS_TENANT_ID: 'test-tenant',
+                    DYNAMICS_CLIENT_ID: 'app-id',
+                    DYNAMICS_CLIENT_SECRET: 'app-secret',
+                    SALESFORCE_OID: '00Do0000000ZHog',
+                    SALESFORCE_URL: `${server.url}/servlet/servlet.WebToLead?encoding=UTF-8`,
+                    MARKETO_URL: server.url,
+                    MARKETO_CLIENT_ID: 'cid',
+                    MARKETO_CLIENT_SECRET: 'csecret',
+                    HUBSPOT_URL: server.url,
+                    HUBSPOT_TOKEN: 'pat-na1-test',
+                },
+                port: await freePort(),
+            });
+            const running = app;
+            const ids = await Promise.all(customers.map((c) => postLead(running.url, { UserDetails: { ...c, Title: 'CTO', Country: 'US' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', OfferTitle: 'Contoso Analytics' })));
+            const rows = await eventually(async () => {
+                const found = await deliveryRecords(azurite.connectionString).catch(() => []);
+                return found.length === ids.length * destinations.length && found.every((r) => r.State === 'failed') ? found : undefined;
+            }, 30_000, 'every delivery to fail').catch((error: unknown) => {
+                throw new Error(`${String(error)}\n${running.output()}`);
+            });
+            await eventually(() => (ids.every((id) => running.output().includes(`Lead ${id}:`)) ? true : undefined), 5000, 'the failures to be logged');
+
+            const recorded = rows.map((r) => JSON.stringify(r));
+            for (const value of personalValues) {
+                const holding = (lines: string[]) => lines.filter((line) => line.toLowerCase().includes(value.toLowerCase()));
+                assert.deepEqual(holding(running.output().split('\n')), [], `the log holds "${value}"`);
+                assert.deepEqual(holding(recorded), [], `a delivery record holds "${value}"`);
+            }
+
+            const byDestination = new Map(rows.filter((r) => r.partitionKey === ids[0]).map((r) => [String(r.rowKey), String(r.LastError)]));
+            assert.match(byDestination.get('dynamics') ?? '', /400 with error code "0x80040217"/);
+            assert.match(byDestination.get('hubspot') ?? '', /400 with category "VALIDATION_ERROR", error code "INVALID_EMAIL", field "email"/);
+            assert.match(byDestination.get('marketo') ?? '', /error code "1003"/);
+            assert.match(byDestination.get('webhook') ?? '', /The webhook answered 400\./);
+            assert.match(byDestination.get('salesforce') ?? '', /Salesforce Web-to-Lead answered 400\./);
+            assert.match(rows.find((r) => r.partitionKey === ids[1] && r.rowKey === 'marketo')?.LastError as string, /skipped the lead: error code "1006"/);
+            assert.ok(server.requests.some((r) => r.method === 'PATCH' && r.path.startsWith('/crm/v3/objects/contacts/')), 'the HubSpot update path was taken');
+        } finally {
+            await app?.stop();
+            await server.close();
+            await azurite.stop();
+        }
     });
 });

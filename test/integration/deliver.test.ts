@@ -144,7 +144,7 @@ describe('delivering leads to the table and a webhook, through the local host an
             const text = await status(id);
             return /webhook\s+failed/.test(text) ? text : undefined;
         }, 10_000, 'the failure record');
-        assert.match(report, /attempts 1 .*permanent The webhook answered 400: \{"error":"unknown field \\"x\\""\}/);
+        assert.match(report, /attempts 1 .*permanent The webhook answered 400\.$/m);
         assert.equal(successfulHooks(id).length, 1);
     });
 

@@ -2,12 +2,17 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, failureFor } from '../http';
+import { call, failureFor, identifiers, isRecord, type ErrorDetail } from '../http';
 import { describeOrigin } from './salesforce';
 
 /** The lead id (32 hex digits) as the Dataverse record id, so every retry names the same record. */
 export function recordIdFor(leadId: string): string {
     return `${leadId.slice(0, 8)}-${leadId.slice(8, 12)}-${leadId.slice(12, 16)}-${leadId.slice(16, 20)}-${leadId.slice(20, 32)}`;
+}
+
+/** Dataverse answers `{"error":{"code":"0x80040217","message":…}}`; only the code is kept, as the message can quote column values. */
+export function dataverseError(body: unknown): ErrorDetail {
+    return { codes: isRecord(body) && isRecord(body.error) ? identifiers(body.error.code) : [] };
 }
 
 /** The Dataverse `lead` columns a marketplace lead fills; empty ones are left out. */
@@ -92,6 +97,6 @@ export class DynamicsDestination implements Destination {
             await response.body?.cancel();
             return { state: 'delivered', target: `lead ${recordId}` };
         }
-        throw await failureFor(response, 'Dynamics 365');
+        throw await failureFor(response, 'Dynamics 365', dataverseError);
     }
 }

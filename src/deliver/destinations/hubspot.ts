@@ -1,7 +1,7 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, failureFor } from '../http';
+import { call, failureFor, identifiers, isRecord, type ErrorDetail } from '../http';
 
 /** The standard contact properties a lead fills; empty ones are left out so an update never blanks a field. */
 export function contactProperties(lead: Lead): Record<string, string> {
@@ -16,6 +16,21 @@ export function contactProperties(lead: Lead): Record<string, string> {
         country: customer.country,
     };
     return nonEmpty(properties);
+}
+
+/**
+ * HubSpot answers `{"status":"error","message":…,"category":"VALIDATION_ERROR","errors":[{"code":"INVALID_EMAIL",
+ * "in":…,"context":{"propertyName":["email"]}}]}`. Its messages quote the values it refused, so only
+ * the category, the codes and the property names are kept.
+ */
+export function hubSpotError(body: unknown): ErrorDetail {
+    if (!isRecord(body)) return {};
+    const errors = Array.isArray(body.errors) ? body.errors.filter(isRecord) : [];
+    return {
+        category: typeof body.category === 'string' ? body.category : undefined,
+        codes: identifiers(...errors.map((e) => e.code)),
+        fields: identifiers(...errors.flatMap((e) => [e.in, isRecord(e.context) ? e.context.propertyName : undefined])),
+    };
 }
 
 /**
@@ -54,11 +69,11 @@ export class HubSpotDestination implements Destination {
         const properties = contactProperties(lead);
         const created = await this.request('POST', '/crm/v3/objects/contacts', { properties }, signal);
         if (created.ok) return { state: 'delivered', target: await contactId(created) };
-        if (created.status !== 409) throw await failureFor(created, 'HubSpot');
+        if (created.status !== 409) throw await failureFor(created, 'HubSpot', hubSpotError);
         await created.body?.cancel();
         const path = `/crm/v3/objects/contacts/${encodeURIComponent(lead.customer.email)}?idProperty=email`;
         const updated = await this.request('PATCH', path, { properties }, signal);
-        if (!updated.ok) throw await failureFor(updated, 'HubSpot');
+        if (!updated.ok) throw await failureFor(updated, 'HubSpot', hubSpotError);
         return { state: 'delivered', target: await contactId(updated) };
     }
 }

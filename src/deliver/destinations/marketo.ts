@@ -1,7 +1,7 @@
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, callExpectingSuccess, excerpt } from '../http';
+import { call, callExpectingSuccess, describeDetail, identifiers, isRecord, type ErrorDetail } from '../http';
 
 interface MarketoError {
     code?: string;
@@ -19,8 +19,15 @@ const transientCodes = new Set(['604', '606', '608', '611', '615', '713', '1029'
 /** Access token invalid (601) or expired (602): get a new token and retry once. */
 const tokenCodes = new Set(['601', '602']);
 
+/** Only the codes: Marketo's messages can quote the lead's values ("Value for field email is invalid: …"). */
 function describeErrors(errors: MarketoError[] | undefined): string {
-    return excerpt((errors ?? []).map((e) => `${e.code ?? '?'} ${e.message ?? ''}`.trim()).join('; ') || 'no reason given');
+    const detail = describeDetail({ codes: (errors ?? []).map((e) => e.code ?? '') });
+    return detail ? `${detail}.` : 'no error code given.';
+}
+
+/** The identity endpoint's OAuth error (`{"error":"invalid_client","error_description":…}`), by its code. */
+function oauthError(body: unknown): ErrorDetail {
+    return { codes: isRecord(body) ? identifiers(body.error) : [] };
 }
 
 /** The lead's fields under Marketo's REST names; empty ones are left out so an update never blanks a field. */
@@ -66,7 +73,7 @@ export class MarketoDestination implements Destination {
         if (!refresh && this.token && this.token.expiresAt > Date.now()) return this.token.value;
         const url = new URL(`${this.baseUrl}/identity/oauth/token`);
         url.search = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }).toString();
-        const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint', signal });
+        const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint', signal }, oauthError);
         const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
         if (!body.access_token) throw new DeliveryFailure('The Marketo identity endpoint answered without an access_token.', 'transient');
         // Renew a minute early, so a token does not expire between check and use.
