@@ -156,7 +156,9 @@ async function list(s: Settings, days: number): Promise<void> {
     const rows = await table.listSince(firstDayOf(days));
     say(`${rows.length} lead(s) in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
     for (const row of rows) {
-        const flags = [row.IsTest ? 'test' : '', row.DoNotContact ? 'do not contact' : '', row.Occurrences > 1 ? `seen ${row.Occurrences}×` : ''].filter(Boolean).join(', ');
+        const flags = [row.IsTest ? 'test' : '', row.DoNotContact ? 'do not contact' : '', row.Occurrences > 1 ? `seen ${row.Occurrences}×` : '', row.History ? `updated ${row.VersionAt ?? ''}`.trim() : '']
+            .filter(Boolean)
+            .join(', ');
         const customer = customerOf(row);
         say(`${row.CreatedTime}  ${row.LeadId}  ${row.Source}-${row.ActionCode}  ${row.OfferDisplayName || row.Offer}  ${customer.Company ?? ''}${flags ? `  (${flags})` : ''}`);
     }

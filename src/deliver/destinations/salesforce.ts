@@ -64,7 +64,7 @@ export class SalesforceDestination implements Destination {
                 signal: context.signal,
             });
         } catch (error) {
-            if (error instanceof DeliveryFailure && error.uncertain) return { state: 'uncertain', reason: `${error.message}; Salesforce may have the lead` };
+            if (error instanceof DeliveryFailure && error.uncertain) return { state: 'uncertain', reason: `${error.message.replace(/\.$/, '')}; Salesforce may have the lead.` };
             throw error;
         }
         return { state: 'submitted' };
