@@ -48,7 +48,10 @@ function acquire(record: ClaimRecord | undefined): ClaimDecision {
 export function decideClaim(record: ClaimRecord | undefined, message: ClaimMessage, now: number): ClaimDecision {
     if (!record) return acquire(record);
     const leaseLive = record.state === 'pending' && record.leaseUntil !== undefined && Date.parse(record.leaseUntil) > now;
-    if (record.version !== message.version) {
+    // A record written before leads had versions: what it delivered can't be compared, so it is kept.
+    const unversioned = record.version === '' && finished.includes(record.state);
+    if (unversioned && !message.replay) return { kind: 'repeat' };
+    if (record.version !== message.version && !unversioned) {
         // Content older than what the record is about arrives late: the destination keeps the newer.
         if (message.receivedAt < record.versionAt) return { kind: 'repeat' };
         return leaseLive ? { kind: 'busy' } : acquire(record);

@@ -68,6 +68,10 @@ describe('who delivers: decideClaim', () => {
         assert.deepEqual(decideClaim(newer, message({ version: 'v1', receivedAt: '2026-11-22T11:00:00.000Z' }), now), { kind: 'repeat' });
     });
 
+    it('keeps what a record from before versions delivered: a repeat, not an update', () => {
+        assert.deepEqual(decideClaim(record({ state: 'delivered', version: '', versionAt: '', deliveredVersion: '?' }), message({ version: 'v9', receiptId: 'r2' }), now), { kind: 'repeat' });
+    });
+
     it('leaves an uncertain delivery alone unless an operator replays it', () => {
         const uncertain = record({ state: 'uncertain', poisoned: true, scheduled: 0 });
         assert.deepEqual(decideClaim(uncertain, message({ ticket: 1 }), now), { kind: 'repeat' });
