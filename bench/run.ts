@@ -258,7 +258,7 @@ async function benchNotify(azurite: Azurite) {
         // The older leads were notified long ago: the cursor stands past them.
         const claim = await progress.claim(1000);
         if (!claim) throw new Error('Could not claim notification progress.');
-        await progress.save(claim, { cursor: yesterday.toISOString(), recent: [] }, false);
+        await progress.save(claim, { cursor: yesterday.toISOString(), recent: [] });
         await progress.release(claim);
         const services = { settings, source, progress, transport: new OutboxTransport(outbox) };
         const times: number[] = [];

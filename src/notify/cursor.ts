@@ -9,10 +9,12 @@ export interface Progress {
 }
 
 /**
- * How long a row may take to become visible after the time in its position. The cursor never
- * passes "now minus this", so a row stored a moment late is still found on the next run.
+ * How long a row of the app's leads table may appear after the time in its key: an insert that
+ * became visible late, and instance clocks a few minutes apart (a row keyed by a clock five minutes
+ * behind appears five minutes "in the past"). The cursor never passes "now minus this", so such a
+ * row is still found; the positions notified above the cursor keep it from being mailed twice.
  */
-export const settleMs = 2 * 60_000;
+export const appTableSettleMs = 10 * 60_000;
 
 /** The cursor position that means "everything stored before this time". */
 export function positionAt(time: Date): string {
@@ -29,4 +31,10 @@ export function advance(progress: Progress, mailed: readonly string[], more: boo
     const cursor = reachable > progress.cursor ? reachable : progress.cursor;
     const recent = [...new Set([...progress.recent, ...mailed])].filter((position) => position > cursor).sort();
     return { cursor, recent };
+}
+
+/** Progress with these positions notified, the cursor unmoved: for a batch only partly done. */
+export function remember(progress: Progress, positions: readonly string[]): Progress {
+    const recent = [...new Set([...progress.recent, ...positions])].filter((position) => position > progress.cursor).sort();
+    return { cursor: progress.cursor, recent };
 }

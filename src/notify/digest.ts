@@ -18,6 +18,8 @@ export interface DigestLead {
     description: string;
     isTest: boolean;
     doNotContact: boolean;
+    /** A lead that came back with new content: the fields that changed, and when it was first seen. */
+    update?: { changed: string[]; firstSeen: string };
 }
 
 export interface Digest {
@@ -65,9 +67,17 @@ export function digestLeadFrom(entity: object, time: string): DigestLead {
     };
 }
 
-/** No line breaks or control characters: lead text must never shape a mail header. */
+/**
+ * No line breaks or control characters: lead text must never shape a mail header. Nor invisible
+ * format characters: bidirectional overrides and isolates would reorder the text a reader sees
+ * (an offer title could turn the rest of a Subject around), and zero-width ones hide text.
+ */
 export function oneLine(value: string): string {
-    return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+    return value
+        .replace(/[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g, '')
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
 }
 
 export function escapeHtml(value: string): string {
@@ -75,6 +85,12 @@ export function escapeHtml(value: string): string {
 }
 
 const maxSubjectOffers = 3;
+
+/** "new", "updated", or "new or updated": what the leads of a digest are. */
+function kindOf(leads: readonly DigestLead[]): string {
+    const updated = leads.filter((lead) => lead.update).length;
+    return updated === 0 ? 'new' : updated === leads.length ? 'updated' : 'new or updated';
+}
 
 /** "3 new marketplace leads — Contoso Analytics (2), Fabrikam CRM (1)". */
 export function digestSubject(leads: readonly DigestLead[]): string {
@@ -87,11 +103,11 @@ export function digestSubject(leads: readonly DigestLead[]): string {
     const named = offers.slice(0, maxSubjectOffers).map(([offer, count]) => `${offer.slice(0, 60)} (${count})`);
     const rest = offers.length > maxSubjectOffers ? `, and ${offers.length - maxSubjectOffers} more` : '';
     const noun = leads.length === 1 ? 'lead' : 'leads';
-    return `${leads.length} new marketplace ${noun} — ${named.join(', ')}${rest}`;
+    return `${leads.length} ${kindOf(leads)} marketplace ${noun} — ${named.join(', ')}${rest}`;
 }
 
 function marks(lead: DigestLead): string[] {
-    return [lead.isTest ? 'TEST LEAD' : '', lead.doNotContact ? 'DO NOT CONTACT' : ''].filter(Boolean);
+    return [lead.update ? 'UPDATED' : '', lead.isTest ? 'TEST LEAD' : '', lead.doNotContact ? 'DO NOT CONTACT' : ''].filter(Boolean);
 }
 
 function entryLines(lead: DigestLead, pii: PiiMode): [string, string][] {
@@ -104,6 +120,8 @@ function entryLines(lead: DigestLead, pii: PiiMode): [string, string][] {
         ['Offer', oneLine(lead.offer)],
         ['Company', where],
         ['Contact', lead.doNotContact ? `do not contact${contactLine ? ` (${contactLine})` : ''}` : contactLine],
+        ['Changed', lead.update ? lead.update.changed.join(', ') || 'details' : ''],
+        ['First seen', lead.update?.firstSeen ?? ''],
         ['Lead id', lead.leadId],
     ];
     return lines.filter(([, value]) => value !== '');
@@ -116,7 +134,7 @@ function entryLines(lead: DigestLead, pii: PiiMode): [string, string][] {
  */
 export function composeDigest(leads: readonly DigestLead[], pii: PiiMode): Digest {
     const subject = digestSubject(leads);
-    const intro = `${leads.length} new ${leads.length === 1 ? 'lead has' : 'leads have'} arrived from the commercial marketplace.`;
+    const intro = `${leads.length} ${kindOf(leads)} ${leads.length === 1 ? 'lead has' : 'leads have'} arrived from the commercial marketplace.`;
     const textEntries = leads.map((lead, i) => {
         const heading = [`${i + 1}.`, ...marks(lead).map((m) => `[${m}]`)].join(' ');
         return [heading, ...entryLines(lead, pii).map(([label, value]) => `   ${label}: ${oneLine(value)}`)].join('\n');

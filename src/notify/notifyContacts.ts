@@ -1,19 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { settings, type Settings } from '../config/settings';
 import { lazy } from '../runtime/lazy';
-import { NotifyProgressStore, type Claim } from '../store/notifyProgress';
-import { advance, positionAt, settleMs } from './cursor';
+import { NotifyProgressStore, type Claim, type PendingDigest } from '../store/notifyProgress';
+import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
-import { AppLeadsTableSource, MarketplaceTableSource, type NewLeadsSource } from './sources';
+import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLeadsSource } from './sources';
 import { transportFor } from './transports';
-import type { MailTransport } from './transports/transport';
+import { smtpReplyTimeoutMs } from './transports/smtp';
+import { MailRefusedError, type MailTransport } from './transports/transport';
 
 /** Bounds one run: ACS allows about 30 mails a minute. What is left waits for the next run. */
 const maxDigestsPerRun = 10;
-/** Long enough for a run of digests; a run that dies frees its lease after this. */
-const leaseMs = 5 * 60_000;
-/** The longest one send may take (the transports' own time-outs are shorter): no send starts unless this much lease is left. */
-const sendBudgetMs = 2 * 60_000;
+/** Longer than the slowest send (the SMTP reply time-out) with room to spare; within host.json's functionTimeout. */
+const leaseMs = 18 * 60_000;
+/** No send starts unless this much lease is left: a send that outlasted the lease could race the next run's. */
+const sendBudgetMs = smtpReplyTimeoutMs + 60_000;
 
 export interface NotifyServices {
     settings: Settings;
@@ -34,32 +36,109 @@ export const notifyServices = lazy(async (): Promise<NotifyServices> => {
 export interface RunReport {
     digests: number;
     leads: number;
+    /** Leads the mail server refused in every digest, set aside for a person to see. */
+    setAside?: number;
     skipped?: 'no recipients' | 'another run holds the lease';
 }
 
-async function sendDigests(svc: NotifyServices, claim: Claim, context: InvocationContext): Promise<RunReport> {
-    const { settings: s, source, progress, transport } = svc;
-    const report: RunReport = { digests: 0, leads: 0 };
-    while (report.digests < maxDigestsPerRun) {
-        // A send that outlasted the lease could race the next run's: the rest waits for that run.
-        if (Date.parse(claim.leaseUntil) - Date.now() < sendBudgetMs) break;
-        const batch = await source.take(claim.progress, s.NOTIFY_MAX_LEADS_PER_MAIL);
-        const settledBefore = positionAt(new Date(Date.now() - settleMs));
+interface Run {
+    svc: NotifyServices;
+    claim: Claim;
+    context: InvocationContext;
+    report: RunReport;
+}
+
+function hasBudget({ claim, report }: Run): boolean {
+    return report.digests < maxDigestsPerRun && Date.parse(claim.leaseUntil) - Date.now() >= sendBudgetMs;
+}
+
+/**
+ * Sends one digest exactly as written down before: the same id, so the same Message-ID (and ACS
+ * operation id) when it is sent again after a crash or an answer that came too late. Its leads are
+ * remembered as notified, and the pending digest cleared, in one write after the send.
+ */
+async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
+    const { settings: s, transport, progress } = run.svc;
+    const { refused } = await transport.send({ from: s.NOTIFY_FROM, to: s.NOTIFY_TO, id: pending.id, subject: pending.subject, text: pending.text, html: pending.html });
+    await progress.save(run.claim, remember(run.claim.progress, pending.positions), { sent: true });
+    run.report.digests++;
+    run.report.leads += pending.positions.length;
+    const accepted = s.NOTIFY_TO.length - refused.length;
+    run.context.log(`Sent a digest of ${pending.positions.length} lead(s) to ${accepted} of ${s.NOTIFY_TO.length} recipient(s) through ${transport.name}.`);
+    for (const { address, reason } of refused) {
+        await progress.setAside({ kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${pending.id}.` });
+        run.context.error(`The mail server refused the recipient ${address} (${reason}); the digest went to the others. It is set aside: see "npm run leads -- set-aside".`);
+    }
+}
+
+/** Writes the digest of these candidates down, then sends it. */
+async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void> {
+    const digest = composeDigest(rows.map((row) => row.lead), run.svc.settings.NOTIFY_PII);
+    const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), ...digest };
+    await run.svc.progress.save(run.claim, run.claim.progress, { pending });
+    await sendPending(run, pending);
+}
+
+/**
+ * Sends a batch, splitting it when the mail server refuses the message itself for good (a 5xx
+ * such as a spam rejection) to find the leads it refuses; those are set aside and the rest is
+ * mailed. Returns false when the run's budget ran out before the batch was done.
+ */
+async function sendBatch(run: Run, rows: readonly Candidate[]): Promise<boolean> {
+    const parts: (readonly Candidate[])[] = [rows];
+    for (let part = parts.pop(); part; part = parts.pop()) {
+        if (!hasBudget(run)) return false;
+        try {
+            await sendDigestOf(run, part);
+        } catch (error) {
+            if (!(error instanceof MailRefusedError) || !error.permanent) throw error;
+            const [only] = part;
+            if (part.length === 1 && only) {
+                await setAsideLead(run, only, error.message);
+                continue;
+            }
+            const half = Math.ceil(part.length / 2);
+            parts.push(part.slice(half), part.slice(0, half));
+        }
+    }
+    return true;
+}
+
+async function setAsideLead(run: Run, row: Candidate, reason: string): Promise<void> {
+    const { progress } = run.svc;
+    await progress.setAside({ kind: 'lead', subject: row.lead.leadId || row.position, reason: `${reason} Every digest with this lead was refused.` });
+    await progress.save(run.claim, remember(run.claim.progress, [row.position]));
+    run.report.setAside = (run.report.setAside ?? 0) + 1;
+    run.context.error(`The mail server refuses every digest with lead ${row.lead.leadId || row.position} (${reason}); it is set aside and the others are mailed. See "npm run leads -- set-aside".`);
+}
+
+async function sendDigests(run: Run): Promise<RunReport> {
+    const { settings: s, source, progress } = run.svc;
+    // A digest written down but not known to be sent: the same one again, before anything new.
+    if (run.claim.pending) {
+        if (!hasBudget(run)) return run.report;
+        try {
+            await sendPending(run, run.claim.pending);
+        } catch (error) {
+            if (!(error instanceof MailRefusedError) || !error.permanent) throw error;
+            // Refused for good: forget it, and its leads are taken again below, where a refused batch is split.
+            await progress.save(run.claim, run.claim.progress);
+        }
+    }
+    while (hasBudget(run)) {
+        const batch = await source.take(run.claim.progress, s.NOTIFY_MAX_LEADS_PER_MAIL);
+        const settledBefore = positionAt(new Date(Date.now() - source.settleMs));
         if (batch.rows.length === 0) {
-            const next = advance(claim.progress, [], false, settledBefore);
-            if (next.cursor !== claim.progress.cursor || next.recent.length !== claim.progress.recent.length) await progress.save(claim, next, false);
+            const next = advance(run.claim.progress, [], false, settledBefore);
+            if (next.cursor !== run.claim.progress.cursor || next.recent.length !== run.claim.progress.recent.length) await progress.save(run.claim, next);
             break;
         }
-        const digest = composeDigest(batch.rows.map((row) => row.lead), s.NOTIFY_PII);
-        // The cursor moves only once the transport has accepted the mail: a failed send is retried next run.
-        await transport.send({ from: s.NOTIFY_FROM, to: s.NOTIFY_TO, ...digest });
-        report.digests++;
-        report.leads += batch.rows.length;
-        await progress.save(claim, advance(claim.progress, batch.rows.map((row) => row.position), batch.more, settledBefore), true);
-        context.log(`Sent a digest of ${batch.rows.length} lead(s) to ${s.NOTIFY_TO.length} recipient(s) through ${transport.name}.`);
+        // The cursor moves only once every lead of the batch was accepted or set aside: a failed send is retried next run.
+        if (!(await sendBatch(run, batch.rows))) break;
+        await progress.save(run.claim, advance(run.claim.progress, batch.rows.map((row) => row.position), batch.more, settledBefore));
         if (!batch.more) break;
     }
-    return report;
+    return run.report;
 }
 
 /**
@@ -82,7 +161,7 @@ export async function runNotification(svc: NotifyServices, context: InvocationCo
         return { digests: 0, leads: 0, skipped: 'another run holds the lease' };
     }
     try {
-        return await sendDigests(svc, claim, context);
+        return await sendDigests({ svc, claim, context, report: { digests: 0, leads: 0 } });
     } finally {
         await svc.progress.release(claim);
     }

@@ -2,8 +2,8 @@ import type { StorageConnection } from '../storage/connection';
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { tableClientFor } from '../storage/clients';
-import type { LeadEntity } from '../store/leadsTable';
-import { settleMs, type Progress } from './cursor';
+import { updatesTableName, type LeadEntity, type LeadUpdateEntity } from '../store/leadsTable';
+import { appTableSettleMs, type Progress } from './cursor';
 import { digestLeadFrom, type DigestLead } from './digest';
 
 export interface Candidate {
@@ -20,6 +20,8 @@ export interface Batch {
 /** Where new leads are read from. */
 export interface NewLeadsSource {
     readonly name: string;
+    /** How long after the time in its position a row may still appear (see appTableSettleMs). */
+    readonly settleMs: number;
     /** The rows above the cursor not yet notified, in position order: at most `limit`. */
     take(progress: Progress, limit: number): Promise<Batch>;
 }
@@ -28,16 +30,42 @@ function escapeOData(text: string): string {
     return text.replace(/'/g, "''");
 }
 
+/** Up to `limit + 1` rows of a table above the cursor not yet notified, in key order. */
+async function rowsAbove<T extends LeadEntity>(client: TableClient, progress: Progress, limit: number, read: (row: T) => Candidate): Promise<Candidate[]> {
+    const day = progress.cursor.slice(0, 10) || '0000-00-00';
+    const filter = `PartitionKey ge '${escapeOData(day)}' and RowKey gt '${escapeOData(progress.cursor)}'`;
+    const recent = new Set(progress.recent);
+    const rows: Candidate[] = [];
+    try {
+        for await (const row of client.listEntities<T>({ queryOptions: { filter } })) {
+            if (recent.has(row.rowKey)) continue;
+            rows.push(read(row));
+            if (rows.length > limit) break;
+        }
+    } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+    return rows;
+}
+
 /**
- * The app's own leads table. Its keys sort by the time a row was stored (PartitionKey the day,
- * RowKey `<ISO time>_<lead id>`), so the new rows are one range query from the cursor: the cost
- * follows the new leads, not the size of the table. Updated rows keep their keys and are not new.
+ * The app's own leads table, and its updates table beside it. Their keys sort by the time a row
+ * was stored (PartitionKey the day, RowKey `<ISO time>_<lead id>…`), so the new rows are one range
+ * query on each from the cursor: the cost follows the new leads, not the size of the table. A lead
+ * that came back with new content is listed again from its update row, marked with what changed;
+ * a row that was only counted again keeps its keys and is not new.
  */
 export class AppLeadsTableSource implements NewLeadsSource {
-    constructor(private readonly client: TableClient) {}
+    readonly settleMs = appTableSettleMs;
+
+    constructor(
+        private readonly client: TableClient,
+        private readonly updates: TableClient,
+    ) {}
 
     static async connect(connection: StorageConnection | string, tableName: string): Promise<AppLeadsTableSource> {
-        return new AppLeadsTableSource(await tableClientFor(connection, tableName));
+        const [client, updates] = await Promise.all([tableClientFor(connection, tableName), tableClientFor(connection, updatesTableName(tableName))]);
+        return new AppLeadsTableSource(client, updates);
     }
 
     get name(): string {
@@ -45,22 +73,23 @@ export class AppLeadsTableSource implements NewLeadsSource {
     }
 
     async take(progress: Progress, limit: number): Promise<Batch> {
-        const day = progress.cursor.slice(0, 10) || '0000-00-00';
-        const filter = `PartitionKey ge '${escapeOData(day)}' and RowKey gt '${escapeOData(progress.cursor)}'`;
-        const recent = new Set(progress.recent);
-        const rows: Candidate[] = [];
-        try {
-            for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter } })) {
-                if (recent.has(row.rowKey)) continue;
-                if (rows.length === limit) return { rows, more: true };
-                rows.push({ position: row.rowKey, lead: digestLeadFrom(row, row.CreatedTime) });
-            }
-        } catch (error) {
-            if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-        }
-        return { rows, more: false };
+        const [leads, updates] = await Promise.all([
+            rowsAbove<LeadEntity>(this.client, progress, limit, (row) => ({ position: row.rowKey, lead: digestLeadFrom(row, row.CreatedTime) })),
+            rowsAbove<LeadUpdateEntity>(this.updates, progress, limit, (row) => ({
+                position: row.rowKey,
+                lead: { ...digestLeadFrom(row, row.CreatedTime), update: { changed: row.Changed ? row.Changed.split(', ') : [], firstSeen: row.FirstSeenAt } },
+            })),
+        ]);
+        const rows = [...leads, ...updates].sort((a, b) => (a.position < b.position ? -1 : 1));
+        return { rows: rows.slice(0, limit), more: rows.length > limit };
     }
 }
+
+/**
+ * The marketplace writes a row up to an hour after the CreatedTime it gives it: a row counts as new
+ * by its CreatedTime, so the cursor stays this far behind to find such a row when it appears.
+ */
+export const marketplaceTableSettleMs = 75 * 60_000;
 
 /**
  * A table the marketplace writes itself (its Azure Table lead destination), named by
@@ -70,6 +99,8 @@ export class AppLeadsTableSource implements NewLeadsSource {
  * row does not notify again.
  */
 export class MarketplaceTableSource implements NewLeadsSource {
+    readonly settleMs = marketplaceTableSettleMs;
+
     constructor(private readonly client: TableClient) {}
 
     static async connect(connection: StorageConnection | string, tableName: string): Promise<MarketplaceTableSource> {
@@ -81,7 +112,8 @@ export class MarketplaceTableSource implements NewLeadsSource {
     }
 
     async take(progress: Progress, limit: number): Promise<Batch> {
-        const since = progress.cursor ? new Date(Date.parse(progress.cursor.slice(0, 24)) - settleMs).toISOString() : '';
+        // Timestamp is when a row appeared (the service's clock): anything that appeared since the cursor's time, with a margin.
+        const since = progress.cursor ? new Date(Date.parse(progress.cursor.slice(0, 24)) - appTableSettleMs).toISOString() : '';
         const filter = since ? `Timestamp ge datetime'${since}'` : undefined;
         const recent = new Set(progress.recent);
         const candidates: Candidate[] = [];

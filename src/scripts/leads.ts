@@ -8,6 +8,7 @@ import { leadMessageSchema } from '../queue/leadMessage';
 import { JsonQueue } from '../queue/jsonQueue';
 import { queueClientFor } from '../storage/clients';
 import { DeliveryLog } from '../store/deliveryLog';
+import { listSetAside } from '../store/notifyProgress';
 import { LeadsTable, type LeadEntity } from '../store/leadsTable';
 
 const root = resolve(__dirname, '..', '..', '..');
@@ -19,6 +20,7 @@ const usage = `Usage: npm run leads -- <command>
                            (--uncertain: also those a destination may already have)
   status <lead id>         a lead's delivery state at each destination
   list [--days N]          recent leads (default: the last 7 days), newest first
+  set-aside                leads and recipients the mail server refused for good, newest first
   export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
 
 Settings come from the environment, then local.settings.json "Values", as for the app.`;
@@ -112,6 +114,12 @@ async function replayPoison(s: Settings, includeUncertain: boolean): Promise<voi
         ? ` Left ${counts.uncertain} uncertain deliver${counts.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.`
         : '';
     say(`Replayed ${counts.moved} lead(s) from the poison queues.${kept}${uncertain}`);
+}
+
+async function showSetAside(s: Settings): Promise<void> {
+    const entries = await listSetAside(s.storage, s.NOTIFY_STATE_TABLE);
+    say(`${entries.length} set aside in ${s.NOTIFY_STATE_TABLE}${entries.length ? ':' : '.'}`);
+    for (const entry of entries) say(`${entry.at}  ${entry.kind.padEnd(9)} ${entry.subject}  ${entry.reason}`);
 }
 
 async function status(s: Settings, id: string | undefined): Promise<number> {
@@ -212,6 +220,9 @@ async function main(): Promise<number> {
             return 0;
         case 'status':
             return status(s, argument);
+        case 'set-aside':
+            await showSetAside(s);
+            return 0;
         case 'list':
             await list(s, days ?? 7);
             return 0;

@@ -1,49 +1,94 @@
-import type { StorageConnection } from '../storage/connection';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TableClient } from '@azure/data-tables';
 import type { Progress } from '../notify/cursor';
 import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import type { StorageConnection } from '../storage/connection';
 
 interface ProgressEntity {
     partitionKey: string;
     rowKey: string;
     Cursor: string;
     RecentParts: number;
+    PendingParts?: number;
     LeaseUntil: string;
     UpdatedAt: string;
     LastSentAt?: string;
     etag?: string;
-    [part: `Recent${number}`]: string;
+    [part: `Recent${number}` | `Pending${number}`]: string;
 }
 
-/** A string property holds 32 K characters; the recent positions are spread over several. */
+/**
+ * A string property holds 32 K characters, stored as UTF-16, and an entity at most 1 MiB: ten parts
+ * of recent positions (about 10,000 leads notified within a settle window) and five of the pending
+ * digest stay under it.
+ */
 const partLength = 30_000;
-const maxParts = 30;
+const maxRecentParts = 10;
+const maxPendingParts = 5;
 
-function packRecent(recent: readonly string[]): Record<string, string | number> {
-    const joined = recent.join(',');
+function pack(prefix: 'Recent' | 'Pending', joined: string, maxParts: number): Record<string, string | number> | undefined {
     const parts: Record<string, string | number> = {};
     let count = 0;
-    for (let at = 0; at < joined.length && count < maxParts; at += partLength) parts[`Recent${count++}`] = joined.slice(at, at + partLength);
-    if (count * partLength < joined.length) throw new Error(`Too many leads (${recent.length}) were notified within the settle window to record.`);
-    return { ...parts, RecentParts: count };
+    for (let at = 0; at < joined.length; at += partLength) {
+        if (count === maxParts) return undefined;
+        parts[`${prefix}${count++}`] = joined.slice(at, at + partLength);
+    }
+    return { ...parts, [`${prefix}Parts`]: count };
 }
 
-function unpackRecent(entity: ProgressEntity): string[] {
-    const joined = Array.from({ length: entity.RecentParts ?? 0 }, (_, i) => entity[`Recent${i}`] ?? '').join('');
-    return joined ? joined.split(',') : [];
+function unpack(entity: ProgressEntity, prefix: 'Recent' | 'Pending'): string {
+    const count = (prefix === 'Recent' ? entity.RecentParts : entity.PendingParts) ?? 0;
+    return Array.from({ length: count }, (_, i) => entity[`${prefix}${i}`] ?? '').join('');
+}
+
+/** A digest written down before it is sent, so that after a crash it is sent again as the same mail. */
+export interface PendingDigest {
+    id: string;
+    positions: string[];
+    subject: string;
+    text: string;
+    html: string;
+}
+
+function packPending(pending: PendingDigest | undefined): Record<string, string | number> {
+    if (!pending) return { PendingParts: 0 };
+    const blob = gzipSync(JSON.stringify(pending)).toString('base64');
+    // Too large to keep (a digest of thousands of leads): sent as before, where a crash means a repeat, never a miss.
+    return pack('Pending', blob, maxPendingParts) ?? { PendingParts: 0 };
+}
+
+function unpackPending(entity: ProgressEntity): PendingDigest | undefined {
+    const blob = unpack(entity, 'Pending');
+    if (!blob) return undefined;
+    try {
+        return JSON.parse(gunzipSync(Buffer.from(blob, 'base64')).toString('utf8')) as PendingDigest;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The right to send digests for one source until it expires, and the progress read with it. */
 export interface Claim {
     progress: Progress;
+    pending: PendingDigest | undefined;
     etag: string;
     leaseUntil: string;
+}
+
+/** A lead the mail server refused in every digest, or a recipient it refused: kept for a person to see. */
+export interface SetAside {
+    kind: 'lead' | 'recipient';
+    /** The lead id, or the recipient's address (the publisher's own, never a customer's). */
+    subject: string;
+    reason: string;
+    at: string;
+    source: string;
 }
 
 /**
  * Notification progress per source table, in NOTIFY_STATE_TABLE. Every change is guarded by the
  * entity's ETag, and a run must first claim a lease: two overlapping runs, or two instances,
- * cannot both send.
+ * cannot both send. What was set aside lives in the same table, in the partition `set-aside`.
  */
 export class NotifyProgressStore {
     private readonly ensureTable: () => Promise<void>;
@@ -70,36 +115,61 @@ export class NotifyProgressStore {
             if (statusOf(error) !== 404) throw error;
         }
         if (existing && existing.LeaseUntil && Date.parse(existing.LeaseUntil) > now.getTime()) return undefined;
-        const progress: Progress = existing ? { cursor: existing.Cursor, recent: unpackRecent(existing) } : { cursor: '', recent: [] };
+        const recent = existing ? unpack(existing, 'Recent') : '';
+        const progress: Progress = { cursor: existing?.Cursor ?? '', recent: recent ? recent.split(',') : [] };
         try {
             const written = existing
                 ? await this.client.updateEntity({ partitionKey: 'progress', rowKey: this.source, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() }, 'Merge', { etag: existing.etag })
                 : await this.client.createEntity({ partitionKey: 'progress', rowKey: this.source, Cursor: '', RecentParts: 0, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() });
-            return { progress, etag: written.etag ?? '', leaseUntil };
+            return { progress, pending: existing ? unpackPending(existing) : undefined, etag: written.etag ?? '', leaseUntil };
         } catch (error) {
             if (statusOf(error) === 409 || statusOf(error) === 412) return undefined;
             throw error;
         }
     }
 
-    /** Records progress after a digest was accepted; fails if the lease was lost. */
-    async save(claim: Claim, progress: Progress, sent: boolean): Promise<void> {
+    /** Records progress, and the digest about to be sent (or none); fails if the lease was lost. */
+    async save(claim: Claim, progress: Progress, options: { sent?: boolean; pending?: PendingDigest } = {}): Promise<void> {
         const now = new Date().toISOString();
+        const recent = pack('Recent', progress.recent.join(','), maxRecentParts);
+        if (!recent) throw new Error(`Too many leads (${progress.recent.length}) were notified within the settle window to record.`);
         const entity = {
             partitionKey: 'progress',
             rowKey: this.source,
             Cursor: progress.cursor,
-            ...packRecent(progress.recent),
+            ...recent,
+            ...packPending(options.pending),
             UpdatedAt: now,
-            ...(sent ? { LastSentAt: now } : {}),
+            ...(options.sent ? { LastSentAt: now } : {}),
         };
-        // Replace, so that Recent parts no longer needed are dropped; the lease stays as claimed.
+        // Replace, so that parts no longer needed are dropped; the lease stays as claimed.
         const written = await this.client.updateEntity({ ...entity, LeaseUntil: claim.leaseUntil }, 'Replace', { etag: claim.etag });
         claim.etag = written.etag ?? claim.etag;
         claim.progress = progress;
+        claim.pending = options.pending;
     }
 
     async release(claim: Claim): Promise<void> {
         await this.client.updateEntity({ partitionKey: 'progress', rowKey: this.source, LeaseUntil: '' }, 'Merge', { etag: claim.etag }).catch(() => undefined);
     }
+
+    async setAside(entry: Omit<SetAside, 'source' | 'at'>, now = new Date()): Promise<void> {
+        await this.ensureTable();
+        const rowKey = `${this.source}_${entry.kind}_${entry.subject.replace(/[/\\#?\u0000-\u001f\u007f]/g, '_')}`;
+        await this.client.upsertEntity({ partitionKey: 'set-aside', rowKey, Kind: entry.kind, Subject: entry.subject, Reason: entry.reason, At: now.toISOString(), Source: this.source }, 'Replace');
+    }
+}
+
+/** Everything set aside in a NOTIFY_STATE_TABLE, newest first. */
+export async function listSetAside(connection: StorageConnection | string, tableName: string): Promise<SetAside[]> {
+    const client = await tableClientFor(connection, tableName);
+    const entries: SetAside[] = [];
+    try {
+        for await (const row of client.listEntities<{ Kind: 'lead' | 'recipient'; Subject: string; Reason: string; At: string; Source: string }>({ queryOptions: { filter: "PartitionKey eq 'set-aside'" } })) {
+            entries.push({ kind: row.Kind, subject: row.Subject, reason: row.Reason, at: row.At, source: row.Source });
+        }
+    } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+    }
+    return entries.sort((a, b) => (a.at < b.at ? 1 : -1));
 }

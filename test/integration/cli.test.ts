@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { azuriteConnectionString, defaultAzuritePorts, isListening, startAzurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
+import { NotifyProgressStore } from '../../src/store/notifyProgress';
 import { freePort, startApp, tempDir, withApp } from '../helpers/processes';
 import { drainQueue } from '../helpers/queues';
 import { projectRoot, sampleText } from '../helpers/samples';
@@ -62,7 +63,7 @@ async function leads(args: string[], env: Record<string, string> = {}): Promise<
     );
 }
 
-describe('npm run leads -- list / export --days', () => {
+describe('npm run leads -- list / export --days / set-aside', () => {
     it('refuses a --days that is not a whole number from 1 to 36500 with exit code 2, naming the option and the value', async () => {
         for (const days of ['1e9', '0', '-3', '2.5', 'abc', '36501', '']) {
             for (const command of [['list'], ['export', '--csv']]) {
@@ -73,7 +74,7 @@ describe('npm run leads -- list / export --days', () => {
         }
     });
 
-    it('lists and exports the last 36500 days without crashing', async () => {
+    it('lists and exports the last 36500 days without crashing, and lists what notification set aside', async () => {
         const azurite = await startAzurite();
         try {
             const env = { AzureWebJobsStorage: azurite.connectionString };
@@ -83,6 +84,11 @@ describe('npm run leads -- list / export --days', () => {
             const exported = await leads(['export', '--csv', '--days', '36500'], env);
             assert.equal(exported.code, 0, exported.stderr);
             assert.match(exported.stdout, /^LeadId,CreatedTime,/);
+            const store = await NotifyProgressStore.connect(azurite.connectionString, 'LeadNotifications', 'MarketplaceLeads');
+            await store.setAside({ kind: 'recipient', subject: 'sales@contoso.example', reason: 'The mail server refused this recipient (550 5.1.1).' });
+            const aside = await leads(['set-aside'], env);
+            assert.equal(aside.code, 0, aside.stderr);
+            assert.match(aside.stdout, /^1 set aside in LeadNotifications:\n\S+ {2}recipient sales@contoso\.example {2}The mail server refused this recipient \(550 5\.1\.1\)\./);
         } finally {
             await azurite.stop();
         }

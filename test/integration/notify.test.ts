@@ -10,7 +10,7 @@ import { runNotification, type NotifyServices } from '../../src/notify/notifyCon
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
 import { SmtpTransport } from '../../src/notify/transports/smtp';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
-import { NotifyProgressStore } from '../../src/store/notifyProgress';
+import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
 import { leadIdsIn, parseMail } from '../helpers/mime';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
@@ -190,6 +190,105 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.deepEqual(leadIdsIn(s.newMails()[1]!), [lead.id]);
     });
 
+    it('mails a row keyed five minutes in the past (an instance whose clock is behind) that appears after a run, once', async () => {
+        const s = await scenario();
+        await s.store(1);
+        await s.run();
+        const skewed = new Date(Date.now() - 5 * 60_000);
+        const lead = parseLead(JSON.stringify({ UserDetails: { Email: 'skew@contoso.com' }, LeadSource: 'AzureMarketplace-INS|a.b' }), 'json', { receivedAt: skewed, receiptId: 'skew' });
+        await s.table.insert(lead, rowKeysFor(lead.id, skewed));
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+        assert.deepEqual(leadIdsIn(s.newMails()[1]!), [lead.id]);
+        assert.equal((await s.run()).digests, 0);
+    });
+
+    it('finds the lead a mail server refuses for good by splitting the digest, sets it aside, and mails the rest and what comes later', async () => {
+        const s = await scenario();
+        const good = await s.store(2);
+        const [spam] = await s.store(1, { UserDetails: { FirstName: 'Jane', Email: 'spam@spamco.example', Company: 'SpamCo' } });
+        good.push(...(await s.store(2)));
+        smtp.refuseMatching(/SpamCo/);
+        try {
+            const report = await s.run();
+            assert.equal(report.leads, 4);
+            assert.equal(report.setAside, 1);
+            const mailed = s.newMails().flatMap(leadIdsIn);
+            assert.deepEqual(mailed.sort(), good.map((l) => l.id).sort(), 'every other lead once');
+            const later = await s.store(1);
+            assert.deepEqual(await s.run(), { digests: 1, leads: 1 }, 'later digests are not blocked');
+            assert.deepEqual(leadIdsIn(s.newMails().at(-1)!), [later[0]?.id]);
+            const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
+            assert.deepEqual(aside.map((a) => [a.kind, a.subject]), [['lead', spam?.id]]);
+            assert.match(aside[0]?.reason ?? '', /554 5\.7\.1/);
+        } finally {
+            smtp.refuseMatching(undefined);
+        }
+    });
+
+    it('reports a recipient the server refuses and sets it aside, while the others get the digest', async () => {
+        const s = await scenario();
+        await s.store(1);
+        smtp.refuseRecipients(['sales@contoso.example']);
+        const logs: string[] = [];
+        try {
+            const report = await runNotification(s.svc, new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) }));
+            assert.deepEqual(report, { digests: 1, leads: 1 });
+        } finally {
+            smtp.refuseRecipients([]);
+        }
+        assert.deepEqual(s.newMails()[0]?.to, ['ops@contoso.example']);
+        assert.ok(logs.some((line) => /to 1 of 2 recipient\(s\)/.test(line)), logs.join('\n'));
+        assert.ok(logs.some((line) => /refused the recipient sales@contoso\.example \(550 5\.1\.1\)/.test(line)));
+        const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
+        assert.deepEqual(aside.map((a) => [a.kind, a.subject]), [['recipient', 'sales@contoso.example']]);
+    });
+
+    it('after a crash between the server accepting a digest and the progress being saved, sends the same digest with the same Message-ID, then goes on', async () => {
+        const s = await scenario();
+        const first = await s.store(2);
+        // The send goes through; the run dies before it can record that (as if the instance stopped).
+        const crashing: NotifyServices = { ...s.svc, transport: { ...s.svc.transport, name: 'smtp', description: '', send: async (mail) => { await s.svc.transport.send(mail); throw new Error('killed'); } } };
+        await assert.rejects(s.run(crashing), /killed/);
+        const later = await s.store(1);
+        assert.deepEqual(await s.run(await s.restart()), { digests: 2, leads: 3 });
+        const mails = s.newMails();
+        assert.equal(mails.length, 3);
+        const [sent, again, next] = mails.map((m) => ({ id: m.headers.get('message-id'), leads: leadIdsIn(m) }));
+        assert.equal(again?.id, sent?.id, 'the repeat is the same message');
+        assert.deepEqual(again?.leads.sort(), first.map((l) => l.id).sort());
+        assert.notEqual(next?.id, sent?.id);
+        assert.deepEqual(next?.leads, [later[0]?.id], 'no lead under two Message-IDs');
+        assert.equal((await s.run()).digests, 0);
+    });
+
+    it('waits for a server that answers the end of a digest late (past the old 30 s time-out), and does not send it again', { timeout: 90_000 }, async () => {
+        const s = await scenario();
+        await s.store(1);
+        smtp.answerNextAfter(31_000);
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+        assert.equal((await s.run()).digests, 0);
+        assert.equal(s.newMails().length, 1);
+    });
+
+    it('lists a lead again when it comes back with new content, marked UPDATED with what changed', async () => {
+        const s = await scenario();
+        const [lead] = await s.store(1, { Description: 'Just looking' });
+        assert.ok(lead);
+        await s.run();
+        const rows = TableClient.fromConnectionString(azurite.connectionString, s.svc.settings.LEADS_TABLE, { allowInsecureConnection: true });
+        let keys = { partitionKey: '', rowKey: '' };
+        for await (const row of rows.listEntities()) keys = { partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' };
+        const update = parseLead(JSON.stringify({ UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: lead.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'Ready to buy 500 seats' }), 'json', { receivedAt: new Date(), receiptId: 'update-1' });
+        assert.equal(await s.table.record(update, keys), 'updated');
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+        const mail = s.newMails()[1];
+        assert.match(mail?.subject ?? '', /^1 updated marketplace lead — /);
+        assert.match(mail?.text ?? '', /\[UPDATED\]/);
+        assert.match(mail?.text ?? '', /Changed: Description/);
+        assert.match(mail?.text ?? '', new RegExp(`First seen: ${lead.receivedAt.replace(/\./g, '\\.')}`));
+        assert.equal((await s.run()).digests, 0);
+    });
+
     it('escapes lead text in the HTML and keeps CR/LF out of the headers', async () => {
         const s = await scenario();
         await s.store(1, { UserDetails: { FirstName: '<script>alert(1)</script>', Company: 'Evil\r\nBcc: victim@example.com', Email: 'x@y.com' }, OfferTitle: 'Offer\r\nX-Injected: yes' });
@@ -243,6 +342,11 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         await client.createEntity(row('b', 'bob@fabrikam.com', new Date().toISOString()));
         assert.deepEqual(await s.run(svc), { digests: 1, leads: 1 });
         assert.match(s.newMails()[1]?.text ?? '', /b\*\*\*@fabrikam\.com/);
+        assert.equal((await s.run(svc)).digests, 0);
+        // The marketplace writes a row up to an hour after its CreatedTime.
+        await client.createEntity(row('c', 'cat@fabrikam.com', new Date(Date.now() - 60 * 60_000).toISOString()));
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 1 });
+        assert.match(s.newMails()[2]?.text ?? '', /c\*\*\*@fabrikam\.com/);
         assert.equal((await s.run(svc)).digests, 0);
     });
 });

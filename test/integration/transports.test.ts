@@ -13,6 +13,7 @@ import { tempDir } from '../helpers/processes';
 const mail: Mail = {
     from: 'DoNotReply@contoso.azurecomm.net',
     to: ['ops@contoso.example', 'sales@contoso.example'],
+    id: '6f1c3a52-8d4e-4b7a-9c1d-2e5f7a9b0c13',
     subject: '2 new marketplace leads — Contoso Analytics (2)',
     text: 'Two leads.\n',
     html: '<p>Two leads.</p>',
@@ -54,6 +55,7 @@ describe('mail transports', () => {
                 content: { subject: mail.subject, plainText: mail.text, html: mail.html },
                 recipients: { to: [{ address: 'ops@contoso.example' }, { address: 'sales@contoso.example' }] },
             });
+            assert.equal(send?.headers['operation-id'], mail.id, 'the digest id is the operation id: ACS does not send one operation twice');
             assert.ok(polls >= 2);
         } finally {
             await server.close();

@@ -20,7 +20,7 @@ describe('host.json', () => {
         assert.equal(config.queues.newBatchThreshold, 8);
         assert.equal(config.queues.maxDequeueCount, 5);
         assert.equal(config.queues.maxPollingInterval, 2000);
-        assert.equal(config.functionTimeoutMs, 5 * 60_000);
+        assert.equal(config.functionTimeoutMs, 20 * 60_000);
     });
 
     it('applies the Functions defaults for what host.json leaves out, and names what is wrong', () => {

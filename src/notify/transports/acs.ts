@@ -1,7 +1,7 @@
 import type { EmailClient } from '@azure/communication-email';
 import type { Settings } from '../../config/settings';
 import { lazy } from '../../runtime/lazy';
-import type { Mail, MailTransport } from './transport';
+import type { Mail, MailTransport, SendReport } from './transport';
 
 /**
  * Sends through Azure Communication Services Email: with ACS_CONNECTION_STRING, or with the app's
@@ -26,7 +26,7 @@ export class AcsTransport implements MailTransport {
         return `Azure Communication Services ${this.settings.ACS_ENDPOINT ?? '(connection string)'}`;
     }
 
-    async send(mail: Mail): Promise<void> {
+    async send(mail: Mail): Promise<SendReport> {
         const client = await this.connect();
         const abortSignal = AbortSignal.timeout(100_000);
         const poller = await client.beginSend(
@@ -35,9 +35,11 @@ export class AcsTransport implements MailTransport {
                 recipients: { to: mail.to.map((address) => ({ address })) },
                 content: { subject: mail.subject, plainText: mail.text, html: mail.html },
             },
-            { updateIntervalInMs: 1000, abortSignal },
+            // ACS takes the same operation id as the same send: a digest sent again after a crash is not mailed twice.
+            { operationId: mail.id, updateIntervalInMs: 1000, abortSignal },
         );
         const result = await poller.pollUntilDone({ abortSignal });
-        if (result.status !== 'Succeeded') throw new Error(`Azure Communication Services did not send the mail: ${result.status}${result.error?.message ? ` (${result.error.message})` : ''}.`);
+        if (result.status !== 'Succeeded') throw new Error(`Azure Communication Services did not send the mail: ${result.status}${result.error?.code ? ` (${result.error.code})` : ''}.`);
+        return { refused: [] };
     }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Mail, MailTransport } from './transport';
+import { messageIdFor, type Mail, type MailTransport, type SendReport } from './transport';
 
 /** Writes each message as an .eml file (real MIME, as an SMTP server would receive it) into a folder. */
 export class OutboxTransport implements MailTransport {
@@ -16,10 +16,10 @@ export class OutboxTransport implements MailTransport {
         return `the outbox folder ${this.folder}`;
     }
 
-    async send(mail: Mail): Promise<void> {
+    async send(mail: Mail): Promise<SendReport> {
         const nodemailer = await import('nodemailer');
         const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-        const info = await composer.sendMail({ ...mail, to: [...mail.to] });
+        const info = await composer.sendMail({ from: mail.from, to: [...mail.to], subject: mail.subject, text: mail.text, html: mail.html, messageId: messageIdFor(mail) });
         const message = info.message as Buffer;
         await mkdir(this.folder, { recursive: true });
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
@@ -27,5 +27,6 @@ export class OutboxTransport implements MailTransport {
         const partial = join(this.folder, `.${name}.partial`);
         await writeFile(partial, message);
         await rename(partial, join(this.folder, name));
+        return { refused: [] };
     }
 }
