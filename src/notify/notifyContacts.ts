@@ -12,6 +12,8 @@ import { MailRefusedError, type MailTransport } from './transports/transport';
 
 /** Bounds one run: ACS allows about 30 mails a minute. What is left waits for the next run. */
 const maxDigestsPerRun = 10;
+/** Sends a run may try in all, refused ones included: splitting a refused digest costs a few. */
+const maxSendsPerRun = 25;
 /** Longer than the slowest send (the SMTP reply time-out) with room to spare; within host.json's functionTimeout. */
 const leaseMs = 18 * 60_000;
 /** No send starts unless this much lease is left: a send that outlasted the lease could race the next run's. */
@@ -46,10 +48,11 @@ interface Run {
     claim: Claim;
     context: InvocationContext;
     report: RunReport;
+    sends: number;
 }
 
-function hasBudget({ claim, report }: Run): boolean {
-    return report.digests < maxDigestsPerRun && Date.parse(claim.leaseUntil) - Date.now() >= sendBudgetMs;
+function hasBudget({ claim, report, sends }: Run): boolean {
+    return report.digests < maxDigestsPerRun && sends < maxSendsPerRun && Date.parse(claim.leaseUntil) - Date.now() >= sendBudgetMs;
 }
 
 /**
@@ -59,6 +62,7 @@ function hasBudget({ claim, report }: Run): boolean {
  */
 async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
     const { settings: s, transport, progress } = run.svc;
+    run.sends++;
     const { refused } = await transport.send({ from: s.NOTIFY_FROM, to: s.NOTIFY_TO, id: pending.id, subject: pending.subject, text: pending.text, html: pending.html });
     await progress.save(run.claim, remember(run.claim.progress, pending.positions), { sent: true });
     run.report.digests++;
@@ -161,7 +165,7 @@ export async function runNotification(svc: NotifyServices, context: InvocationCo
         return { digests: 0, leads: 0, skipped: 'another run holds the lease' };
     }
     try {
-        return await sendDigests({ svc, claim, context, report: { digests: 0, leads: 0 } });
+        return await sendDigests({ svc, claim, context, report: { digests: 0, leads: 0 }, sends: 0 });
     } finally {
         await svc.progress.release(claim);
     }

@@ -167,8 +167,8 @@ describe('faults', () => {
         });
         try {
             const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => postLead(app.url, lead(4000 + i))));
-            // Before, every message waited on the webhook: 24 at a time, 10 s each, about 40 s for the table.
-            const rows = await allStored(azurite.connectionString, ids, 9_000);
+            // Before, every message waited on the webhook: 24 at a time, 10 s each, about 50 s for the table.
+            const rows = await allStored(azurite.connectionString, ids, 20_000);
             for (const id of ids) assert.equal(rows.get(id), 1);
             await eventually(() => (/webhook destination's circuit is open/.test(app.output()) ? true : undefined), 30_000, 'the circuit to open');
             hanging = false;
