@@ -68,7 +68,7 @@ async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
     run.report.digests++;
     run.report.leads += pending.positions.length;
     const accepted = s.NOTIFY_TO.length - refused.length;
-    run.context.log(`Sent a digest of ${pending.positions.length} lead(s) to ${accepted} of ${s.NOTIFY_TO.length} recipient(s) through ${transport.name}.`);
+    run.context.log(`Sent a digest of ${pending.positions.length} new or updated lead(s) to ${accepted} of ${s.NOTIFY_TO.length} recipient(s) through ${transport.name}.`);
     for (const { address, reason } of refused) {
         await progress.setAside({ kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${pending.id}.` });
         run.context.error(`The mail server refused the recipient ${address} (${reason}); the digest went to the others. It is set aside: see "npm run leads -- set-aside".`);
@@ -77,7 +77,10 @@ async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
 
 /** Writes the digest of these candidates down, then sends it. */
 async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void> {
-    const digest = composeDigest(rows.map((row) => row.lead), run.svc.settings.NOTIFY_PII);
+    // A lead new in this digest shows its newest content already: its updates are not listed again.
+    const fresh = new Set(rows.filter((row) => !row.lead.update).map((row) => row.lead.leadId));
+    const listed = rows.filter((row) => !row.lead.update || !fresh.has(row.lead.leadId));
+    const digest = composeDigest(listed.map((row) => row.lead), run.svc.settings.NOTIFY_PII);
     const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), ...digest };
     await run.svc.progress.save(run.claim, run.claim.progress, { pending });
     await sendPending(run, pending);

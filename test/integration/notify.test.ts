@@ -287,6 +287,15 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.match(mail?.text ?? '', /Changed: Description/);
         assert.match(mail?.text ?? '', new RegExp(`First seen: ${lead.receivedAt.replace(/\./g, '\\.')}`));
         assert.equal((await s.run()).digests, 0);
+        const [other] = await s.store(1, { Description: 'first' });
+        const otherKeys = { partitionKey: '', rowKey: '' };
+        for await (const row of rows.listEntities<{ LeadId: string }>()) if (row.LeadId === other?.id) Object.assign(otherKeys, { partitionKey: row.partitionKey, rowKey: row.rowKey });
+        const otherUpdate = parseLead(JSON.stringify({ UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: other?.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'second' }), 'json', { receivedAt: new Date(), receiptId: 'update-2' });
+        assert.equal(await s.table.record(otherUpdate, otherKeys), 'updated');
+        assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
+        const both = s.newMails()[2];
+        assert.deepEqual(leadIdsIn(both!), [other?.id], 'a lead new in a digest is listed once, with its newest content');
+        assert.match(both?.text ?? '', /1 new lead has arrived/);
     });
 
     it('escapes lead text in the HTML and keeps CR/LF out of the headers', async () => {
