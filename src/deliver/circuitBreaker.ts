@@ -37,6 +37,11 @@ export class CircuitBreaker {
         return { admitted: true };
     }
 
+    /** An admitted lead made no call after all (another copy had it): the probe goes to the next one. */
+    release(): void {
+        this.probing = false;
+    }
+
     /** The destination answered: a 2xx, or a refusal of this lead alone (which says the service is up). */
     succeeded(): string | undefined {
         const wasOpen = this.isOpen;

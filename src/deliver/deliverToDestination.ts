@@ -90,6 +90,7 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
     const request = { leadId: lead.id, destination: name, version: lead.version, receivedAt: lead.receivedAt, receiptId: lead.receiptId, ticket: delivery.ticket, replay: delivery.replay === true };
     const acquisition = await svc.log.acquire(request, leaseMs);
     if (acquisition.status !== 'acquired') {
+        breaker.release();
         const record = acquisition.record;
         if (acquisition.status === 'busy') {
             const leaseLeft = record?.leaseUntil ? (Date.parse(record.leaseUntil) - Date.now()) / 1000 : busyRetrySeconds;

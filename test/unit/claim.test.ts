@@ -97,4 +97,14 @@ describe('the circuit breaker', () => {
         assert.deepEqual(breaker.admit(), { admitted: true });
         assert.equal(breaker.succeeded(), undefined, 'nothing to say while closed');
     });
+
+    it('lets the next lead probe when the admitted one made no call', () => {
+        let clock = 0;
+        const breaker = new CircuitBreaker('webhook', () => clock);
+        for (let i = 0; i < 5; i++) breaker.failed();
+        clock = 30_000;
+        assert.equal(breaker.admit().admitted, true);
+        breaker.release();
+        assert.equal(breaker.admit().admitted, true, 'not stuck waiting for a probe that never called');
+    });
 });
