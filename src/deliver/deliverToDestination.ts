@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { DestinationName } from '../config/settings';
 import type { Lead } from '../lead/lead';
 import { leadMessageSchema, type DestinationMessage } from '../queue/leadMessage';
-import type { Lease } from '../store/deliveryLog';
+import type { Acquisition, Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
 import { breakerFor } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
@@ -85,10 +85,19 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
         await later(svc, message, admission.retryInMs / 1000);
         return 'waiting';
     }
-    const destination = await destinationNamed(name, svc.settings);
-    const leaseMs = leaseMsFor(destination, svc.settings.DELIVERY_TIMEOUT_SECONDS);
-    const request = { leadId: lead.id, destination: name, version: lead.version, receivedAt: lead.receivedAt, receiptId: lead.receiptId, ticket: delivery.ticket, replay: delivery.replay === true };
-    const acquisition = await svc.log.acquire(request, leaseMs);
+    let destination: Destination;
+    let leaseMs: number;
+    let acquisition: Acquisition;
+    try {
+        destination = await destinationNamed(name, svc.settings);
+        leaseMs = leaseMsFor(destination, svc.settings.DELIVERY_TIMEOUT_SECONDS);
+        const request = { leadId: lead.id, destination: name, version: lead.version, receivedAt: lead.receivedAt, receiptId: lead.receiptId, ticket: delivery.ticket, replay: delivery.replay === true };
+        acquisition = await svc.log.acquire(request, leaseMs);
+    } catch (error) {
+        // No call was made: an admitted probe must not stay taken, or the destination waits for good.
+        breaker.release();
+        throw error;
+    }
     if (acquisition.status !== 'acquired') {
         breaker.release();
         const record = acquisition.record;

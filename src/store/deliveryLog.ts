@@ -79,13 +79,14 @@ export interface DeliveryRequest extends ClaimMessage {
 }
 
 /** The row of a delivery attempt under way: one attempt more than before, leased until now + leaseMs. */
-function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | undefined, sameChain: boolean, leaseMs: number, now: Date): DeliveryEntity {
+export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | undefined, sameChain: boolean, leaseMs: number, now: Date): DeliveryEntity {
     return {
         partitionKey: request.leadId,
         rowKey: request.destination,
         State: 'pending',
         Attempts: (before?.Attempts ?? 0) + 1,
-        Ticket: Math.max(before?.Ticket ?? 0, request.ticket),
+        // A new chain (another POST) numbers its own links; the old chain's links carry another receipt.
+        Ticket: sameChain ? Math.max(before?.Ticket ?? 0, request.ticket) : request.ticket,
         ReceiptId: sameChain ? before?.ReceiptId ?? request.receiptId : request.receiptId,
         Version: request.version,
         VersionAt: request.receivedAt,

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AcsTransport } from '../../src/notify/transports/acs';
 import { OutboxTransport } from '../../src/notify/transports/outbox';
-import type { Mail } from '../../src/notify/transports/transport';
+import { SmtpTransport } from '../../src/notify/transports/smtp';
+import { MailRefusedError, type Mail } from '../../src/notify/transports/transport';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { json, startTestServer, type RecordedRequest } from '../helpers/httpServer';
 import { parseMail } from '../helpers/mime';
 import { tempDir } from '../helpers/processes';
@@ -30,6 +33,23 @@ function signatureValid(request: RecordedRequest, key: string, host: string): bo
 }
 
 describe('mail transports', () => {
+    it('smtp: a refused log-in is not a refusal of the digest (it is retried, never split and set aside)', async () => {
+        const server = new SMTPServer({
+            disabledCommands: ['STARTTLS'],
+            allowInsecureAuth: true,
+            logger: false,
+            onAuth: (_auth, _session, callback) => callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 })),
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+            const { port } = server.server.address() as AddressInfo;
+            const transport = new SmtpTransport({ SMTP_HOST: '127.0.0.1', SMTP_PORT: port, SMTP_SECURE: false, SMTP_USER: 'leads', SMTP_PASSWORD: 'rotated' });
+            await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && !error.permanent && /535/.test(error.message));
+        } finally {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    });
+
     it('acs: sends through the Email REST API (emails:send, then polls the operation) with a signed request', async () => {
         const key = Buffer.from('a test access key, not a secret').toString('base64');
         let polls = 0;

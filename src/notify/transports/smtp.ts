@@ -43,9 +43,10 @@ export class SmtpTransport implements MailTransport {
         } catch (error) {
             const { code, responseCode, response } = error as SmtpError;
             if (responseCode === undefined) throw error;
-            // Every recipient refused is about the addresses, not the message: not a reason to split a digest.
-            const aboutMessage = code !== 'EENVELOPE';
-            throw new MailRefusedError(`The SMTP server refused the ${aboutMessage ? 'message' : 'recipients'} (${smtpCodes(response, responseCode)}).`, aboutMessage && responseCode >= 500);
+            // Only a refusal of the message itself (at its data) says something in it is refused; a failed
+            // log-in, greeting or recipient list is about the server or the settings, and is retried next run.
+            const aboutMessage = code === 'EMESSAGE';
+            throw new MailRefusedError(`The SMTP server refused the ${aboutMessage ? 'message' : 'connection or recipients'} (${smtpCodes(response, responseCode)}).`, aboutMessage && responseCode >= 500);
         } finally {
             transport.close();
         }
