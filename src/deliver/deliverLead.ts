@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DestinationName } from '../config/settings';
-import { leadMessageSchema, type DestinationMessage } from '../queue/leadMessage';
-import { attemptDelivery, deliverToDestination } from './deliverToDestination';
+import type { DestinationMessage } from '../queue/leadMessage';
+import { attemptDelivery } from './deliverToDestination';
 import { destinationsFor } from './routing';
-import { servicesOrPoison, type DeliveryServices } from './services';
+import { leadOrPoison, servicesOrPoison, type DeliveryServices } from './services';
 
 /** Delivered in the same invocation: the app's own storage, which the digest and the console read. */
 const inline: readonly DestinationName[] = ['table'];
@@ -24,19 +24,9 @@ async function fanOut(svc: DeliveryServices, message: DestinationMessage, contex
 export async function deliverLead(message: unknown, context: InvocationContext): Promise<void> {
     const svc = await servicesOrPoison(message, (line) => context.error(line));
     if (!svc) return;
-    const parsed = leadMessageSchema.safeParse(message);
-    if (!parsed.success) {
-        const reason = `The message is not a lead: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ')}`;
-        context.error(`${reason}. Moved it to ${svc.poison.name}.`);
-        await svc.poison.send(message);
-        return;
-    }
-    const { delivery, ...lead } = parsed.data;
-    // A copy for one destination on the main queue (from an older version of the app) goes straight there.
-    if (delivery?.destination) {
-        await deliverToDestination(message, context);
-        return;
-    }
+    const parsed = await leadOrPoison(svc, message, (line) => context.error(line));
+    if (!parsed) return;
+    const { delivery: _routedAgain, ...lead } = parsed;
     const names = destinationsFor(lead, svc.settings);
     const results = await Promise.all(names.map((destination) => fanOut(svc, { ...lead, delivery: { destination, ticket: 1, attempt: 1 } }, context)));
     context.log(`Lead ${lead.id} (version ${lead.version}): ${results.join(', ') || 'no destinations'}.`);

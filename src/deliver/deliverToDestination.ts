@@ -1,13 +1,13 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DestinationName } from '../config/settings';
 import type { Lead } from '../lead/lead';
-import { leadMessageSchema, type DestinationMessage } from '../queue/leadMessage';
+import type { DestinationMessage } from '../queue/leadMessage';
 import type { Acquisition, Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
 import { breakerFor } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
 import { destinationNamed } from './destinations';
-import { servicesOrPoison, type DeliveryServices } from './services';
+import { leadOrPoison, servicesOrPoison, type DeliveryServices } from './services';
 
 /** Slack for a delivery's own work between its calls; past it, the delivery is stopped. */
 const callSlackMs = 5_000;
@@ -143,12 +143,12 @@ async function deliverLeased(svc: DeliveryServices, destination: Destination, me
 export async function deliverToDestination(message: unknown, context: InvocationContext): Promise<AttemptResult> {
     const svc = await servicesOrPoison(message, (line) => context.error(line));
     if (!svc) return 'poisoned';
-    const parsed = leadMessageSchema.safeParse(message);
-    if (!parsed.success || !parsed.data.delivery?.destination) {
-        const reason = parsed.success ? 'it names no destination' : parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
-        context.error(`The message is not a lead for a destination (${reason}). Moved it to ${svc.poison.name}.`);
+    const parsed = await leadOrPoison(svc, message, (line) => context.error(line));
+    if (!parsed) return 'poisoned';
+    if (!parsed.delivery?.destination) {
+        context.error(`The message of lead ${parsed.id} names no destination. Moved it to ${svc.poison.name}.`);
         await svc.poison.send(message);
         return 'poisoned';
     }
-    return attemptDelivery(svc, parsed.data as DestinationMessage, context);
+    return attemptDelivery(svc, parsed as DestinationMessage, context);
 }

@@ -1,5 +1,6 @@
 import { ConfigurationError, intakeSettings, settings, type DestinationName, type Settings } from '../config/settings';
 import { JsonQueue } from '../queue/jsonQueue';
+import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { lazy } from '../runtime/lazy';
 import { DeliveryLog } from '../store/deliveryLog';
 
@@ -46,4 +47,14 @@ export async function servicesOrPoison(message: unknown, log: (message: string) 
         log(`${error.message} The lead was moved to ${poison.name}; fix the setting, then run "npm run leads -- replay-poison".`);
         return undefined;
     }
+}
+
+/** The lead in a message, or undefined when it is none: then the message is moved to the poison queue as it came. */
+export async function leadOrPoison(svc: DeliveryServices, message: unknown, log: (message: string) => void): Promise<LeadMessage | undefined> {
+    const parsed = leadMessageSchema.safeParse(message);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
+    log(`The message is not a lead: ${problems}. Moved it to ${svc.poison.name}.`);
+    await svc.poison.send(message);
+    return undefined;
 }

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
-import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 /**
@@ -41,7 +41,7 @@ export class AnonymousRetries {
         await this.ensureTable();
         const own: FirstPost = { partitionKey, rowKey: lead.version, AnchorReceiptId: lead.receiptId, FirstAt: now.toISOString() };
         for (let round = 0; round < 5; round++) {
-            const existing = await this.read(lead.version);
+            const existing = await readEntity<FirstPost>(this.client, partitionKey, lead.version);
             if (existing && now.getTime() - Date.parse(existing.FirstAt) <= anonymousRetryWindowMs) return existing.AnchorReceiptId;
             try {
                 if (existing) await this.client.updateEntity(own, 'Replace', { etag: existing.etag });
@@ -53,14 +53,5 @@ export class AnonymousRetries {
             }
         }
         return lead.receiptId;
-    }
-
-    private async read(version: string): Promise<FirstPost | undefined> {
-        try {
-            return await this.client.getEntity<FirstPost>(partitionKey, version);
-        } catch (error) {
-            if (statusOf(error) === 404) return undefined;
-            throw error;
-        }
     }
 }

@@ -60,7 +60,7 @@ interface ReplayCounts {
  * next link of its chain, marked as a replay; a lead that never got past routing goes back to the
  * leads queue. An uncertain delivery stays unless `--uncertain` says a person checked the vendor.
  */
-async function replayOne(s: Settings, log: DeliveryLog, value: unknown, includeUncertain: boolean, counts: ReplayCounts): Promise<boolean> {
+async function replayOne(s: Settings, log: DeliveryLog, queueNamed: (name: string) => Promise<JsonQueue>, value: unknown, includeUncertain: boolean, counts: ReplayCounts): Promise<boolean> {
     const parsed = leadMessageSchema.safeParse(value);
     if (!parsed.success) {
         counts.kept++;
@@ -69,7 +69,7 @@ async function replayOne(s: Settings, log: DeliveryLog, value: unknown, includeU
     const { delivery, ...lead } = parsed.data;
     const destination = delivery?.destination;
     if (!destination) {
-        await (await JsonQueue.connect(s.storage, s.LEADS_QUEUE)).send(lead);
+        await (await queueNamed(s.LEADS_QUEUE)).send(lead);
         say(`${lead.id}: routed again`);
         return true;
     }
@@ -80,13 +80,20 @@ async function replayOne(s: Settings, log: DeliveryLog, value: unknown, includeU
     }
     say(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}`);
     const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
-    await (await JsonQueue.connect(s.storage, destinationQueueName(s.LEADS_QUEUE, destination))).send(next);
+    await (await queueNamed(destinationQueueName(s.LEADS_QUEUE, destination))).send(next);
     return true;
 }
 
 async function replayPoison(s: Settings, includeUncertain: boolean): Promise<void> {
     const log = await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE);
     const counts: ReplayCounts = { moved: 0, kept: 0, uncertain: 0 };
+    // One client per queue, so that each queue is made sure of once, not once per lead.
+    const queues = new Map<string, Promise<JsonQueue>>();
+    const queueNamed = (name: string): Promise<JsonQueue> => {
+        const queue = queues.get(name) ?? JsonQueue.connect(s.storage, name);
+        queues.set(name, queue);
+        return queue;
+    };
     for (const name of poisonQueueNames(s)) {
         const poison = await queueClientFor(s.storage, name);
         if (!(await poison.exists())) continue;
@@ -103,7 +110,7 @@ async function replayPoison(s: Settings, includeUncertain: boolean): Promise<voi
                 } catch {
                     value = undefined;
                 }
-                if (!(await replayOne(s, log, value, includeUncertain, counts))) continue;
+                if (!(await replayOne(s, log, queueNamed, value, includeUncertain, counts))) continue;
                 await poison.deleteMessage(message.messageId, message.popReceipt);
                 counts.moved++;
             }

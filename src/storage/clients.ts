@@ -62,6 +62,16 @@ export function statusOf(error: unknown): number | undefined {
     return (error as { statusCode?: number } | null)?.statusCode;
 }
 
+/** One entity, or undefined when there is none. */
+export async function readEntity<T extends object>(client: TableClient, partitionKey: string, rowKey: string): Promise<T | undefined> {
+    try {
+        return await client.getEntity<T>(partitionKey, rowKey);
+    } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+    }
+}
+
 /** Creates a table once per client; a table that exists already is fine. */
 export function tableCreator(client: TableClient): () => Promise<void> {
     return lazy(() => client.createTable());

@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { DestinationName } from '../config/settings';
 import { decideClaim, type ClaimDecision, type ClaimMessage, type ClaimRecord } from '../deliver/claim';
 import type { DeliveryFailure, DeliveryOutcome } from '../deliver/destination';
-import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 'failed' | 'uncertain';
@@ -116,16 +116,6 @@ export class DeliveryLog {
         return new DeliveryLog(await tableClientFor(connection, tableName));
     }
 
-    private async read(leadId: string, destination: string): Promise<DeliveryEntity | undefined> {
-        await this.ensureTable();
-        try {
-            return await this.client.getEntity<DeliveryEntity>(leadId, destination);
-        } catch (error) {
-            if (statusOf(error) === 404) return undefined;
-            throw error;
-        }
-    }
-
     /** Takes the lease when this message is the one to deliver; otherwise says why not. */
     async acquire(request: DeliveryRequest, leaseMs: number, now = new Date()): Promise<Acquisition> {
         await this.ensureTable();
@@ -138,7 +128,7 @@ export class DeliveryLog {
             if (statusOf(error) !== 409) throw error;
         }
         for (let round = 0; round < 5; round++) {
-            const existing = await this.read(request.leadId, request.destination);
+            const existing = await readEntity<DeliveryEntity>(this.client, request.leadId, request.destination);
             const record = existing && toRecord(existing);
             const decision = decideClaim(record, request, now.getTime());
             if (decision.kind !== 'acquire') return { status: decision.kind, record };
