@@ -69,7 +69,7 @@ func secretSetting(vaultUri string, stored array, secret string) string => conta
 // Not set in Azure (optional, local development only): AzureWebJobsStorage (a connection string;
 // Azure uses the identity-based AzureWebJobsStorage__* settings), AzureWebJobsStorage__accountName,
 // OUTBOX_DIR, SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER, SMTP_PASSWORD, ACS_CONNECTION_STRING,
-// DYNAMICS_AUTHORITY_HOST, NOTIFY_SOURCE_TABLE. Add any of them here to use it.
+// DYNAMICS_AUTHORITY_HOST, NOTIFY_SOURCE_TABLE, NOTIFY_SOURCE_CONNECTION. Add any of them here to use it.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'

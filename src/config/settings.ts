@@ -117,6 +117,8 @@ export const settingsSchema = z.object({
     NOTIFY_FROM: setting(address.default('marketplace-leads@localhost')),
     NOTIFY_PII: setting(z.enum(['full', 'masked', 'none'], { message: 'use full, masked or none' }).default('masked')),
     NOTIFY_SOURCE_TABLE: setting(tableName.optional()),
+    /** The connection string of the account holding NOTIFY_SOURCE_TABLE, when it is not the app's own. */
+    NOTIFY_SOURCE_CONNECTION: setting(z.string().trim().optional()),
     NOTIFY_STATE_TABLE: setting(tableName.default('LeadNotifications')),
     NOTIFY_MAX_LEADS_PER_MAIL: setting(z.coerce.number().int().min(1).max(2000).default(200)),
     EMAIL_TRANSPORT: setting(z.enum(['outbox', 'smtp', 'acs'], { message: 'use outbox, smtp or acs' }).default('outbox')),

@@ -29,7 +29,7 @@ export interface NotifyServices {
 export const notifyServices = lazy(async (): Promise<NotifyServices> => {
     const s = settings();
     const source = s.NOTIFY_SOURCE_TABLE
-        ? await MarketplaceTableSource.connect(s.storage, s.NOTIFY_SOURCE_TABLE)
+        ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE)
         : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
     const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
     return { settings: s, source, progress, transport: await transportFor(s) };
