@@ -7,17 +7,21 @@ import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
 import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLeadsSource } from './sources';
 import { transportFor } from './transports';
-import { smtpReplyTimeoutMs } from './transports/smtp';
-import { MailRefusedError, type MailTransport } from './transports/transport';
+import { MailRefusedError, type Mail, type MailTransport, type SendReport } from './transports/transport';
 
 /** Bounds one run: ACS allows about 30 mails a minute. What is left waits for the next run. */
 const maxDigestsPerRun = 10;
 /** Sends a run may try in all, refused ones included: splitting a refused digest costs a few. */
 const maxSendsPerRun = 25;
-/** Longer than the slowest send (the SMTP reply time-out) with room to spare; within host.json's functionTimeout. */
+/**
+ * Longer than the slowest send (SMTP: 12 minutes in all, 10 of them for the reply to the end of the
+ * message) with room to spare, and within host.json's functionTimeout (20 minutes).
+ */
 const leaseMs = 18 * 60_000;
-/** No send starts unless this much lease is left: a send that outlasted the lease could race the next run's. */
-const sendBudgetMs = smtpReplyTimeoutMs + 60_000;
+/** Lease kept beyond a send's own time-out for the writes after it. */
+const saveMarginMs = 60_000;
+/** A recipient the mail server refused is sent the same digest again on this many runs, then set aside. */
+export const maxRecipientRetries = 3;
 
 export interface NotifyServices {
     settings: Settings;
@@ -40,6 +44,8 @@ export interface RunReport {
     leads: number;
     /** Leads the mail server refused in every digest, set aside for a person to see. */
     setAside?: number;
+    /** Digests sent again to recipients the mail server had refused. */
+    resent?: number;
     skipped?: 'no recipients' | 'another run holds the lease';
 }
 
@@ -51,8 +57,40 @@ interface Run {
     sends: number;
 }
 
-function hasBudget({ claim, report, sends }: Run): boolean {
-    return report.digests < maxDigestsPerRun && sends < maxSendsPerRun && Date.parse(claim.leaseUntil) - Date.now() >= sendBudgetMs;
+/** No send starts unless its whole time-out fits in the lease left: a send that outlasted the lease could race the next run's. */
+function hasBudget({ svc, claim, report, sends }: Run): boolean {
+    const leaseLeft = Date.parse(claim.leaseUntil) - Date.now();
+    return report.digests < maxDigestsPerRun && sends < maxSendsPerRun && leaseLeft >= svc.transport.maxSendMs + saveMarginMs;
+}
+
+/** A permanent refusal of the message itself: something in it (a lead) is refused, and splitting finds it. */
+function refusesMessage(error: unknown): error is MailRefusedError {
+    return error instanceof MailRefusedError && error.of === 'message' && error.permanent;
+}
+
+function mailOf(digest: PendingDigest, from: string, to: readonly string[]): Mail {
+    return { from, to, id: digest.id, subject: digest.subject, text: digest.text, html: digest.html };
+}
+
+/**
+ * Keeps the digest for the recipients the mail server refused, to send it to them again on the next
+ * runs; after `maxRecipientRetries` re-sends (or when it is too large to keep) they are set aside.
+ */
+async function keepForRefused(run: Run, digest: PendingDigest, refused: SendReport['refused']): Promise<void> {
+    if (refused.length === 0) return;
+    const { progress } = run.svc;
+    const retries = digest.retries ?? 0;
+    const again: PendingDigest = { ...digest, to: refused.map((r) => r.address), retries };
+    const kept = retries < maxRecipientRetries && (await progress.keepForRetry(again));
+    for (const { address, reason } of refused) {
+        if (kept) {
+            run.context.error(`The mail server refused the recipient ${address} (${reason}) for digest ${digest.id}; it is sent that digest again on the next run (re-send ${retries + 1} of ${maxRecipientRetries}).`);
+            continue;
+        }
+        await progress.setAside({ kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${digest.id}, ${retries + 1} time(s).` });
+        run.context.error(`The mail server refused the recipient ${address} (${reason}) for digest ${digest.id} ${retries + 1} time(s); it is set aside: see "npm run leads -- set-aside".`);
+    }
+    if (!kept && retries > 0) await progress.dropRetry(digest.id);
 }
 
 /**
@@ -62,16 +100,40 @@ function hasBudget({ claim, report, sends }: Run): boolean {
  */
 async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
     const { settings: s, transport, progress } = run.svc;
+    const to = pending.to ?? s.NOTIFY_TO;
     run.sends++;
-    const { refused } = await transport.send({ from: s.NOTIFY_FROM, to: s.NOTIFY_TO, id: pending.id, subject: pending.subject, text: pending.text, html: pending.html });
+    const { refused } = await transport.send(mailOf(pending, s.NOTIFY_FROM, to));
+    // Kept before the progress save: a crash between the two sends the digest again, same Message-ID, and keeps it again.
+    await keepForRefused(run, pending, refused);
     await progress.save(run.claim, remember(run.claim.progress, pending.positions), { sent: true });
     run.report.digests++;
     run.report.leads += pending.positions.length;
-    const accepted = s.NOTIFY_TO.length - refused.length;
-    run.context.log(`Sent a digest of ${pending.positions.length} new or updated lead(s) to ${accepted} of ${s.NOTIFY_TO.length} recipient(s) through ${transport.name}.`);
-    for (const { address, reason } of refused) {
-        await progress.setAside({ kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${pending.id}.` });
-        run.context.error(`The mail server refused the recipient ${address} (${reason}); the digest went to the others. It is set aside: see "npm run leads -- set-aside".`);
+    run.context.log(`Sent a digest of ${pending.positions.length} new or updated lead(s) to ${to.length - refused.length} of ${to.length} recipient(s) through ${transport.name}.`);
+}
+
+/** Sends a kept digest again to the recipients the mail server refused, same Message-ID; they may be taken out of NOTIFY_TO meanwhile. */
+async function resendToRefused(run: Run, digest: PendingDigest): Promise<void> {
+    const { settings: s, transport, progress } = run.svc;
+    const to = (digest.to ?? []).filter((address) => s.NOTIFY_TO.includes(address));
+    if (to.length === 0) return progress.dropRetry(digest.id);
+    run.sends++;
+    let refused: SendReport['refused'];
+    try {
+        ({ refused } = await transport.send(mailOf(digest, s.NOTIFY_FROM, to)));
+    } catch (error) {
+        if (!(error instanceof MailRefusedError) || error.of !== 'recipients') throw error;
+        refused = error.refused;
+    }
+    run.report.resent = (run.report.resent ?? 0) + 1;
+    run.context.log(`Sent digest ${digest.id} again to ${to.length - refused.length} of ${to.length} recipient(s) the mail server had refused, through ${transport.name}.`);
+    if (refused.length === 0) return progress.dropRetry(digest.id);
+    await keepForRefused(run, { ...digest, retries: (digest.retries ?? 0) + 1 }, refused);
+}
+
+async function resendKeptDigests(run: Run): Promise<void> {
+    for (const digest of await run.svc.progress.retries()) {
+        if (!hasBudget(run)) return;
+        await resendToRefused(run, digest);
     }
 }
 
@@ -81,7 +143,7 @@ async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void>
     const fresh = new Set(rows.filter((row) => !row.lead.update).map((row) => row.lead.leadId));
     const listed = rows.filter((row) => !row.lead.update || !fresh.has(row.lead.leadId));
     const digest = composeDigest(listed.map((row) => row.lead), run.svc.settings.NOTIFY_PII);
-    const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), ...digest };
+    const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), to: [...run.svc.settings.NOTIFY_TO], ...digest };
     await run.svc.progress.save(run.claim, run.claim.progress, { pending });
     await sendPending(run, pending);
 }
@@ -98,7 +160,7 @@ async function sendBatch(run: Run, rows: readonly Candidate[]): Promise<boolean>
         try {
             await sendDigestOf(run, part);
         } catch (error) {
-            if (!(error instanceof MailRefusedError) || !error.permanent) throw error;
+            if (!refusesMessage(error)) throw error;
             const [only] = part;
             if (part.length === 1 && only) {
                 await setAsideLead(run, only, error.message);
@@ -127,11 +189,12 @@ async function sendDigests(run: Run): Promise<RunReport> {
         try {
             await sendPending(run, run.claim.pending);
         } catch (error) {
-            if (!(error instanceof MailRefusedError) || !error.permanent) throw error;
+            if (!refusesMessage(error)) throw error;
             // Refused for good: forget it, and its leads are taken again below, where a refused batch is split.
             await progress.save(run.claim, run.claim.progress);
         }
     }
+    await resendKeptDigests(run);
     while (hasBudget(run)) {
         const batch = await source.take(run.claim.progress, s.NOTIFY_MAX_LEADS_PER_MAIL);
         const settledBefore = positionAt(new Date(Date.now() - source.settleMs));

@@ -20,13 +20,16 @@ interface ProgressEntity {
 /**
  * A string property holds 32 K characters, stored as UTF-16, and an entity at most 1 MiB: ten parts
  * of recent positions (about 10,000 leads notified within a settle window) and five of the pending
- * digest stay under it.
+ * digest stay under it (15 × 60 KB). A digest kept for a refused recipient has a row of its own.
  */
 const partLength = 30_000;
 const maxRecentParts = 10;
 const maxPendingParts = 5;
+const maxRetryParts = 15;
 
-function pack(prefix: 'Recent' | 'Pending', joined: string, maxParts: number): Record<string, string | number> | undefined {
+type PartPrefix = 'Recent' | 'Pending' | 'Mail';
+
+function pack(prefix: PartPrefix, joined: string, maxParts: number): Record<string, string | number> | undefined {
     const parts: Record<string, string | number> = {};
     let count = 0;
     for (let at = 0; at < joined.length; at += partLength) {
@@ -36,35 +39,46 @@ function pack(prefix: 'Recent' | 'Pending', joined: string, maxParts: number): R
     return { ...parts, [`${prefix}Parts`]: count };
 }
 
-function unpack(entity: ProgressEntity, prefix: 'Recent' | 'Pending'): string {
-    const count = (prefix === 'Recent' ? entity.RecentParts : entity.PendingParts) ?? 0;
-    return Array.from({ length: count }, (_, i) => entity[`${prefix}${i}`] ?? '').join('');
+function unpack(entity: object, prefix: PartPrefix): string {
+    const parts = entity as Partial<Record<string, unknown>>;
+    const count = Number(parts[`${prefix}Parts`] ?? 0);
+    return Array.from({ length: count }, (_, i) => String(parts[`${prefix}${i}`] ?? '')).join('');
 }
 
 /** A digest written down before it is sent, so that after a crash it is sent again as the same mail. */
 export interface PendingDigest {
     id: string;
     positions: string[];
+    /** The recipients still to send it to; absent in digests written before recipients were kept (then: NOTIFY_TO). */
+    to?: string[];
+    /** Times it was sent again to recipients the mail server had refused (they are tried a few times, then set aside). */
+    retries?: number;
     subject: string;
     text: string;
     html: string;
 }
 
-function packPending(pending: PendingDigest | undefined): Record<string, string | number> {
-    if (!pending) return { PendingParts: 0 };
-    const blob = gzipSync(JSON.stringify(pending)).toString('base64');
-    // Too large to keep (a digest of thousands of leads): sent as before, where a crash means a repeat, never a miss.
-    return pack('Pending', blob, maxPendingParts) ?? { PendingParts: 0 };
+function blobOf(pending: PendingDigest): string {
+    return gzipSync(JSON.stringify(pending)).toString('base64');
 }
 
-function unpackPending(entity: ProgressEntity): PendingDigest | undefined {
-    const blob = unpack(entity, 'Pending');
+function packPending(pending: PendingDigest | undefined): Record<string, string | number> {
+    if (!pending) return { PendingParts: 0 };
+    // Too large to keep (a digest of thousands of leads): sent as before, where a crash means a repeat, never a miss.
+    return pack('Pending', blobOf(pending), maxPendingParts) ?? { PendingParts: 0 };
+}
+
+function digestFrom(blob: string): PendingDigest | undefined {
     if (!blob) return undefined;
     try {
         return JSON.parse(gunzipSync(Buffer.from(blob, 'base64')).toString('utf8')) as PendingDigest;
     } catch {
         return undefined;
     }
+}
+
+function unpackPending(entity: ProgressEntity): PendingDigest | undefined {
+    return digestFrom(unpack(entity, 'Pending'));
 }
 
 /** The right to send digests for one source until it expires, and the progress read with it. */
@@ -151,6 +165,36 @@ export class NotifyProgressStore {
 
     async release(claim: Claim): Promise<void> {
         await this.client.updateEntity({ partitionKey: 'progress', rowKey: this.source, LeaseUntil: '' }, 'Merge', { etag: claim.etag }).catch(() => undefined);
+    }
+
+    /**
+     * Keeps a sent digest for the recipients the mail server refused, in the partition `retry`, to be
+     * sent to them again on the next runs. Returns false when it is too large to keep.
+     */
+    async keepForRetry(digest: PendingDigest): Promise<boolean> {
+        const parts = pack('Mail', blobOf(digest), maxRetryParts);
+        if (!parts) return false;
+        await this.ensureTable();
+        await this.client.upsertEntity({ partitionKey: 'retry', rowKey: `${this.source}_${digest.id}`, ...parts, UpdatedAt: new Date().toISOString() }, 'Replace');
+        return true;
+    }
+
+    /** The digests kept for refused recipients, oldest first. */
+    async retries(): Promise<PendingDigest[]> {
+        await this.ensureTable();
+        const digests: { at: string; digest: PendingDigest }[] = [];
+        const filter = `PartitionKey eq 'retry' and RowKey ge '${this.source}_' and RowKey lt '${this.source}_~'`;
+        for await (const row of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+            const digest = digestFrom(unpack(row, 'Mail'));
+            if (digest) digests.push({ at: String(row.UpdatedAt ?? ''), digest });
+        }
+        return digests.sort((a, b) => (a.at < b.at ? -1 : 1)).map((d) => d.digest);
+    }
+
+    async dropRetry(id: string): Promise<void> {
+        await this.client.deleteEntity('retry', `${this.source}_${id}`).catch((error: unknown) => {
+            if (statusOf(error) !== 404) throw error;
+        });
     }
 
     async setAside(entry: Omit<SetAside, 'source' | 'at'>, now = new Date()): Promise<void> {

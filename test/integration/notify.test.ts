@@ -6,9 +6,10 @@ import { readSettings } from '../../src/config/settings';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
-import { runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
+import { maxRecipientRetries, runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
-import { SmtpTransport } from '../../src/notify/transports/smtp';
+import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/smtp';
+import { MailRefusedError } from '../../src/notify/transports/transport';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
 import { leadIdsIn, parseMail } from '../helpers/mime';
@@ -225,22 +226,71 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         }
     });
 
-    it('reports a recipient the server refuses and sets it aside, while the others get the digest', async () => {
+    it('reports a refused recipient honestly, sends it the same digest again on the next runs, then sets it aside', async () => {
         const s = await scenario();
-        await s.store(1);
+        const [lead] = await s.store(1);
         smtp.refuseRecipients(['sales@contoso.example']);
         const logs: string[] = [];
+        const logging = () => new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) });
         try {
-            const report = await runNotification(s.svc, new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) }));
-            assert.deepEqual(report, { digests: 1, leads: 1 });
+            assert.deepEqual(await runNotification(s.svc, logging()), { digests: 1, leads: 1 });
+            assert.ok(logs.some((line) => /to 1 of 2 recipient\(s\)/.test(line)), logs.join('\n'));
+            assert.ok(logs.some((line) => /refused the recipient sales@contoso\.example \(550 5\.1\.1\).*again on the next run/.test(line)), logs.join('\n'));
+            const aside = () => listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
+            for (let retry = 1; retry <= maxRecipientRetries; retry++) {
+                assert.deepEqual(await aside(), [], `not set aside before re-send ${retry}`);
+                assert.deepEqual(await runNotification(s.svc, logging()), { digests: 0, leads: 0, resent: 1 }, `re-send ${retry}`);
+            }
+            const [entry, ...more] = await aside();
+            assert.equal(more.length, 0);
+            assert.deepEqual([entry?.kind, entry?.subject], ['recipient', 'sales@contoso.example']);
+            assert.match(entry?.reason ?? '', /550 5\.1\.1.*4 time\(s\)/);
+            assert.deepEqual(await s.run(), { digests: 0, leads: 0 }, 'once set aside, it is not sent again');
         } finally {
             smtp.refuseRecipients([]);
         }
-        assert.deepEqual(s.newMails()[0]?.to, ['ops@contoso.example']);
-        assert.ok(logs.some((line) => /to 1 of 2 recipient\(s\)/.test(line)), logs.join('\n'));
-        assert.ok(logs.some((line) => /refused the recipient sales@contoso\.example \(550 5\.1\.1\)/.test(line)));
-        const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
-        assert.deepEqual(aside.map((a) => [a.kind, a.subject]), [['recipient', 'sales@contoso.example']]);
+        const mails = s.newMails();
+        assert.equal(mails.length, 1);
+        assert.deepEqual(mails[0]?.to, ['ops@contoso.example']);
+        assert.deepEqual(leadIdsIn(mails[0]!), [lead?.id]);
+    });
+
+    it('sends a refused recipient the same digest (same Message-ID) once the server takes it again, and only that recipient', async () => {
+        const s = await scenario();
+        await s.store(2);
+        smtp.refuseRecipients(['sales@contoso.example']);
+        try {
+            assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
+        } finally {
+            smtp.refuseRecipients([]);
+        }
+        const later = await s.store(1);
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1, resent: 1 }, 'the kept digest, then the new lead');
+        const [first, again, next] = s.newMails();
+        assert.deepEqual(first?.to, ['ops@contoso.example']);
+        assert.deepEqual(again?.to, ['sales@contoso.example']);
+        assert.equal(again?.headers.get('message-id'), first?.headers.get('message-id'));
+        assert.deepEqual(leadIdsIn(again!).sort(), leadIdsIn(first!).sort());
+        assert.deepEqual(next?.to.sort(), ['ops@contoso.example', 'sales@contoso.example']);
+        assert.deepEqual(leadIdsIn(next!), [later[0]?.id]);
+        assert.deepEqual(await s.run(), { digests: 0, leads: 0 }, 'nothing kept any more');
+        assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), []);
+    });
+
+    it('fails the send when every recipient is refused (permanent for 550s), sets no lead aside, and sends the digest once they are taken', async () => {
+        const s = await scenario();
+        const leads = await s.store(2);
+        smtp.refuseRecipients(['ops@contoso.example', 'sales@contoso.example']);
+        try {
+            await assert.rejects(s.run(), (error: unknown) => error instanceof MailRefusedError && error.of === 'recipients' && error.permanent && error.refused.length === 2);
+        } finally {
+            smtp.refuseRecipients([]);
+        }
+        assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), [], 'no lead is to blame');
+        assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
+        const [mail, ...others] = s.newMails();
+        assert.equal(others.length, 0);
+        assert.deepEqual(leadIdsIn(mail!).sort(), leads.map((l) => l.id).sort());
     });
 
     it('after a crash between the server accepting a digest and the progress being saved, sends the same digest with the same Message-ID, then goes on', async () => {
@@ -261,13 +311,35 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.equal((await s.run()).digests, 0);
     });
 
-    it('waits for a server that answers the end of a digest late (past the old 30 s time-out), and does not send it again', { timeout: 90_000 }, async () => {
+    /** The scenario's notifier, with an SMTP client that waits this long. */
+    const waiting = (svc: NotifyServices, timeouts: Partial<SmtpTimeouts>): NotifyServices => ({
+        ...svc,
+        transport: new SmtpTransport(svc.settings, { connectMs: 5_000, replyMs: 60_000, totalMs: 60_000, ...timeouts }),
+    });
+
+    it('waits for a server that answers the end of a digest late, within the reply time-out, and does not send it again', async () => {
         const s = await scenario();
         await s.store(1);
-        smtp.answerNextAfter(31_000);
-        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
-        assert.equal((await s.run()).digests, 0);
+        smtp.answerNextAfter(1_500);
+        const patient = waiting(s.svc, { replyMs: 4_000, totalMs: 6_000 });
+        assert.deepEqual(await s.run(patient), { digests: 1, leads: 1 });
+        assert.equal((await s.run(patient)).digests, 0);
         assert.equal(s.newMails().length, 1);
+    });
+
+    it('gives up on an answer later than its time-out, and then sends the same digest again with the same Message-ID (the remaining window)', async () => {
+        for (const timeouts of [{ replyMs: 500 }, { totalMs: 500 }]) {
+            const s = await scenario();
+            const [lead] = await s.store(1);
+            smtp.answerNextAfter(1_500);
+            await assert.rejects(s.run(waiting(s.svc, timeouts)), /timed? ?out|within 500 ms/i);
+            assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+            assert.equal((await s.run()).digests, 0);
+            const [late, again, ...others] = s.newMails();
+            assert.equal(others.length, 0);
+            assert.equal(again?.headers.get('message-id'), late?.headers.get('message-id'), 'a repeat, never a second digest');
+            assert.deepEqual([...leadIdsIn(late!), ...leadIdsIn(again!)], [lead?.id, lead?.id]);
+        }
     });
 
     it('lists a lead again when it comes back with new content, marked UPDATED with what changed', async () => {

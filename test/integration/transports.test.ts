@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { json, startTestServer, type RecordedRequest } from '../helpers/httpServer';
 import { parseMail } from '../helpers/mime';
 import { tempDir } from '../helpers/processes';
+import { startSmtpServer } from '../helpers/smtp';
 
 const mail: Mail = {
     from: 'DoNotReply@contoso.azurecomm.net',
@@ -50,6 +51,24 @@ describe('mail transports', () => {
         }
     });
 
+    it('smtp: reports the recipients it refused, and refuses the send (permanent for 5xx, not the message) when it refuses them all', async () => {
+        const server = await startSmtpServer();
+        try {
+            const transport = new SmtpTransport({ SMTP_HOST: '127.0.0.1', SMTP_PORT: server.port, SMTP_SECURE: false, SMTP_USER: undefined, SMTP_PASSWORD: undefined });
+            server.refuseRecipients(['sales@contoso.example']);
+            assert.deepEqual(await transport.send(mail), { refused: [{ address: 'sales@contoso.example', reason: '550 5.1.1' }] });
+            assert.deepEqual(server.mails.map((m) => m.to), [['ops@contoso.example']]);
+            server.refuseRecipients(mail.to);
+            await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && error.of === 'recipients' && error.permanent && error.refused.length === 2 && /"ops@contoso\.example": 550 5\.1\.1/.test(error.message));
+            server.refuseMatching(/Two leads/);
+            server.refuseRecipients([]);
+            await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && error.of === 'message' && error.permanent && /554 5\.7\.1/.test(error.message));
+            assert.equal(server.mails.length, 1);
+        } finally {
+            await server.close();
+        }
+    });
+
     it('acs: sends through the Email REST API (emails:send, then polls the operation) with a signed request', async () => {
         const key = Buffer.from('a test access key, not a secret').toString('base64');
         let polls = 0;
@@ -74,6 +93,7 @@ describe('mail transports', () => {
                 senderAddress: 'DoNotReply@contoso.azurecomm.net',
                 content: { subject: mail.subject, plainText: mail.text, html: mail.html },
                 recipients: { to: [{ address: 'ops@contoso.example' }, { address: 'sales@contoso.example' }] },
+                headers: { 'Message-ID': `<${mail.id}@marketplace-leads>` },
             });
             assert.equal(send?.headers['operation-id'], mail.id, 'the digest id is the operation id: ACS does not send one operation twice');
             assert.ok(polls >= 2);

@@ -1,7 +1,10 @@
 import type { EmailClient } from '@azure/communication-email';
 import type { Settings } from '../../config/settings';
 import { lazy } from '../../runtime/lazy';
-import type { Mail, MailTransport, SendReport } from './transport';
+import { messageIdFor, type Mail, type MailTransport, type SendReport } from './transport';
+
+/** How long one send, polls included, may take. */
+const acsSendTimeoutMs = 100_000;
 
 /**
  * Sends through Azure Communication Services Email: with ACS_CONNECTION_STRING, or with the app's
@@ -10,6 +13,7 @@ import type { Mail, MailTransport, SendReport } from './transport';
  */
 export class AcsTransport implements MailTransport {
     readonly name = 'acs';
+    readonly maxSendMs = acsSendTimeoutMs;
     private readonly connect = lazy(async (): Promise<EmailClient> => {
         const { EmailClient } = await import('@azure/communication-email');
         const { ACS_CONNECTION_STRING, ACS_ENDPOINT } = this.settings;
@@ -28,12 +32,14 @@ export class AcsTransport implements MailTransport {
 
     async send(mail: Mail): Promise<SendReport> {
         const client = await this.connect();
-        const abortSignal = AbortSignal.timeout(100_000);
+        const abortSignal = AbortSignal.timeout(acsSendTimeoutMs);
         const poller = await client.beginSend(
             {
                 senderAddress: mail.from,
                 recipients: { to: mail.to.map((address) => ({ address })) },
                 content: { subject: mail.subject, plainText: mail.text, html: mail.html },
+                // ACS keeps a valid Message-ID it is given (and drops an invalid one rather than fail the send).
+                headers: { 'Message-ID': messageIdFor(mail) },
             },
             // ACS takes the same operation id as the same send: a digest sent again after a crash is not mailed twice.
             { operationId: mail.id, updateIntervalInMs: 1000, abortSignal },

@@ -6,6 +6,7 @@ import { messageIdFor, type Mail, type MailTransport, type SendReport } from './
 /** Writes each message as an .eml file (real MIME, as an SMTP server would receive it) into a folder. */
 export class OutboxTransport implements MailTransport {
     readonly name = 'outbox';
+    readonly maxSendMs = 60_000;
     readonly folder: string;
 
     constructor(folder: string) {

@@ -7,18 +7,56 @@ import { MailRefusedError, messageIdFor, smtpCodes, type Mail, type MailTranspor
  */
 export const smtpReplyTimeoutMs = 10 * 60_000;
 
+/** How long the SMTP client waits; tests pass shorter ones. */
+export interface SmtpTimeouts {
+    /** For the connection and the server's greeting. */
+    connectMs: number;
+    /** For any one reply, the one to the end of the message included. */
+    replyMs: number;
+    /** For the whole send: a server that answers each command just in time cannot hold a run past its lease. */
+    totalMs: number;
+}
+
+export const defaultSmtpTimeouts: SmtpTimeouts = { connectMs: 30_000, replyMs: smtpReplyTimeoutMs, totalMs: smtpReplyTimeoutMs + 2 * 60_000 };
+
 interface SmtpError {
     code?: string;
     responseCode?: number;
     response?: string;
     rejected?: string[];
+    rejectedErrors?: SmtpError[];
+}
+
+function refusedIn(rejected: readonly unknown[], errors: readonly SmtpError[]): SendReport['refused'] {
+    return rejected.map((address, i) => ({ address: String(address), reason: smtpCodes(errors[i]?.response, errors[i]?.responseCode) }));
+}
+
+/** The typed refusal for an SMTP error with a reply code; other errors (network, time-outs) stay as they are. */
+function refusal(error: SmtpError): MailRefusedError | undefined {
+    const { code, responseCode, response } = error;
+    if (responseCode === undefined) return undefined;
+    const codes = smtpCodes(response, responseCode);
+    if (code === 'EMESSAGE') return new MailRefusedError(`The SMTP server refused the message (${codes}).`, responseCode >= 500, 'message');
+    if (code === 'EENVELOPE' && error.rejected?.length) {
+        const refused = refusedIn(error.rejected, error.rejectedErrors ?? []);
+        const permanent = (error.rejectedErrors ?? []).every((e) => (e.responseCode ?? 0) >= 500);
+        return new MailRefusedError(`The SMTP server refused every recipient (${refused.map((r) => `"${r.address}": ${r.reason}`).join(', ')}).`, permanent, 'recipients', refused);
+    }
+    // A failed log-in, greeting or sender is about the server or the settings, and is retried next run.
+    return new MailRefusedError(`The SMTP server refused the connection or the sender (${codes}).`, false, 'session');
 }
 
 /** Sends through an SMTP server with nodemailer. */
 export class SmtpTransport implements MailTransport {
     readonly name = 'smtp';
+    readonly maxSendMs: number;
 
-    constructor(private readonly settings: Pick<Settings, 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USER' | 'SMTP_PASSWORD'>) {}
+    constructor(
+        private readonly settings: Pick<Settings, 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USER' | 'SMTP_PASSWORD'>,
+        private readonly timeouts: SmtpTimeouts = defaultSmtpTimeouts,
+    ) {
+        this.maxSendMs = timeouts.totalMs;
+    }
 
     get description(): string {
         return `the SMTP server ${this.settings.SMTP_HOST ?? ''}:${this.settings.SMTP_PORT}`;
@@ -27,27 +65,28 @@ export class SmtpTransport implements MailTransport {
     async send(mail: Mail): Promise<SendReport> {
         const nodemailer = await import('nodemailer');
         const { SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER, SMTP_PASSWORD } = this.settings;
+        const { connectMs, replyMs, totalMs } = this.timeouts;
         const transport = nodemailer.createTransport({
             host: SMTP_HOST,
             port: SMTP_PORT,
             secure: SMTP_SECURE,
             auth: SMTP_USER ? { user: SMTP_USER, pass: SMTP_PASSWORD ?? '' } : undefined,
-            connectionTimeout: 30_000,
-            greetingTimeout: 30_000,
-            socketTimeout: smtpReplyTimeoutMs,
+            connectionTimeout: connectMs,
+            greetingTimeout: connectMs,
+            socketTimeout: replyMs,
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`The SMTP server did not finish the send within ${totalMs} ms.`)), totalMs);
         });
         try {
-            const info = await transport.sendMail({ from: mail.from, to: [...mail.to], subject: mail.subject, text: mail.text, html: mail.html, messageId: messageIdFor(mail) });
-            const errors = (info as { rejectedErrors?: SmtpError[] }).rejectedErrors ?? [];
-            return { refused: info.rejected.map((address, i) => ({ address: String(address), reason: smtpCodes(errors[i]?.response, errors[i]?.responseCode) })) };
+            const sending = transport.sendMail({ from: mail.from, to: [...mail.to], subject: mail.subject, text: mail.text, html: mail.html, messageId: messageIdFor(mail) });
+            const info = await Promise.race([sending, deadline]);
+            return { refused: refusedIn(info.rejected, (info as { rejectedErrors?: SmtpError[] }).rejectedErrors ?? []) };
         } catch (error) {
-            const { code, responseCode, response } = error as SmtpError;
-            if (responseCode === undefined) throw error;
-            // Only a refusal of the message itself (at its data) says something in it is refused; a failed
-            // log-in, greeting or recipient list is about the server or the settings, and is retried next run.
-            const aboutMessage = code === 'EMESSAGE';
-            throw new MailRefusedError(`The SMTP server refused the ${aboutMessage ? 'message' : 'connection or recipients'} (${smtpCodes(response, responseCode)}).`, aboutMessage && responseCode >= 500);
+            throw refusal(error as SmtpError) ?? error;
         } finally {
+            clearTimeout(timer);
             transport.close();
         }
     }

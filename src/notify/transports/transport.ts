@@ -19,17 +19,25 @@ export interface MailTransport {
     readonly name: string;
     /** Where mail goes, for the start-up message: a folder, a server, an endpoint. */
     readonly description: string;
+    /** The longest one send may take before it fails: a run starts no send its lease cannot outlast. */
+    readonly maxSendMs: number;
     send(mail: Mail): Promise<SendReport>;
 }
 
+/** What the mail service refused: the message itself, every recipient, or the session (greeting, log-in, sender). */
+export type RefusalOf = 'message' | 'recipients' | 'session';
+
 /**
- * The mail service refused the message itself. `permanent` (an SMTP 5xx such as "554 rejected as
- * spam"): sending the same message again will not help, something in it is refused.
+ * The mail service refused the mail. `permanent` (an SMTP 5xx such as "554 rejected as spam", or
+ * "550 no such mailbox" for every recipient): sending the same mail again will not help. Only a
+ * permanent refusal of the message says something in it (a lead) is refused.
  */
 export class MailRefusedError extends Error {
     constructor(
         message: string,
         readonly permanent: boolean,
+        readonly of: RefusalOf = 'message',
+        readonly refused: SendReport['refused'] = [],
     ) {
         super(message);
         this.name = 'MailRefusedError';
