@@ -132,10 +132,35 @@ export const settingsSchema = z.object({
     ACS_CONNECTION_STRING: setting(z.string().optional()),
 });
 
-export type Settings = z.infer<typeof settingsSchema> & { storage: StorageConnection };
+export type SettingName = keyof z.infer<typeof settingsSchema>;
+
+export type Settings = z.infer<typeof settingsSchema> & {
+    storage: StorageConnection;
+    /** Settings holding a Key Vault reference Azure could not resolve; they read as unset, and what uses them fails naming them. */
+    unresolved: readonly SettingName[];
+    /** The app runs in Azure (App Service sets WEBSITE_INSTANCE_ID, Flex Consumption WEBSITE_SKU), not on a developer's machine. */
+    inAzure: boolean;
+};
+
+/** Every setting each destination reads: an unresolved Key Vault reference in one of them fails only that destination. */
+export const settingsByDestination: Record<DestinationName, readonly SettingName[]> = {
+    table: [],
+    webhook: ['WEBHOOK_URL', 'WEBHOOK_SECRET'],
+    dynamics: ['DYNAMICS_URL', 'DYNAMICS_TENANT_ID', 'DYNAMICS_CLIENT_ID', 'DYNAMICS_CLIENT_SECRET', 'DYNAMICS_AUTHORITY_HOST'],
+    salesforce: ['SALESFORCE_OID', 'SALESFORCE_URL'],
+    marketo: ['MARKETO_URL', 'MARKETO_CLIENT_ID', 'MARKETO_CLIENT_SECRET'],
+    hubspot: ['HUBSPOT_TOKEN', 'HUBSPOT_URL'],
+};
+
+/** The settings each mail transport reads: a mistake in them stops the digests, never the delivery of leads. */
+const settingsByTransport: Record<Settings['EMAIL_TRANSPORT'], readonly SettingName[]> = {
+    outbox: [],
+    smtp: ['SMTP_HOST', 'SMTP_PORT', 'SMTP_SECURE', 'SMTP_USER', 'SMTP_PASSWORD'],
+    acs: ['ACS_ENDPOINT', 'ACS_CONNECTION_STRING'],
+};
 
 /** What each destination needs set before it can be used. */
-const requiredByDestination: Record<DestinationName, readonly (keyof Settings)[]> = {
+const requiredByDestination: Record<DestinationName, readonly SettingName[]> = {
     table: [],
     webhook: ['WEBHOOK_URL'],
     dynamics: ['DYNAMICS_URL'],
@@ -147,16 +172,62 @@ const requiredByDestination: Record<DestinationName, readonly (keyof Settings)[]
 function missingDestinationSettings(parsed: Settings): string[] {
     const used = new Set([...parsed.LEAD_DESTINATIONS, ...parsed.LEAD_ROUTES.flatMap((route) => route.destinations)]);
     return [...used].flatMap((destination) =>
-        requiredByDestination[destination].filter((name) => parsed[name] === undefined).map((name) => `${name} is not set: the ${destination} destination needs it`),
+        requiredByDestination[destination]
+            .filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name))
+            .map((name) => `${name} is not set: the ${destination} destination needs it`),
     );
 }
 
-function missingTransportSettings(parsed: Settings): string[] {
-    if (parsed.EMAIL_TRANSPORT === 'smtp' && !parsed.SMTP_HOST) return ['SMTP_HOST is not set: EMAIL_TRANSPORT=smtp needs it'];
-    if (parsed.EMAIL_TRANSPORT === 'acs' && !parsed.ACS_ENDPOINT && !parsed.ACS_CONNECTION_STRING) {
-        return ['ACS_ENDPOINT or ACS_CONNECTION_STRING must be set: EMAIL_TRANSPORT=acs needs one'];
+/** ACS takes at most this many recipients in one mail (Azure Communication Services service limits). */
+export const acsMaxRecipients = 50;
+
+function transportProblems(parsed: Settings): string[] {
+    switch (parsed.EMAIL_TRANSPORT) {
+        case 'outbox':
+            return parsed.inAzure ? ['EMAIL_TRANSPORT is "outbox": the outbox writes files into the app\'s folder, which is read-only in Azure; set EMAIL_TRANSPORT to acs or smtp'] : [];
+        case 'smtp':
+            return parsed.SMTP_HOST || parsed.unresolved.includes('SMTP_HOST') ? [] : ['SMTP_HOST is not set: EMAIL_TRANSPORT=smtp needs it'];
+        case 'acs': {
+            const problems = parsed.NOTIFY_TO.length > acsMaxRecipients ? [`NOTIFY_TO has ${parsed.NOTIFY_TO.length} addresses: Azure Communication Services takes at most ${acsMaxRecipients} in one mail`] : [];
+            const unset = !parsed.ACS_ENDPOINT && !parsed.ACS_CONNECTION_STRING && !parsed.unresolved.some((name) => name.startsWith('ACS_'));
+            return unset ? [...problems, 'ACS_ENDPOINT or ACS_CONNECTION_STRING must be set: EMAIL_TRANSPORT=acs needs one'] : problems;
+        }
     }
-    return [];
+}
+
+/** The Key Vault references among `names` that Azure could not resolve, as problems naming each setting. */
+export function unresolvedProblems(settings: Pick<Settings, 'unresolved'>, names: readonly SettingName[]): string[] {
+    return settings.unresolved.filter((name) => names.includes(name)).map(unresolvedProblem);
+}
+
+/**
+ * What stops the digests from going out: the transport's settings. Checked when notifying, not when
+ * reading the settings, so that a mail setting never holds up the delivery of leads.
+ */
+export function mailSettingsProblems(settings: Settings): string[] {
+    const read: SettingName[] = [...settingsByTransport[settings.EMAIL_TRANSPORT], ...(settings.NOTIFY_SOURCE_TABLE ? (['NOTIFY_SOURCE_CONNECTION'] as const) : [])];
+    return [...unresolvedProblems(settings, read), ...transportProblems(settings)];
+}
+
+/**
+ * Azure passes a Key Vault reference it could not resolve (no access to the vault, a missing
+ * secret) to the app as its literal text, which would otherwise be used as the secret itself.
+ */
+function isKeyVaultReference(value: string | undefined): boolean {
+    return /^\s*@Microsoft\.KeyVault\(/i.test(value ?? '');
+}
+
+function unresolvedProblem(name: string): string {
+    return `${name} is an unresolved Key Vault reference: Azure could not read the secret and passed "@Microsoft.KeyVault(...)" on as text; check that the secret exists and that the app's identity may read secrets in the vault (the Key Vault Secrets User role)`;
+}
+
+function unresolvedIn(env: Record<string, string | undefined>, names: readonly string[]): string[] {
+    return names.filter((name) => isKeyVaultReference(env[name]));
+}
+
+/** In Azure, App Service sets WEBSITE_INSTANCE_ID; Flex Consumption sets WEBSITE_SKU, even before specialisation. */
+function runsInAzure(env: Record<string, string | undefined>): boolean {
+    return Boolean(env.WEBSITE_INSTANCE_ID?.trim() || env.WEBSITE_SKU?.trim());
 }
 
 /** Values of these settings never appear in messages. */
@@ -181,12 +252,20 @@ function problemsOf(error: z.ZodError, env: Record<string, string | undefined>):
 
 /** Reads and validates all the app settings from an environment; errors name each bad setting. */
 export function readSettings(env: Record<string, string | undefined>): Settings {
-    const result = settingsSchema.safeParse(env);
+    const unresolved = unresolvedIn(env, Object.keys(settingsSchema.shape)) as SettingName[];
+    const deferred = new Set<SettingName>([...Object.values(settingsByDestination).flat(), ...Object.values(settingsByTransport).flat(), 'NOTIFY_SOURCE_CONNECTION']);
+    const fatal = unresolved.filter((name) => !deferred.has(name));
+    if (fatal.length > 0) throw new ConfigurationError(fatal.map(unresolvedProblem));
+    const result = settingsSchema.safeParse(withoutSettings(env, unresolved));
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const parsed = { ...result.data, storage: storageOf(env) };
-    const missing = [...missingDestinationSettings(parsed), ...missingTransportSettings(parsed)];
+    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env) };
+    const missing = missingDestinationSettings(parsed);
     if (missing.length > 0) throw new ConfigurationError(missing);
     return parsed;
+}
+
+function withoutSettings(env: Record<string, string | undefined>, names: readonly string[]): Record<string, string | undefined> {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
 }
 
 const intakeSchema = settingsSchema.pick({
@@ -212,6 +291,8 @@ function storageOf(env: Record<string, string | undefined>): StorageConnection {
  * taking leads in.
  */
 export function readIntakeSettings(env: Record<string, string | undefined>): IntakeSettings {
+    const unresolved = unresolvedIn(env, Object.keys(intakeSchema.shape));
+    if (unresolved.length > 0) throw new ConfigurationError(unresolved.map(unresolvedProblem));
     const result = intakeSchema.safeParse(env);
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
     return { ...result.data, storage: storageOf(env) };

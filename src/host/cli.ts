@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, readSettings } from '../config/settings';
+import { ConfigurationError, mailSettingsProblems, readSettings } from '../config/settings';
 import { isDevelopmentStorage } from '../storage/connection';
 import { defaultAzuritePorts, isListening, startAzurite, type Azurite } from './azurite';
 import { startHost } from './host';
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
     say(`\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`);
+    for (const problem of mailSettingsProblems(app)) say(`Mail will not go out: ${problem}.`);
     say('\nPress Ctrl-C to stop.\n');
 
     let stopping = false;

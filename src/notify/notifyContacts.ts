@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
-import { settings, type Settings } from '../config/settings';
+import { ConfigurationError, mailSettingsProblems, settings, type Settings } from '../config/settings';
 import { lazy } from '../runtime/lazy';
 import { NotifyProgressStore, type Claim, type PendingDigest } from '../store/notifyProgress';
 import { advance, positionAt, remember } from './cursor';
@@ -9,10 +9,8 @@ import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLe
 import { transportFor } from './transports';
 import { MailRefusedError, type Mail, type MailTransport, type SendReport } from './transports/transport';
 
-/** Bounds one run: ACS allows about 30 mails a minute. What is left waits for the next run. */
+/** Bounds one run; the transport may bound it further (ACS's rate limits). What is left waits for the next run. */
 const maxDigestsPerRun = 10;
-/** Sends a run may try in all, refused ones included: splitting a refused digest costs a few. */
-const maxSendsPerRun = 25;
 /**
  * Longer than the slowest send (SMTP: 12 minutes in all, 10 of them for the reply to the end of the
  * message) with room to spare, and within host.json's functionTimeout (20 minutes).
@@ -32,6 +30,8 @@ export interface NotifyServices {
 
 export const notifyServices = lazy(async (): Promise<NotifyServices> => {
     const s = settings();
+    const problems = mailSettingsProblems(s);
+    if (problems.length > 0) throw new ConfigurationError(problems);
     const source = s.NOTIFY_SOURCE_TABLE
         ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE)
         : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
@@ -60,7 +60,7 @@ interface Run {
 /** No send starts unless its whole time-out fits in the lease left: a send that outlasted the lease could race the next run's. */
 function hasBudget({ svc, claim, report, sends }: Run): boolean {
     const leaseLeft = Date.parse(claim.leaseUntil) - Date.now();
-    return report.digests < maxDigestsPerRun && sends < maxSendsPerRun && leaseLeft >= svc.transport.maxSendMs + saveMarginMs;
+    return report.digests < maxDigestsPerRun && sends < svc.transport.maxSendsPerRun && leaseLeft >= svc.transport.maxSendMs + saveMarginMs;
 }
 
 /** A permanent refusal of the message itself: something in it (a lead) is refused, and splitting finds it. */

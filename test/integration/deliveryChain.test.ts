@@ -78,6 +78,9 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             MARKETO_URL: marketo.url,
             MARKETO_CLIENT_ID: 'cid',
             MARKETO_CLIENT_SECRET: 'secret',
+            // What Azure passes on when the app's identity may not read the vault: the reference's text.
+            HUBSPOT_TOKEN: '@Microsoft.KeyVault(SecretUri=https://contoso-leads.vault.azure.net/secrets/hubspot-token/)',
+            HUBSPOT_URL: `${webhook.url}/hubspot`,
             DELIVERY_MAX_ATTEMPTS: '3',
             DELIVERY_RETRY_SECONDS: '1',
             DELIVERY_TIMEOUT_SECONDS: '1',
@@ -231,6 +234,18 @@ describe('the delivery chain, in-process against Azurite and local destinations'
         assert.equal(events.length, 1);
         assert.equal(events[0]?.Changed, 'Description, Phone, Title');
         assert.equal(events[0]?.FirstSeenAt, first.receivedAt);
+    });
+
+    it('poisons a lead for a destination whose secret is an unresolved Key Vault reference, naming the setting, without calling it', async () => {
+        const lead = leadWith('Vaulted');
+        const before = webhook.requests.length;
+        assert.equal(await deliverToDestination(forDestination(lead, 'hubspot'), context()), 'poisoned');
+        assert.equal(webhook.requests.length, before, 'no call carried the reference as a token');
+        const [poisoned] = await takeFrom('chain-poison', lead.id, 1);
+        assert.equal(poisoned?.delivery?.destination, 'hubspot');
+        const line = logs.find((l) => l.includes(lead.id) && l.includes('hubspot')) ?? '';
+        assert.match(line, /HUBSPOT_TOKEN is an unresolved Key Vault reference.*Key Vault Secrets User/);
+        assert.equal(await deliverToDestination(forDestination(leadWith('Vaulted webhook'), 'webhook'), context()), 'delivered', 'the other destinations go on');
     });
 
     it('never delivers an older version over a newer one that arrived first', async () => {

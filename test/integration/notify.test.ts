@@ -9,7 +9,7 @@ import type { Lead } from '../../src/lead/lead';
 import { maxRecipientRetries, runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
 import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/smtp';
-import { MailRefusedError } from '../../src/notify/transports/transport';
+import { MailRefusedError, type MailTransport } from '../../src/notify/transports/transport';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
 import { leadIdsIn, parseMail } from '../helpers/mime';
@@ -104,6 +104,17 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.doesNotMatch(mail.raw, /jane\d+@contoso\.com/);
         assert.match(mail.html, /<li>/);
         assert.equal(await s.run().then((r) => r.digests), 0, 'a second run finds nothing new');
+    });
+
+    it('sends no more digests in one run than its transport allows (an Azure-managed ACS domain: one), and the rest on the next runs', async () => {
+        const s = await scenario({ NOTIFY_MAX_LEADS_PER_MAIL: '2' });
+        const leads = await s.store(5);
+        const rationed = Object.assign(Object.create(s.svc.transport) as MailTransport, { maxSendsPerRun: 1 });
+        const svc = { ...s.svc, transport: rationed };
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 2 });
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 2 });
+        assert.deepEqual(await s.run(svc), { digests: 1, leads: 1 });
+        assert.deepEqual(s.newMails().flatMap(leadIdsIn).sort(), leads.map((l) => l.id).sort(), 'each lead once');
     });
 
     it('retries a digest whose send failed on the next run, once', async () => {

@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AcsTransport } from '../../src/notify/transports/acs';
+import { AcsTransport, acsSendsPerRun } from '../../src/notify/transports/acs';
 import { OutboxTransport } from '../../src/notify/transports/outbox';
 import { SmtpTransport } from '../../src/notify/transports/smtp';
 import { MailRefusedError, type Mail } from '../../src/notify/transports/transport';
@@ -86,7 +86,8 @@ describe('mail transports', () => {
             json(res, 404, { error: { code: 'NotFound', message: 'Not found' } });
         });
         try {
-            const transport = new AcsTransport({ ACS_CONNECTION_STRING: `endpoint=${server.url}/;accesskey=${key}`, ACS_ENDPOINT: undefined });
+            const transport = new AcsTransport({ ACS_CONNECTION_STRING: `endpoint=${server.url}/;accesskey=${key}`, ACS_ENDPOINT: undefined, NOTIFY_FROM: mail.from });
+            assert.equal(transport.maxSendsPerRun, acsSendsPerRun.azureManagedDomain, 'an Azure-managed domain sends 10 mails an hour');
             await transport.send(mail);
             const send = server.requests.find((r) => r.method === 'POST');
             assert.deepEqual(JSON.parse(send?.body ?? ''), {
@@ -108,7 +109,8 @@ describe('mail transports', () => {
             json(res, 200, { id: 'op-2', status: 'Failed', error: { code: 'InvalidSender', message: 'The sender domain is not linked.' } });
         });
         try {
-            const transport = new AcsTransport({ ACS_CONNECTION_STRING: `endpoint=${server.url}/;accesskey=${Buffer.from('k').toString('base64')}`, ACS_ENDPOINT: undefined });
+            const transport = new AcsTransport({ ACS_CONNECTION_STRING: `endpoint=${server.url}/;accesskey=${Buffer.from('k').toString('base64')}`, ACS_ENDPOINT: undefined, NOTIFY_FROM: 'leads@contoso.example' });
+            assert.equal(transport.maxSendsPerRun, acsSendsPerRun.customDomain);
             await assert.rejects(transport.send(mail), /sender domain|Failed/);
         } finally {
             await server.close();

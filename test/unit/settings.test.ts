@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, readIntakeSettings, readSettings } from '../../src/config/settings';
+import { ConfigurationError, mailSettingsProblems, readIntakeSettings, readSettings } from '../../src/config/settings';
 import { queueServiceClientFor, tableClientFor } from '../../src/storage/clients';
 
 describe('settings', () => {
@@ -75,10 +75,31 @@ describe('settings', () => {
     it('names the settings a chosen destination or transport needs', () => {
         assert.throws(() => readSettings({ LEAD_DESTINATIONS: 'table,hubspot' }), /HUBSPOT_TOKEN is not set: the hubspot destination needs it/);
         assert.throws(() => readSettings({ LEAD_DESTINATIONS: 'table,mailchimp' }), /LEAD_DESTINATIONS is "table,mailchimp": a destination is one of/);
-        assert.throws(() => readSettings({ EMAIL_TRANSPORT: 'smtp' }), /SMTP_HOST is not set/);
+        assert.deepEqual(mailSettingsProblems(readSettings({ EMAIL_TRANSPORT: 'smtp' })), ['SMTP_HOST is not set: EMAIL_TRANSPORT=smtp needs it']);
         assert.throws(() => readSettings({ NOTIFY_TO: 'ops@contoso.example; not an address' }), /NOTIFY_TO/);
         assert.deepEqual(readSettings({ NOTIFY_TO: ' ops@contoso.example ;sales@contoso.example; ' }).NOTIFY_TO, ['ops@contoso.example', 'sales@contoso.example']);
         assert.throws(() => readSettings({ HUBSPOT_TOKEN: 'pat-secret-value', LEAD_DESTINATIONS: 'hubspot', HUBSPOT_URL: 'not a url' }), (error: Error) => !error.message.includes('pat-secret'));
+    });
+
+    it('never uses an unresolved Key Vault reference as a value: it fails only what reads it, naming the setting', () => {
+        const reference = '@Microsoft.KeyVault(SecretUri=https://contoso-leads.vault.azure.net/secrets/hubspot-token/)';
+        const s = readSettings({ LEAD_DESTINATIONS: 'table,hubspot', HUBSPOT_TOKEN: reference });
+        assert.equal(s.HUBSPOT_TOKEN, undefined, 'not a token');
+        assert.deepEqual(s.unresolved, ['HUBSPOT_TOKEN']);
+        const smtp = readSettings({ EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'smtp.contoso.example', SMTP_PASSWORD: reference });
+        assert.match(mailSettingsProblems(smtp).join(), /^SMTP_PASSWORD is an unresolved Key Vault reference: .*Key Vault Secrets User/);
+        assert.deepEqual(mailSettingsProblems(readSettings({ EMAIL_TRANSPORT: 'acs', ACS_ENDPOINT: 'https://x.communication.azure.com', SMTP_PASSWORD: reference })), [], 'a setting the transport in use does not read');
+        assert.throws(() => readSettings({ LEAD_ROUTES: reference }), /LEAD_ROUTES is an unresolved Key Vault reference/);
+        assert.throws(() => readIntakeSettings({ LEADS_QUEUE: ` ${reference}` }), /LEADS_QUEUE is an unresolved Key Vault reference/);
+    });
+
+    it('refuses the outbox in Azure, naming EMAIL_TRANSPORT, and more recipients than ACS takes in one mail', () => {
+        assert.deepEqual(mailSettingsProblems(readSettings({})), [], 'the outbox is the local default');
+        for (const azure of [{ WEBSITE_SKU: 'FlexConsumption' }, { WEBSITE_INSTANCE_ID: '0f1e2d' }]) {
+            assert.match(mailSettingsProblems(readSettings(azure)).join(), /^EMAIL_TRANSPORT is "outbox": .*read-only in Azure; set EMAIL_TRANSPORT to acs or smtp$/);
+        }
+        const many = Array.from({ length: 51 }, (_, i) => `sales${i}@contoso.example`).join(';');
+        assert.match(mailSettingsProblems(readSettings({ EMAIL_TRANSPORT: 'acs', ACS_ENDPOINT: 'https://x.communication.azure.com', NOTIFY_TO: many })).join(), /NOTIFY_TO has 51 addresses/);
     });
 
     it('reads LEAD_ROUTES as JSON rules', () => {

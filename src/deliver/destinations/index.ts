@@ -1,5 +1,5 @@
-import type { DestinationName, Settings } from '../../config/settings';
-import type { Destination } from '../destination';
+import { settingsByDestination, unresolvedProblems, type DestinationName, type Settings } from '../../config/settings';
+import { DeliveryFailure, type Destination } from '../destination';
 
 /** Each destination's module is loaded only when a lead is routed to it. */
 const factories: Record<DestinationName, (settings: Settings) => Promise<Destination>> = {
@@ -13,11 +13,25 @@ const factories: Record<DestinationName, (settings: Settings) => Promise<Destina
 
 const created = new Map<DestinationName, Promise<Destination>>();
 
+/**
+ * A destination whose settings hold a Key Vault reference Azure could not resolve: each lead fails
+ * at once, permanently (to the poison queue, for a replay once access is fixed), and the CRM is
+ * never sent the reference's text as a secret.
+ */
+function unresolvedDestination(name: DestinationName, problems: string[]): Destination {
+    return {
+        name,
+        maxCalls: 1,
+        deliver: () => Promise.reject(new DeliveryFailure(`The ${name} destination cannot be used: ${problems.join('; ')}.`, 'permanent')),
+    };
+}
+
 /** The destination of that name, made once from the settings. */
 export function destinationNamed(name: DestinationName, settings: Settings): Promise<Destination> {
     let destination = created.get(name);
     if (!destination) {
-        destination = factories[name](settings);
+        const problems = unresolvedProblems(settings, settingsByDestination[name]);
+        destination = problems.length > 0 ? Promise.resolve(unresolvedDestination(name, problems)) : factories[name](settings);
         created.set(name, destination);
         destination.catch(() => created.delete(name));
     }

@@ -7,6 +7,7 @@ import { messageIdFor, type Mail, type MailTransport, type SendReport } from './
 export class OutboxTransport implements MailTransport {
     readonly name = 'outbox';
     readonly maxSendMs = 60_000;
+    readonly maxSendsPerRun = 25;
     readonly folder: string;
 
     constructor(folder: string) {

@@ -50,6 +50,8 @@ function refusal(error: SmtpError): MailRefusedError | undefined {
 export class SmtpTransport implements MailTransport {
     readonly name = 'smtp';
     readonly maxSendMs: number;
+    /** Splitting a refused digest to find the lead refused costs a few sends. */
+    readonly maxSendsPerRun = 25;
 
     constructor(
         private readonly settings: Pick<Settings, 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USER' | 'SMTP_PASSWORD'>,

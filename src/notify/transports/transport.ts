@@ -21,6 +21,8 @@ export interface MailTransport {
     readonly description: string;
     /** The longest one send may take before it fails: a run starts no send its lease cannot outlast. */
     readonly maxSendMs: number;
+    /** The most sends one run makes through it, refused ones included: the service's rate limits. */
+    readonly maxSendsPerRun: number;
     send(mail: Mail): Promise<SendReport>;
 }
 
