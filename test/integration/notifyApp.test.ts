@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TableClient } from '@azure/data-tables';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { leadIdsIn, parseMail } from '../helpers/mime';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
@@ -96,6 +97,44 @@ describe('with the default transport, npm start writes digests to the outbox fol
         } finally {
             await app.stop();
             await azurite.stop();
+        }
+    });
+
+    it('in Azure, refuses the outbox naming EMAIL_TRANSPORT, and still delivers every lead', async () => {
+        const azurite = await startAzurite();
+        const outbox = join(tempDir('outbox'), 'outbox');
+        const env = { AzureWebJobsStorage: azurite.connectionString, OUTBOX_DIR: outbox, NOTIFY_SCHEDULE: '*/2 * * * * *', WEBSITE_SKU: 'FlexConsumption' };
+        const app = await startApp({ env, port: await freePort() });
+        try {
+            assert.match(app.output(), /Mail will not go out: EMAIL_TRANSPORT is "outbox": .*read-only in Azure/);
+            const id = await postLead(app.url, lead(10));
+            const table = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
+            const stored = async () => (await table.listEntities({ queryOptions: { filter: `LeadId eq '${id}'` } }).next()).value;
+            await eventually(() => stored().catch(() => undefined), 15_000, 'the lead in the table');
+            const refusals = () => app.output().split('EMAIL_TRANSPORT is "outbox"').length - 1;
+            await eventually(() => (refusals() >= 2 ? true : undefined), 15_000, 'a digest run refused, after the warning at start');
+            assert.equal(existsSync(outbox), false, 'nothing written into the app folder');
+        } finally {
+            await app.stop();
+            await azurite.stop();
+        }
+    });
+
+    it('reads a table the marketplace writes from its own account, through NOTIFY_SOURCE_CONNECTION', async () => {
+        const [azurite, marketplace] = await Promise.all([startAzurite(), startAzurite()]);
+        const outbox = join(tempDir('outbox'), 'outbox');
+        const written = TableClient.fromConnectionString(marketplace.connectionString, 'MarketplaceWritten', { allowInsecureConnection: true });
+        await written.createTable();
+        const customer = { FirstName: 'Ann', Email: 'ann@fabrikam.com', Company: 'Fabrikam' };
+        await written.createEntity({ partitionKey: 'contoso.analytics', rowKey: 'mkt-1', LeadSource: 'AzureMarketplace-INS|contoso.analytics', ActionCode: 'INS', OfferDisplayName: 'Contoso Analytics', CustomerInfo: JSON.stringify(customer), CreatedTime: new Date().toISOString() });
+        const env = { AzureWebJobsStorage: azurite.connectionString, OUTBOX_DIR: outbox, NOTIFY_SCHEDULE: '*/2 * * * * *', NOTIFY_SOURCE_TABLE: 'MarketplaceWritten', NOTIFY_SOURCE_CONNECTION: marketplace.connectionString };
+        const app = await startApp({ env, port: await freePort() });
+        try {
+            const file = await eventually(() => (existsSync(outbox) ? readdirSync(outbox).find((name) => name.endsWith('.eml')) : undefined), 15_000, 'an .eml file');
+            assert.match(parseMail(readFileSync(join(outbox, file), 'utf8')).text, /a\*\*\*@fabrikam\.com/);
+        } finally {
+            await app.stop();
+            await Promise.all([azurite.stop(), marketplace.stop()]);
         }
     });
 });
