@@ -2,7 +2,16 @@
  * Runs Azurite in a child process that ends with its parent: the parent holds this process's
  * stdin, and when the parent exits, even by SIGKILL, the pipe closes and Azurite shuts down
  * cleanly instead of living on with the ports.
+ *
+ * On a signal, stdin is let go too: Azurite closes and saves what it has acknowledged, and the
+ * process then ends by itself. Held open, it kept the process alive until the parent killed it,
+ * which lost recent writes that real storage keeps.
  */
+function shutDown(): void {
+    process.stdin.destroy();
+}
+process.once('SIGINT', shutDown);
+process.once('SIGTERM', shutDown);
 process.stdin.on('end', () => process.kill(process.pid, 'SIGINT'));
 process.stdin.resume();
 require('azurite/dist/src/azurite.js');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
+import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
 import { json, startTestServer } from '../helpers/httpServer';
@@ -35,11 +36,29 @@ async function tableRows(connection: string, table = 'MarketplaceLeads'): Promis
     return rows;
 }
 
+/** How many of `ids` wait on each queue: where a lead that is not in the table yet is. */
+async function whereAre(connection: string, ids: readonly string[]): Promise<string> {
+    const wanted = new Set(ids);
+    const counts: string[] = [];
+    for await (const { name } of QueueServiceClient.fromConnectionString(connection).listQueues()) {
+        const { peekedMessageItems } = await new QueueClient(connection, name).peekMessages({ numberOfMessages: 32 });
+        const found = peekedMessageItems.filter((m) => wanted.has((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { id?: string }).id ?? '')).length;
+        if (found > 0) counts.push(`${found} visible on ${name}`);
+    }
+    return counts.join(', ') || 'none visible on any queue';
+}
+
 async function allStored(connection: string, ids: readonly string[], timeoutMs: number): Promise<Map<string, number>> {
-    return eventually(async () => {
+    try {
+        return await eventually(async () => {
+            const rows = await tableRows(connection);
+            return ids.every((id) => rows.has(id)) ? rows : undefined;
+        }, timeoutMs, `all ${ids.length} leads in the table`);
+    } catch (error) {
         const rows = await tableRows(connection);
-        return ids.every((id) => rows.has(id)) ? rows : undefined;
-    }, timeoutMs, `all ${ids.length} leads in the table`);
+        const missing = ids.filter((id) => !rows.has(id));
+        throw new Error(`${(error as Error).message} Missing: ${missing.length} (${await whereAre(connection, missing)}).`);
+    }
 }
 
 describe('faults', () => {
