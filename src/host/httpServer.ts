@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, HttpResponse, type HttpRequestInit, type HttpResponseInit } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../runtime/define';
 import { invoke } from './invoke';
 import { hostLog } from './log';
@@ -75,17 +75,32 @@ async function writeResponse(res: ServerResponse, result: unknown): Promise<void
     res.writeHead(response.status, headers).end(body);
 }
 
+/** The body as it arrives, up to the host's limit: nothing is buffered before the function reads it. */
+async function* streamedBody(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxRequestBytes) throw new BodyTooLargeError();
+        yield chunk;
+    }
+}
+
+/**
+ * The request as the library builds it with HTTP streaming on (`createStreamRequest`, which the
+ * worker uses once the host forwards requests to it): a native Request over the incoming body,
+ * whether it came with a Content-Length or chunked. `nativeRequest` is the library's own field for
+ * this, not in its public types.
+ */
+function streamingRequest(req: IncomingMessage, url: URL, params: Record<string, string>): HttpRequest {
+    const method = req.method ?? 'GET';
+    const body = ['GET', 'HEAD'].includes(method.toUpperCase()) ? undefined : streamedBody(req);
+    const nativeRequest = new Request(url.href, { method, headers: headersOf(req), body, duplex: 'half' });
+    return new HttpRequest({ params, nativeRequest } as HttpRequestInit);
+}
+
 async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL, route: Route, params: Record<string, string>, timeoutMs: number): Promise<void> {
     const { definition } = route;
-    const body = await readRequestBody(req);
-    const request = new HttpRequest({
-        method: req.method ?? 'GET',
-        url: url.href,
-        headers: headersOf(req),
-        query: Object.fromEntries(url.searchParams),
-        params,
-        body: { bytes: body },
-    });
+    const request = streamingRequest(req, url, params);
     let result: unknown;
     try {
         result = await invoke(definition.options.handler, request, {

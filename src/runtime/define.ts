@@ -2,6 +2,15 @@ import { app, type HttpFunctionOptions, type StorageQueueFunctionOptions, type T
 
 const definitionBrand = Symbol.for('marketplace-leads.function-definition');
 
+/*
+ * Without HTTP streaming the Functions host passes a request body to a Node worker only when it has
+ * a Content-Length: a chunked POST would reach intake empty and be refused, a lead lost. With it the
+ * host forwards the request itself, and intake counts the body against its limit as it streams in.
+ * Needs @azure/functions 4.3 and host 4.28 or later. Every function file imports this module before
+ * registering anything, so it runs once, before the first registration.
+ */
+app.setup({ enableHttpStream: true });
+
 interface Definition<K extends string, O> {
     readonly [definitionBrand]: true;
     readonly kind: K;

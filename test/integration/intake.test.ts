@@ -92,6 +92,25 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         assert.equal((await post('{}', 'application/json; charset=klingon')).status, 415);
     });
 
+    it('stores a lead whose body comes chunked, with no Content-Length (the host streams it, as Azure does with HTTP streaming on)', async () => {
+        const text = sampleText('https-endpoint-example.json');
+        const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = httpRequest(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': json, 'transfer-encoding': 'chunked' } }, (res) => {
+                let received = '';
+                res.on('data', (chunk: Buffer) => (received += chunk.toString()));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body: received }));
+            });
+            req.on('error', reject);
+            for (let at = 0; at < text.length; at += 100) req.write(text.slice(at, at + 100));
+            req.end();
+        });
+        assert.equal(status, 202, body);
+        const [lead, ...more] = await queued();
+        assert.equal(more.length, 0);
+        assert.equal(lead?.id, (JSON.parse(body) as { id: string }).id);
+        assert.equal(lead?.customer.email, 'someone@contoso.com');
+    });
+
     it('answers 413 for a body over 64 KiB, whether or not it declares its length', async () => {
         const big = JSON.stringify({ LeadSource: 'AzureMarketplace', Description: 'x'.repeat(70 * 1024) });
         const declared = await post(big, json);
