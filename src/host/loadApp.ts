@@ -1,56 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isFunctionDefinition, type FunctionDefinition } from '../runtime/define';
-
-function segmentMatcher(segment: string): RegExp {
-    const pattern = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-    return new RegExp(`^${pattern}$`);
-}
-
-/** Files matching a glob of `*`, `?` and `**` segments, relative to `root`, sorted. */
-export function expandGlob(root: string, pattern: string): string[] {
-    const walk = (dir: string, segments: string[]): string[] => {
-        const [segment, ...rest] = segments;
-        if (segment === undefined) return [dir];
-        if (segment === '**') {
-            const deeper = listDirs(dir).flatMap((sub) => walk(join(dir, sub), segments));
-            return [...walk(dir, rest), ...deeper];
-        }
-        if (!/[*?]/.test(segment)) return exists(join(dir, segment)) ? walk(join(dir, segment), rest) : [];
-        const matcher = segmentMatcher(segment);
-        return listEntries(dir).filter((name) => matcher.test(name)).flatMap((name) => walk(join(dir, name), rest));
-    };
-    return [...new Set(walk(resolve(root), pattern.split('/').filter(Boolean)))].filter(isFile).sort();
-}
-
-function listEntries(dir: string): string[] {
-    try {
-        return readdirSync(dir);
-    } catch {
-        return [];
-    }
-}
-
-function listDirs(dir: string): string[] {
-    return listEntries(dir).filter((name) => !isFile(join(dir, name)));
-}
-
-function exists(path: string): boolean {
-    try {
-        statSync(path);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-function isFile(path: string): boolean {
-    try {
-        return statSync(path).isFile();
-    } catch {
-        return false;
-    }
-}
+import { expandGlob } from './glob';
 
 /** The files the Functions host loads: those matching `main` in package.json. */
 export function appEntryFiles(root: string): string[] {
@@ -62,19 +13,23 @@ export function appEntryFiles(root: string): string[] {
 }
 
 /**
- * Loads the app's function files and collects the functions they define. Silences the two warnings
- * `@azure/functions` prints outside Azure ("test mode"), because here that is expected.
+ * Loads the app's function files and collects the functions they define. Silences what
+ * `@azure/functions` prints outside Azure ("test mode", streaming on), because here that is expected.
  */
 export function loadFunctions(files: readonly string[]): FunctionDefinition[] {
-    const warn = console.warn;
+    const { warn, debug } = console;
     console.warn = (...args: unknown[]) => {
-        const text = String(args[0]);
-        if (!/test mode/.test(text)) warn(...args);
+        if (!/test mode/.test(String(args[0]))) warn(...args);
+    };
+    // The library's note that HTTP streaming is on, which outside Azure changes nothing.
+    console.debug = (...args: unknown[]) => {
+        if (!/^HTTP streaming enabled/.test(String(args[0]))) debug(...args);
     };
     try {
         // A module may export one definition, or a list of them made from one template.
         return files.flatMap((file) => Object.values(require(file) as Record<string, unknown>).flat().filter(isFunctionDefinition));
     } finally {
         console.warn = warn;
+        console.debug = debug;
     }
 }

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { expandGlob } from '../host/loadApp';
+import { expandGlob } from '../host/glob';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -30,24 +29,47 @@ export function packagedFiles(projectRoot: string): string[] {
         .filter((file) => !file.startsWith('node_modules/') && !file.startsWith('.git/') && !rules.some((ignored) => ignored(file)));
 }
 
+/** Where `npm run package` stages the app: the folder azd deploys (azure.yaml `dist`) and Core Tools can publish. */
+export const stageFolder = '.package';
+
+/** The package.json a deployment carries: no devDependencies, and no scripts a deployment tool could run. */
+function deployedPackageJson(projectRoot: string): string {
+    const { devDependencies: _dev, scripts: _scripts, ...deployed } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+    return `${JSON.stringify(deployed, null, 2)}\n`;
+}
+
 /**
- * Builds the zip `func azure functionapp publish` would upload: the app's files as .funcignore
- * leaves them, with production dependencies only, and prints its size.
+ * Stages the app as it runs in Azure: its files as .funcignore leaves them, production dependencies
+ * only, and no source maps (the dependencies ship theirs; nothing reads them in Azure).
+ */
+export function stage(projectRoot: string, folder: string): void {
+    rmSync(folder, { recursive: true, force: true });
+    for (const file of packagedFiles(projectRoot)) cpSync(join(projectRoot, file), join(folder, file));
+    writeFileSync(join(folder, 'package.json'), deployedPackageJson(projectRoot));
+    cpSync(join(projectRoot, 'package-lock.json'), join(folder, 'package-lock.json'));
+    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: folder, stdio: 'ignore' });
+    for (const map of expandGlob(folder, 'node_modules/**/*.map')) rmSync(map);
+}
+
+function megabytes(bytes: number): string {
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function folderBytes(folder: string): number {
+    return expandGlob(folder, '**/*').reduce((sum, file) => sum + statSync(file).size, 0);
+}
+
+/**
+ * Stages the app in .package (what azd and Core Tools deploy) and zips it into
+ * dist/marketplace-leads.zip (what `npm run deploy` uploads), and prints both sizes.
  */
 function main(): void {
-    const stage = mkdtempSync(join(tmpdir(), 'marketplace-leads-package-'));
-    try {
-        for (const file of packagedFiles(root)) cpSync(join(root, file), join(stage, file));
-        cpSync(join(root, 'package-lock.json'), join(stage, 'package-lock.json'));
-        execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: stage, stdio: 'ignore' });
-        const zip = join(root, 'dist', 'marketplace-leads.zip');
-        if (existsSync(zip)) rmSync(zip);
-        execFileSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: stage });
-        const megabytes = statSync(zip).size / 1024 / 1024;
-        process.stdout.write(`${relative(process.cwd(), zip)}: ${megabytes.toFixed(1)} MB\n`);
-    } finally {
-        rmSync(stage, { recursive: true, force: true });
-    }
+    const folder = join(root, stageFolder);
+    stage(root, folder);
+    const zip = join(root, 'dist', 'marketplace-leads.zip');
+    if (existsSync(zip)) rmSync(zip);
+    execFileSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: folder });
+    process.stdout.write(`${stageFolder}/: ${megabytes(folderBytes(folder))} unpacked\n${relative(process.cwd(), zip)}: ${megabytes(statSync(zip).size)}\n`);
 }
 
 if (require.main === module) main();

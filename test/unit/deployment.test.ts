@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { before, describe, it } from 'node:test';
 import { settingsSchema } from '../../src/config/settings';
+import { expandGlob } from '../../src/host/glob';
 import { readHostConfig } from '../../src/host/hostConfig';
 import { appEntryFiles, loadFunctions } from '../../src/host/loadApp';
-import { packagedFiles } from '../../src/scripts/package';
+import { ignoreRule, packagedFiles, stage, stageFolder } from '../../src/scripts/package';
+import { coreToolsIgnores } from '../helpers/coreToolsIgnore';
 import { projectRoot } from '../helpers/samples';
 
 const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8');
@@ -85,5 +88,72 @@ describe('the deployment pieces agree', () => {
         assert.match(yaml, /language: ts/);
         assert.match(read('infra/app/api.bicep'), /resource app 'Microsoft\.Web\/sites/);
         assert.match(read('infra/main.bicep'), /'azd-service-name': 'api'/);
+    });
+});
+
+/** Top-level folders of the packages npm installs only for development, from the lockfile. */
+function devPackageFolders(): string[] {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    return Object.entries(lock.packages)
+        .filter(([path, entry]) => entry.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path))
+        .map(([path]) => path);
+}
+
+/** What a file set must not hold: a development package, a source map, TypeScript sources or tests. */
+function unwanted(files: readonly string[]): string[] {
+    const dev = devPackageFolders();
+    return files.filter((file) => dev.some((folder) => file.startsWith(`${folder}/`)) || /\.map$/.test(file) || /^(src|test|bench|dist\/test)\//.test(file));
+}
+
+describe('what each documented deploy path ships', () => {
+    let staged: string[] = [];
+    let stagedIgnore = '';
+
+    before(() => {
+        // What npm run package stages into .package and zips: built here from the lockfile, as it does.
+        const folder = mkdtempSync(join(tmpdir(), 'marketplace-leads-stage-'));
+        try {
+            stage(projectRoot, folder);
+            staged = expandGlob(folder, '**/*').map((file) => relative(folder, file));
+            stagedIgnore = readFileSync(join(folder, '.funcignore'), 'utf8');
+        } finally {
+            rmSync(folder, { recursive: true, force: true });
+        }
+    });
+
+    it('has development packages to keep out, and the staged app runs', () => {
+        assert.ok(devPackageFolders().includes('node_modules/azurite'));
+        for (const file of ['host.json', 'package.json', 'dist/src/functions/receiveLead.js', 'node_modules/@azure/functions/package.json', 'node_modules/zod/package.json']) assert.ok(staged.includes(file), file);
+        assert.equal((JSON.parse(read('package.json')) as { main: string }).main, 'dist/src/functions/*.js');
+    });
+
+    it('npm run deploy uploads the zip of the staged app: no development package, no source map', () => {
+        assert.match(read('infra/deploy.sh'), /npm run package/);
+        assert.match(read('infra/deploy.sh'), /az functionapp deployment source config-zip [^\n]*--src dist\/marketplace-leads\.zip/);
+        assert.doesNotMatch(read('infra/deploy.sh'), /func azure functionapp publish/, 'Core Tools would zip the local folder, development tools and all');
+        assert.deepEqual(unwanted(staged), []);
+    });
+
+    it('Core Tools, run in .package as the README shows it, ships the same, read by its own .funcignore rules', () => {
+        assert.match(read('README.md'), new RegExp(`cd ${stageFolder.replace('.', '\\.')} && func azure functionapp publish`));
+        const ignored = coreToolsIgnores(stagedIgnore);
+        assert.deepEqual(unwanted(staged.filter((file) => !ignored(file))), []);
+    });
+
+    it('azd deploys .package (azure.yaml dist), built by its prepackage hook after installing, read with gitignore rules', () => {
+        const yaml = read('azure.yaml');
+        assert.match(yaml, new RegExp(`dist: ${stageFolder.replace('.', '\\.')}`));
+        assert.match(yaml, /run: npm ci [^\n]*&& npm run package/, 'on a fresh clone nothing is installed when the hook runs');
+        const rules = stagedIgnore.split(/\r?\n/).flatMap((line) => ignoreRule(line) ?? []);
+        assert.deepEqual(unwanted(staged.filter((file) => !rules.some((ignored) => ignored(file)))), []);
+        assert.ok(!rules.some((ignored) => ignored('node_modules/zod/package.json')), 'node_modules is shipped, so azd does not switch to a remote build');
+    });
+
+    it('Core Tools reads the root .funcignore as anchored: maps under dist are left out only by the **/ pattern, and the root folder would ship development packages', () => {
+        const funcignore = read('.funcignore');
+        const ignored = coreToolsIgnores(funcignore);
+        assert.equal(ignored('dist/src/functions/receiveLead.js.map'), true);
+        assert.equal(coreToolsIgnores(funcignore.replace('**/*.js.map', ''))('dist/src/functions/receiveLead.js.map'), false, 'the parser anchors "*.js.map" at the root');
+        assert.equal(ignored('node_modules/fast-check/package.json'), false, 'why the README publishes from .package, not the repository root');
     });
 });

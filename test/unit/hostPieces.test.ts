@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveSettingReferences } from '../../src/host/appSettings';
 import { readHostConfig } from '../../src/host/hostConfig';
-import { expandGlob } from '../../src/host/loadApp';
+import { expandGlob } from '../../src/host/glob';
 import { matchRoute, routeOf } from '../../src/host/routes';
 import { parseTimeSpan } from '../../src/host/timespan';
 import { httpFunction } from '../../src/runtime/define';
