@@ -1,5 +1,6 @@
 // Marketplace leads: everything the app needs in one resource group, with no storage keys.
-// Deploy with `azd up`, or `npm run deploy` (az deployment sub create + func azure functionapp publish).
+// Deploy with `azd up`, or `npm run deploy` (az deployment sub create + zip deploy of npm run package).
+// Every parameter azd should fill is in main.parameters.json, read from `azd env set NAME value`.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -8,7 +9,43 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for every resource.')
+@description('Azure region for every resource: one where Flex Consumption is offered.')
+// The Flex Consumption regions of Microsoft's own template (Azure-Samples/functions-quickstart-typescript-azd
+// infra/main.bicep, commit 157d2cec, 2026), less the eastus2euap canary; `az functionapp list-flexconsumption-locations` lists today's.
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({ azd: { type: 'location' } })
 param location string
 
 @description('Where each lead goes: table, webhook, dynamics, salesforce, marketo, hubspot (comma-separated).')
@@ -27,8 +64,20 @@ param notifySchedule string = '0 */5 * * * *'
 @description('How much personal data the digest shows.')
 param notifyPii string = 'masked'
 
+@description('Sender of the digests; blank for ACS\'s DoNotReply address (required with SMTP).')
+param notifyFrom string = ''
+
+@description('A table the marketplace writes itself (its Azure Table lead destination) to mail from, instead of the app\'s; blank for none.')
+param notifySourceTable string = ''
+
 @description('Provision Azure Communication Services Email with an Azure-managed domain and send digests with it.')
 param enableEmail bool = true
+
+@description('An SMTP server to send digests through instead of ACS (with enableEmail=false); blank for none.')
+param smtpHost string = ''
+param smtpPort int = 587
+param smtpSecure bool = false
+param smtpUser string = ''
 
 @description('Settings of the optional destinations; blank ones stay unset.')
 param webhookUrl string = ''
@@ -48,6 +97,11 @@ param dynamicsClientSecret string = ''
 param marketoClientSecret string = ''
 @secure()
 param hubspotToken string = ''
+@secure()
+param smtpPassword string = ''
+@secure()
+@description('Connection string of the storage account the marketplace writes notifySourceTable into (Partner Center uses an account key).')
+param notifySourceConnection string = ''
 
 @description('Object id of the person or pipeline deploying, allowed to manage the Key Vault secrets later (rotation).')
 param deployerPrincipalId string = ''
@@ -93,6 +147,8 @@ module vault 'app/keyvault.bicep' = {
       'dynamics-client-secret': dynamicsClientSecret
       'marketo-client-secret': marketoClientSecret
       'hubspot-token': hubspotToken
+      'smtp-password': smtpPassword
+      'notify-source-connection': notifySourceConnection
     }
   }
 }
@@ -124,6 +180,13 @@ module api 'app/api.bicep' = {
     notifyTo: notifyTo
     notifySchedule: notifySchedule
     notifyPii: notifyPii
+    notifyFrom: notifyFrom
+    notifySourceTable: notifySourceTable
+    emailTransport: enableEmail ? 'acs' : (empty(smtpHost) ? '' : 'smtp')
+    smtpHost: smtpHost
+    smtpPort: smtpPort
+    smtpSecure: smtpSecure
+    smtpUser: smtpUser
     webhookUrl: webhookUrl
     dynamicsUrl: dynamicsUrl
     dynamicsTenantId: dynamicsTenantId

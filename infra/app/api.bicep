@@ -18,6 +18,14 @@ param leadRoutes string
 param notifyTo string
 param notifySchedule string
 param notifyPii string
+param notifyFrom string
+param notifySourceTable string
+@description('acs, smtp, or blank: then the app refuses to mail, naming EMAIL_TRANSPORT (the outbox cannot work in Azure).')
+param emailTransport string
+param smtpHost string
+param smtpPort int
+param smtpSecure bool
+param smtpUser string
 param webhookUrl string
 param dynamicsUrl string
 param dynamicsTenantId string
@@ -68,8 +76,7 @@ func secretSetting(vaultUri string, stored array, secret string) string => conta
 
 // Not set in Azure (optional, local development only): AzureWebJobsStorage (a connection string;
 // Azure uses the identity-based AzureWebJobsStorage__* settings), AzureWebJobsStorage__accountName,
-// OUTBOX_DIR, SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER, SMTP_PASSWORD, ACS_CONNECTION_STRING,
-// DYNAMICS_AUTHORITY_HOST, NOTIFY_SOURCE_TABLE, NOTIFY_SOURCE_CONNECTION. Add any of them here to use it.
+// OUTBOX_DIR, ACS_CONNECTION_STRING, DYNAMICS_AUTHORITY_HOST. Add any of them here to use it.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
@@ -112,12 +119,19 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     NOTIFY_SCHEDULE: notifySchedule
     NOTIFY_TO: notifyTo
-    NOTIFY_FROM: empty(acsSender) ? 'marketplace-leads@localhost' : acsSender
+    NOTIFY_FROM: !empty(notifyFrom) ? notifyFrom : (empty(acsSender) ? 'marketplace-leads@localhost' : acsSender)
     NOTIFY_PII: notifyPii
+    NOTIFY_SOURCE_TABLE: notifySourceTable
+    NOTIFY_SOURCE_CONNECTION: secretSetting(keyVaultUri, secretNames, 'notify-source-connection')
     NOTIFY_STATE_TABLE: 'LeadNotifications'
     NOTIFY_MAX_LEADS_PER_MAIL: '200'
-    EMAIL_TRANSPORT: empty(acsEndpoint) ? 'outbox' : 'acs'
+    EMAIL_TRANSPORT: emailTransport
     ACS_ENDPOINT: acsEndpoint
+    SMTP_HOST: smtpHost
+    SMTP_PORT: string(smtpPort)
+    SMTP_SECURE: string(smtpSecure)
+    SMTP_USER: smtpUser
+    SMTP_PASSWORD: secretSetting(keyVaultUri, secretNames, 'smtp-password')
   }
 }
 

@@ -24,7 +24,9 @@ resource domain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
   }
 }
 
-resource communication 'Microsoft.Communication/communicationServices@2023-04-01' = {
+// 2025-09-01 is the first stable API version with disableLocalAuth (azure-rest-api-specs,
+// Microsoft.Communication stable/2025-09-01 openapi.json): with it the access keys are off.
+resource communication 'Microsoft.Communication/communicationServices@2025-09-01' = {
   name: 'acs-${token}'
   location: 'global'
   tags: tags

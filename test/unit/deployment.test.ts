@@ -55,6 +55,23 @@ describe('the deployment pieces agree', () => {
         assert.match(bicep, /tier: 'FlexConsumption'/);
     });
 
+    it('azd fills every Bicep parameter from `azd env set NAME value`, and every secret goes through Key Vault', () => {
+        const main = read('infra/main.bicep');
+        const parameters = read('infra/main.parameters.json');
+        const params = [...main.matchAll(/^param (\w+) /gm)].map((m) => m[1] ?? '');
+        const missing = params.filter((name) => !new RegExp(`"${name}": \\{ "value": "?\\$\\{[A-Z_]+(=[^}]*)?\\}"? \\}`).test(parameters));
+        assert.deepEqual(missing, []);
+        const secure = [...main.matchAll(/@secure\(\)\n(?:@description\([^\n]*\)\n)?param (\w+) /g)].map((m) => m[1] ?? '');
+        assert.deepEqual(secure.sort(), ['dynamicsClientSecret', 'hubspotToken', 'marketoClientSecret', 'notifySourceConnection', 'smtpPassword', 'webhookSecret']);
+        for (const name of secure) assert.match(main, new RegExp(`'[a-z-]+': ${name}\\n`), `${name} is stored in Key Vault`);
+        for (const setting of ['WEBHOOK_SECRET', 'DYNAMICS_CLIENT_SECRET', 'MARKETO_CLIENT_SECRET', 'HUBSPOT_TOKEN', 'SMTP_PASSWORD', 'NOTIFY_SOURCE_CONNECTION']) {
+            assert.match(bicep, new RegExp(`${setting}: secretSetting\\(`), `${setting} is a Key Vault reference`);
+        }
+        assert.doesNotMatch(bicep, /EMAIL_TRANSPORT: [^\n]*'outbox'/, 'the outbox cannot work in Azure');
+        assert.match(main, /@allowed\(\[\n {2}'australiaeast'/, 'location is held to the Flex Consumption regions');
+        assert.match(read('infra/app/email.bicep'), /communicationServices@2025-09-01[^]*disableLocalAuth: true/);
+    });
+
     it('package.json "main" matches the build output, and each file there defines functions', () => {
         const files = appEntryFiles(projectRoot);
         assert.ok(files.length >= 3);
