@@ -39,7 +39,7 @@ export class SmtpTransport implements MailTransport {
         try {
             const info = await transport.sendMail({ from: mail.from, to: [...mail.to], subject: mail.subject, text: mail.text, html: mail.html, messageId: messageIdFor(mail) });
             const errors = (info as { rejectedErrors?: SmtpError[] }).rejectedErrors ?? [];
-            return { refused: info.rejected.map((address, i) => ({ address: String(address), reason: smtpCodes(errors[i]?.response, errors[i]?.responseCode) })) };
+            return { refused: info.rejected.map((address, i) => ({ address, reason: smtpCodes(errors[i]?.response, errors[i]?.responseCode) })) };
         } catch (error) {
             const { code, responseCode, response } = error as SmtpError;
             if (responseCode === undefined) throw error;
