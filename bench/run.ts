@@ -82,7 +82,7 @@ async function benchIntake(azurite: Azurite) {
     const message = encodeQueueMessage(leadFor(0));
     try {
         await load(300, concurrency, (i) => post(app, i));
-        await load(300, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
+        await load(300, concurrency, () => raw.sendMessage(message, { messageTimeToLive: -1 }));
         const bare = await startBare(azurite);
         await load(300, concurrency, (i) => postTo(bare.url, i));
         const results = [];
@@ -91,7 +91,7 @@ async function benchIntake(azurite: Azurite) {
         for (let r = 0; r < rounds; r++) {
             // Azurite slows down as its queues grow: each run starts from empty queues.
             await Promise.all([raw.clearMessages(), leads.clearMessages()]);
-            const rawRun = await load(intakeCount, concurrency, async () => void (await raw.sendMessage(message, { messageTimeToLive: -1 })));
+            const rawRun = await load(intakeCount, concurrency, () => raw.sendMessage(message, { messageTimeToLive: -1 }));
             await Promise.all([raw.clearMessages(), leads.clearMessages(), bareQueue.clearMessages()]);
             const appRun = await load(intakeCount, concurrency, (i) => post(app, r * intakeCount + i));
             await Promise.all([raw.clearMessages(), leads.clearMessages(), bareQueue.clearMessages()]);
@@ -206,7 +206,7 @@ async function benchEndToEnd(azurite: Azurite) {
         const queue = new QueueClient(azurite.connectionString, 'drain');
         await queue.createIfNotExists();
         const messages = Array.from({ length: depth }, (_, i) => encodeQueueMessage(leadFor(200_000 + i)));
-        await load(depth, concurrency, async (i) => void (await queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 })));
+        await load(depth, concurrency, (i) => queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 }));
         const rawStarted = performance.now();
         let drained = 0;
         await Promise.all(
@@ -221,7 +221,7 @@ async function benchEndToEnd(azurite: Azurite) {
         );
         const rawDrainPerSec = drained / ((performance.now() - rawStarted) / 1000);
         await queue.clearMessages();
-        await load(depth, concurrency, async (i) => void (await queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 })));
+        await load(depth, concurrency, (i) => queue.sendMessage(messages[i] ?? '', { messageTimeToLive: -1 }));
         const appStarted = Date.now();
         app = await startApp({ env: { ...env, LEADS_QUEUE: 'drain', LEADS_TABLE: 'BenchDrain' }, port: await freePort() });
         const rows = await rowTimes(azurite.connectionString, 'BenchDrain', depth, 180_000);

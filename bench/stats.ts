@@ -10,7 +10,7 @@ export const median = (values: readonly number[]) => quantile(values, 0.5);
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Runs `task(i)` for i in [0, count) with `concurrency` in flight; returns each task's latency in ms and the total wall time. */
-export async function load(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+export async function load(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
     const latencies: number[] = [];
     let next = 0;
     const started = performance.now();

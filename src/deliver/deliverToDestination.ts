@@ -30,7 +30,7 @@ async function later(svc: DeliveryServices, message: DestinationMessage, delaySe
 
 function failureOf(error: unknown, destination: DestinationName): DeliveryFailure {
     // A programming or storage error is not the destination's fault, but is retried all the same.
-    return error instanceof DeliveryFailure ? error : new DeliveryFailure(`The ${destination} destination failed: ${(error as Error).name ?? 'an error'}.`, 'transient');
+    return error instanceof DeliveryFailure ? error : new DeliveryFailure(`The ${destination} destination failed: ${error instanceof Error ? error.name : 'an error'}.`, 'transient');
 }
 
 /** The next link of the retry chain, or the poison queue when the chain has run out or cannot succeed. */

@@ -92,19 +92,19 @@ export function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
         const onData = (chunk: Buffer) => {
             if (output.length < 20_000) output += chunk.toString();
             for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g)) {
-                listening[match[1]!.toLowerCase() as keyof AzurePorts] = Number(match[2]);
+                listening[(match[1] ?? '').toLowerCase() as keyof AzurePorts] = Number(match[2]);
             }
             if (listening.blob && listening.queue && listening.table) {
                 clearTimeout(timer);
-                child.stdout?.removeListener('data', onData);
-                child.stdout?.resume();
-                child.stderr?.resume();
+                child.stdout.removeListener('data', onData);
+                child.stdout.resume();
+                child.stderr.resume();
                 const started = listening as AzurePorts;
                 resolve({ ports: started, connectionString: azuriteConnectionString(started), stop: () => stopChild(child) });
             }
         };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stdout.on('data', onData);
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.once('exit', (code) => fail(`it exited with code ${code}.`));
         child.once('error', (error) => fail(error.message));
     });

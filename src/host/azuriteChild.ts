@@ -14,4 +14,5 @@ process.once('SIGINT', shutDown);
 process.once('SIGTERM', shutDown);
 process.stdin.on('end', () => process.kill(process.pid, 'SIGINT'));
 process.stdin.resume();
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only after the stdin watch is set up; it has no typings
 require('azurite/dist/src/azurite.js');

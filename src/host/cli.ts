@@ -45,7 +45,10 @@ async function main(): Promise<void> {
             help: { type: 'boolean', short: 'h' },
         },
     });
-    if (values.help) return say(usage);
+    if (values.help) {
+        say(usage);
+        return;
+    }
 
     const { settings: local, created } = readLocalSettings(values.settings, root);
     if (created) say(`Created ${relative(process.cwd(), values.settings)} from local.settings.sample.json.`);

@@ -48,10 +48,11 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
 
 /** A handler's plain `{ status, headers, jsonBody | body: string }`, written without building a web Response. */
 function writePlainResponse(res: ServerResponse, init: HttpResponseInit): boolean {
-    const { status = 200, headers, jsonBody, body, cookies } = init;
+    const { status = 200, headers, body, cookies } = init;
+    const jsonBody: unknown = init.jsonBody;
     if (cookies?.length || (body !== undefined && typeof body !== 'string') || (headers !== undefined && !isPlainRecord(headers))) return false;
     const text = jsonBody !== undefined ? JSON.stringify(jsonBody) : (body ?? '');
-    const out: Record<string, string> = { ...(headers as Record<string, string> | undefined) };
+    const out: Record<string, string> = { ...headers };
     if (jsonBody !== undefined && !Object.keys(out).some((name) => name.toLowerCase() === 'content-type')) out['content-type'] = 'application/json';
     out['content-length'] = String(Buffer.byteLength(text));
     res.writeHead(status, out).end(text);
@@ -64,7 +65,7 @@ function isPlainRecord(value: unknown): value is Record<string, string> {
 
 async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
     if (result !== undefined && !(result instanceof HttpResponse) && writePlainResponse(res, result as HttpResponseInit)) return;
-    const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? { status: 204 }) as HttpResponseInit);
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
     const body = Buffer.from(await response.arrayBuffer());
     const headers: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
@@ -111,14 +112,15 @@ async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL
         });
     } catch {
         // As in Azure: an unhandled error is a bare 500; invoke has logged the details.
-        return send(res, 500);
+        send(res, 500);
+        return;
     }
     await writeResponse(res, result);
 }
 
 function serveAdmin(req: IncomingMessage, res: ServerResponse, name: string, options: HttpServerOptions): Promise<void> {
     return readRequestBody(req).then((body) => {
-        let input: unknown = '';
+        let input: unknown;
         try {
             input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input ?? '' : '';
         } catch {
@@ -145,13 +147,19 @@ export function createHttpServer(options: HttpServerOptions): Server {
         const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
         if (admin && req.method === 'POST') return serveAdmin(req, res, decodeSegment(admin[1] ?? ''), options);
         const match = matchRoute(routes, url.pathname, req.method ?? 'GET');
-        if (!match) return send(res, 404);
+        if (!match) {
+            send(res, 404);
+            return;
+        }
         return serveFunction(req, res, url, match.route, match.params, options.functionTimeoutMs);
     }
 
     const server = createServer((req, res) => {
         const url = requestUrl(req);
-        if (!url) return send(res, 400, { error: 'The request target is not a valid URL.' });
+        if (!url) {
+            send(res, 400, { error: 'The request target is not a valid URL.' });
+            return;
+        }
         handle(req, res, url).catch((error: unknown) => {
             if (error instanceof BodyTooLargeError) {
                 send(res, 413, { error: `The request body is larger than ${maxRequestBytes} bytes.` });

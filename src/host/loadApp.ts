@@ -27,7 +27,11 @@ export function loadFunctions(files: readonly string[]): FunctionDefinition[] {
     };
     try {
         // A module may export one definition, or a list of them made from one template.
-        return files.flatMap((file) => Object.values(require(file) as Record<string, unknown>).flat().filter(isFunctionDefinition));
+        return files.flatMap((file) => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- files found at run time, loaded as the worker loads them
+            const exported = require(file) as Record<string, unknown>;
+            return Object.values(exported).flat().filter(isFunctionDefinition);
+        });
     } finally {
         console.warn = warn;
         console.debug = debug;

@@ -87,7 +87,7 @@ export class QueueListener {
             } catch (error) {
                 // Like the Functions host, wait quietly for a queue that does not exist yet.
                 const missing = (error as { statusCode?: number }).statusCode === 404;
-                if (this.running && !missing) hostLog('warning', `${this.name}: could not read queue "${queue.name}": ${String(error)}`);
+                if (!this.stopped.signal.aborted && !missing) hostLog('warning', `${this.name}: could not read queue "${queue.name}": ${String(error)}`);
             }
             if (messages.length === 0) {
                 idleDelay = Math.min(Math.max(idleDelay * 2, minPollingMs), config.maxPollingInterval);

@@ -49,7 +49,7 @@ export function matchRoute(routes: readonly Route[], path: string, method: strin
         const match = route.pattern.exec(path);
         if (!match || !route.methods.includes(method.toUpperCase())) continue;
         const params = Object.fromEntries(
-            Object.entries(match.groups ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, decodeSegment(v)]])),
+            Object.entries<string | undefined>(match.groups ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, decodeSegment(v)]])),
         );
         return { route, params };
     }

@@ -29,6 +29,7 @@ export interface Digest {
 }
 
 function text(value: unknown): string {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- table cells are strings, numbers, booleans or dates
     return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 }
 
@@ -75,6 +76,7 @@ export function digestLeadFrom(entity: object, time: string): DigestLead {
 export function oneLine(value: string): string {
     return value
         .replace(/[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g, '')
+        // eslint-disable-next-line no-control-regex -- control characters are what this removes
         .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
         .replace(/\s+/g, ' ')
         .trim();

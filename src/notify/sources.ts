@@ -31,6 +31,7 @@ function escapeOData(text: string): string {
 }
 
 /** Up to `limit + 1` rows of a table above the cursor not yet notified, in key order. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T names the rows' shape, as in listEntities<T>
 async function rowsAbove<T extends LeadEntity>(client: TableClient, progress: Progress, limit: number, read: (row: T) => Candidate): Promise<Candidate[]> {
     const day = progress.cursor.slice(0, 10) || '0000-00-00';
     const filter = `PartitionKey ge '${escapeOData(day)}' and RowKey gt '${escapeOData(progress.cursor)}'`;
@@ -118,6 +119,7 @@ export class MarketplaceTableSource implements NewLeadsSource {
         const recent = new Set(progress.recent);
         const candidates: Candidate[] = [];
         for await (const row of this.client.listEntities<Record<string, unknown> & { partitionKey: string; rowKey: string; timestamp?: string }>({ queryOptions: { filter } })) {
+            // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a table cell: a string or a date
             const created = new Date(String(row.CreatedTime ?? row.timestamp ?? ''));
             const time = Number.isNaN(created.getTime()) ? new Date(String(row.timestamp)) : created;
             const key = createHash('sha256').update(`${row.partitionKey}\n${row.rowKey}`).digest('hex').slice(0, 32);

@@ -181,6 +181,7 @@ async function list(s: Settings, days: number): Promise<void> {
 
 /** Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula. */
 export function csvCell(value: unknown): string {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- table cells are strings, numbers, booleans or dates
     let text = value === undefined || value === null ? '' : String(value);
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

@@ -16,6 +16,7 @@ export function ignoreRule(line: string): ((path: string) => boolean) | undefine
         .replace(/\*\*/g, '\u0000')
         .replace(/\*/g, '[^/]*')
         .replace(/\?/g, '[^/]')
+        // eslint-disable-next-line no-control-regex -- \u0000 stood in for ** while the pattern was translated
         .replace(/\u0000/g, '.*');
     const regex = new RegExp(anchored ? `^${body}(/.*)?$` : `(^|/)${body}(/.*)?$`);
     return (path) => regex.test(path);

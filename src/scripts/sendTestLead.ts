@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     try {
         response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(30_000) });
     } catch (error) {
-        process.stderr.write(`Could not reach ${values.url}: ${(error as Error).cause ?? (error as Error).message}\nIs the app running (npm start)?\n`);
+        // fetch throws "fetch failed" with the reason, such as ECONNREFUSED, as its cause.
+        const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
+        process.stderr.write(`Could not reach ${values.url}: ${reason}\nIs the app running (npm start)?\n`);
         return 1;
     }
     const text = await response.text();

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { DestinationName } from '../config/settings';
-import { decideClaim, type ClaimDecision, type ClaimMessage, type ClaimRecord } from '../deliver/claim';
+import { decideClaim, type ClaimMessage, type ClaimRecord } from '../deliver/claim';
 import type { DeliveryFailure, DeliveryOutcome } from '../deliver/destination';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';

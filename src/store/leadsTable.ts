@@ -234,7 +234,7 @@ export class LeadsTable {
             }
             const counted = {
                 ...keys,
-                Occurrences: (row.Occurrences ?? 1) + 1,
+                Occurrences: ((row.Occurrences as number | undefined) ?? 1) + 1,
                 LastSeenAt: lead.receivedAt > row.LastSeenAt ? lead.receivedAt : row.LastSeenAt,
                 ReceiptIds: [...receipts, lead.receiptId].slice(-keptReceipts).join(','),
             };

@@ -199,6 +199,7 @@ export class NotifyProgressStore {
 
     async setAside(entry: Omit<SetAside, 'source' | 'at'>, now = new Date()): Promise<void> {
         await this.ensureTable();
+        // eslint-disable-next-line no-control-regex -- table keys may not hold control characters
         const rowKey = `${this.source}_${entry.kind}_${entry.subject.replace(/[/\\#?\u0000-\u001f\u007f]/g, '_')}`;
         await this.client.upsertEntity({ partitionKey: 'set-aside', rowKey, Kind: entry.kind, Subject: entry.subject, Reason: entry.reason, At: now.toISOString(), Source: this.source }, 'Replace');
     }

@@ -20,7 +20,7 @@ export interface TestServer {
 
 /** A local HTTP(S) server that records each request and answers with `respond`, which tests may swap. */
 export async function startTestServer(respond: Responder, tls?: { key: string; cert: string }): Promise<TestServer> {
-    const state: TestServer = { url: '', requests: [], respond, close: async () => undefined };
+    const state: TestServer = { url: '', requests: [], respond, close: () => Promise.resolve() };
     const handler = (req: IncomingMessage, res: ServerResponse) => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -42,7 +42,7 @@ export async function startTestServer(respond: Responder, tls?: { key: string; c
     return state;
 }
 
-export function json(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+export function json(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): ServerResponse {
     const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers }).end(text);
+    return res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers }).end(text);
 }

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 /** Just enough MIME to read what nodemailer writes: headers, and the text and HTML parts decoded. */
 export interface ParsedMail {
     headers: Map<string, string>;
@@ -57,7 +59,8 @@ export function parseMail(raw: string): ParsedMail {
     return { headers, subject: decodeWords(headers.get('subject') ?? ''), text, html };
 }
 
-/** The lead ids a digest lists. */
-export function leadIdsIn(mail: ParsedMail): string[] {
+/** The lead ids a digest lists; fails when there is no such mail. */
+export function leadIdsIn(mail: ParsedMail | undefined): string[] {
+    assert.ok(mail, 'there is no such mail');
     return [...mail.text.matchAll(/Lead id: ([0-9a-f]{32})/g)].map((m) => m[1] ?? '');
 }

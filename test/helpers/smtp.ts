@@ -34,7 +34,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         disabledCommands: ['STARTTLS'],
         logger: false,
         onRcptTo(address, _session, callback) {
-            if (refusedRecipients.includes(address.address)) return callback(failure('5.1.1 No such mailbox here', 550));
+            if (refusedRecipients.includes(address.address)) {
+                callback(failure('5.1.1 No such mailbox here', 550));
+                return;
+            }
             callback();
         },
         onData(stream, session, callback) {

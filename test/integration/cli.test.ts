@@ -59,7 +59,10 @@ async function leads(args: string[], env: Record<string, string> = {}): Promise<
     const script = join(projectRoot, 'dist/src/scripts/leads.js');
     return promisify(execFile)(process.execPath, [script, ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env } }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-        (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
+        (error: unknown) => {
+            const failed = error as { code?: number; stdout?: string; stderr?: string };
+            return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+        },
     );
 }
 

@@ -52,9 +52,9 @@ describe('HubSpot (CRM v3 contacts, private-app token)', () => {
             assert.deepEqual(outcome, { state: 'delivered', target: 'contact 501' });
             const [request] = server.requests;
             assert.equal(request?.method, 'POST');
-            assert.equal(request?.path, '/crm/v3/objects/contacts');
-            assert.equal(request?.headers.authorization, 'Bearer pat-na1-test');
-            assert.deepEqual(JSON.parse(request?.body ?? ''), {
+            assert.equal(request.path, '/crm/v3/objects/contacts');
+            assert.equal(request.headers.authorization, 'Bearer pat-na1-test');
+            assert.deepEqual(JSON.parse(request.body), {
                 properties: { email: 'ada@contoso.example', firstname: 'Ada', lastname: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', jobtitle: 'CTO', country: 'GB' },
             });
         });
@@ -69,7 +69,7 @@ describe('HubSpot (CRM v3 contacts, private-app token)', () => {
             const outcome = await make(server.url).deliver(lead(), context);
             assert.equal(outcome.state, 'delivered');
             assert.equal(server.requests[1]?.method, 'PATCH');
-            assert.equal(server.requests[1]?.path, '/crm/v3/objects/contacts/ada%40contoso.example?idProperty=email');
+            assert.equal(server.requests[1].path, '/crm/v3/objects/contacts/ada%40contoso.example?idProperty=email');
         });
     });
 
@@ -134,7 +134,7 @@ describe('Marketo (REST leads.json, OAuth client credentials)', () => {
             assert.equal(tokenCalls.length, 1);
             const sync = server.requests.find((r) => r.path === '/rest/v1/leads.json');
             assert.equal(sync?.headers.authorization, 'Bearer token-1:ab');
-            assert.deepEqual(JSON.parse(sync?.body ?? ''), {
+            assert.deepEqual(JSON.parse(sync.body), {
                 action: 'createOrUpdate',
                 lookupField: 'email',
                 input: [{ email: 'ada@contoso.example', firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', title: 'CTO', country: 'GB', leadSource: 'AppSource (SPZA)' }],
@@ -188,8 +188,8 @@ describe('Salesforce (Web-to-Lead)', () => {
             assert.deepEqual(await destination.deliver(lead(), context), { state: 'submitted' });
             const [request] = server.requests;
             assert.equal(request?.path, '/servlet/servlet.WebToLead?encoding=UTF-8');
-            assert.match(String(request?.headers['content-type']), /application\/x-www-form-urlencoded/);
-            const form = new URLSearchParams(request?.body);
+            assert.match(String(request.headers['content-type']), /application\/x-www-form-urlencoded/);
+            const form = new URLSearchParams(request.body);
             assert.equal(form.get('oid'), '00Do0000000ZHog');
             assert.equal(form.get('first_name'), 'Ada');
             assert.equal(form.get('last_name'), 'Lovelace');
@@ -287,9 +287,11 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await app?.stop();
         await server?.close();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     async function deliveryState(id: string): Promise<string | undefined> {
@@ -311,9 +313,9 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
         const patch = server.requests.find((r) => r.method === 'PATCH');
         const recordId = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
         assert.equal(patch?.path, `/api/data/v9.2/leads(${recordId})`);
-        assert.equal(patch?.headers['if-none-match'], '*');
-        assert.equal(patch?.headers['odata-version'], '4.0');
-        const columns = JSON.parse(patch?.body ?? '') as Record<string, string>;
+        assert.equal(patch.headers['if-none-match'], '*');
+        assert.equal(patch.headers['odata-version'], '4.0');
+        const columns = JSON.parse(patch.body) as Record<string, string>;
         assert.equal(columns.firstname, 'Ada');
         assert.equal(columns.lastname, 'Lovelace');
         assert.equal(columns.emailaddress1, 'ada@contoso.example');
@@ -341,7 +343,7 @@ describe('no personal data in logs or delivery records', () => {
     const destinations = ['webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot'];
 
     /** Marketo answers 200: for the first customer success:false with errors, for the second a skipped record with reasons; both quote values. */
-    function marketoRefusal(request: RecordedRequest, res: ServerResponse): void {
+    function marketoRefusal(request: RecordedRequest, res: ServerResponse) {
         const [input] = (JSON.parse(request.body) as { input: Record<string, string>[] }).input;
         const quoted = `${input?.firstName} ${input?.lastName} <${input?.email}>, ${input?.phone}, ${input?.company}`;
         if (input?.email === customers[0]?.Email) return json(res, 200, { requestId: 'r#1', success: false, errors: [{ code: '1003', message: `Value for field firstName is invalid: ${quoted}` }] });
@@ -349,7 +351,7 @@ describe('no personal data in logs or delivery records', () => {
     }
 
     /** Each vendor's documented error shape, with the request echoed into its messages. */
-    function echoingVendors(request: RecordedRequest, res: ServerResponse, base: string): void {
+    function echoingVendors(request: RecordedRequest, res: ServerResponse, base: string) {
         const path = request.path.split('?')[0] ?? '';
         if (answerEntra(request, res, base)) return;
         if (path === '/identity/oauth/token') return json(res, 200, { access_token: 'marketo-token', token_type: 'bearer', expires_in: 3599 });
@@ -368,7 +370,7 @@ describe('no personal data in logs or delivery records', () => {
     async function deliveryRecords(connection: string): Promise<Record<string, unknown>[]> {
         const table = TableClient.fromConnectionString(connection, 'LeadDeliveries', { allowInsecureConnection: true });
         const rows: Record<string, unknown>[] = [];
-        for await (const row of table.listEntities<Record<string, unknown>>()) rows.push(row);
+        for await (const row of table.listEntities()) rows.push(row);
         return rows;
     }
 

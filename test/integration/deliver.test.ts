@@ -50,9 +50,11 @@ describe('delivering leads to the table and a webhook, through the local host an
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await app?.stop();
         await webhook?.close();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     const post = (body: unknown) => postLead(app.url, body);
@@ -79,7 +81,7 @@ describe('delivering leads to the table and a webhook, through the local host an
         const args = [join(projectRoot, 'dist/src/scripts/leads.js'), 'status', id, '--settings', '/nonexistent'];
         return run(process.execPath, args, { env: { ...process.env, ...env } }).then(
             ({ stdout }) => stdout,
-            (error: { stdout?: string }) => error.stdout ?? '',
+            (error: unknown) => (error as { stdout?: string }).stdout ?? '',
         );
     }
 
@@ -161,7 +163,7 @@ describe('delivering leads to the table and a webhook, through the local host an
                 .find((lead) => lead.id === id);
         }, 30_000, 'the poisoned lead');
         assert.equal(poisoned.delivery?.attempt, 3);
-        assert.equal(poisoned.delivery?.reason, undefined, 'reasons stay in the delivery record, so a retry never outgrows a message');
+        assert.equal(poisoned.delivery.reason, undefined, 'reasons stay in the delivery record, so a retry never outgrows a message');
         assert.match(await status(id), /webhook\s+failed\s+attempts 3 .*The webhook answered 503/);
         assert.equal(successfulHooks(id).length, 3);
         assert.equal((await rows(id)).length, 1);

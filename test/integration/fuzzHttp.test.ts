@@ -36,8 +36,10 @@ describe('fuzzing POST /api/leads over HTTP', () => {
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await app?.stop();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     it('answers only 202, 400, 413 or 415, with JSON, and never crashes', async () => {

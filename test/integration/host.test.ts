@@ -37,8 +37,10 @@ describe('the local Functions host', () => {
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await host?.stop();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     it('lists its functions as func start does', () => {
@@ -66,7 +68,7 @@ describe('the local Functions host', () => {
         await queue.sendMessage(encodeQueueMessage({ hello: 'world' }));
         const call = await eventually(() => calls.find((c) => c.name === 'work' && JSON.stringify(c.input) === '{"hello":"world"}'), 10_000, 'the queue function');
         assert.equal(call.metadata?.dequeueCount, 1);
-        assert.equal(call.metadata?.queueTrigger, '{"hello":"world"}');
+        assert.equal(call.metadata.queueTrigger, '{"hello":"world"}');
         await eventually(async () => ((await queue.getProperties()).approximateMessagesCount === 0 ? true : undefined), 5000, 'the message to be deleted');
     });
 

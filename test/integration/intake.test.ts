@@ -21,8 +21,10 @@ describe('POST /api/leads against real Azurite and the local host', () => {
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await app?.stop();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     async function post(body: string | Uint8Array | URLSearchParams, contentType: string | undefined) {
@@ -45,7 +47,7 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         assert.equal(leads.length, 1);
         assert.equal(leads[0]?.id, id);
         assert.equal(leads[0]?.customer.email, 'someone@contoso.com');
-        assert.equal(leads[0]?.action, 'INS');
+        assert.equal(leads[0].action, 'INS');
     });
 
     it('accepts the MSFT_TEST lead posted as a form and flags it as a test lead', async () => {
@@ -54,7 +56,7 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         const [lead] = await queued();
         assert.equal(lead?.id, response.json?.id);
         assert.equal(lead?.isTest, true);
-        assert.equal(lead?.format, 'form');
+        assert.equal(lead.format, 'form');
     });
 
     it('gives the same lead posted twice the same id, and queues both', async () => {
@@ -195,7 +197,7 @@ describe('POST /api/leads when storage is down', () => {
             const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': json }, body: JSON.stringify(documentedSample()) });
             assert.equal(response.status, 503);
             assert.equal(response.headers.get('retry-after'), '10');
-            assert.match(String(((await response.json()) as { error: string }).error), /could not be stored/);
+            assert.match(((await response.json()) as { error: string }).error, /could not be stored/);
         } finally {
             await app.stop();
         }

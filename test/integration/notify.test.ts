@@ -28,8 +28,10 @@ describe('notification runs against Azurite and a real SMTP server', () => {
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await smtp?.close();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     /** A fresh leads table and notifier for one scenario. */
@@ -124,7 +126,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         await assert.rejects(s.run(), /451|Try again later/);
         assert.equal(s.newMails().length, 0);
         assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
-        assert.deepEqual(leadIdsIn(s.newMails()[0]!).sort(), leads.map((l) => l.id).sort());
+        assert.deepEqual(leadIdsIn(s.newMails()[0]).sort(), leads.map((l) => l.id).sort());
         assert.equal((await s.run()).digests, 0);
     });
 
@@ -199,7 +201,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         await s.table.insert(lead, rowKeysFor(lead.id, stored));
         const report = await s.run();
         assert.deepEqual(report, { digests: 1, leads: 1 });
-        assert.deepEqual(leadIdsIn(s.newMails()[1]!), [lead.id]);
+        assert.deepEqual(leadIdsIn(s.newMails()[1]), [lead.id]);
     });
 
     it('mails a row keyed five minutes in the past (an instance whose clock is behind) that appears after a run, once', async () => {
@@ -210,7 +212,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const lead = parseLead(JSON.stringify({ UserDetails: { Email: 'skew@contoso.com' }, LeadSource: 'AzureMarketplace-INS|a.b' }), 'json', { receivedAt: skewed, receiptId: 'skew' });
         await s.table.insert(lead, rowKeysFor(lead.id, skewed));
         assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
-        assert.deepEqual(leadIdsIn(s.newMails()[1]!), [lead.id]);
+        assert.deepEqual(leadIdsIn(s.newMails()[1]), [lead.id]);
         assert.equal((await s.run()).digests, 0);
     });
 
@@ -228,7 +230,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             assert.deepEqual(mailed.sort(), good.map((l) => l.id).sort(), 'every other lead once');
             const later = await s.store(1);
             assert.deepEqual(await s.run(), { digests: 1, leads: 1 }, 'later digests are not blocked');
-            assert.deepEqual(leadIdsIn(s.newMails().at(-1)!), [later[0]?.id]);
+            assert.deepEqual(leadIdsIn(s.newMails().at(-1)), [later[0]?.id]);
             const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
             assert.deepEqual(aside.map((a) => [a.kind, a.subject]), [['lead', spam?.id]]);
             assert.match(aside[0]?.reason ?? '', /554 5\.7\.1/);
@@ -377,7 +379,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.equal(await s.table.record(otherUpdate, otherKeys), 'updated');
         assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
         const both = s.newMails()[2];
-        assert.deepEqual(leadIdsIn(both!), [other?.id], 'a lead new in a digest is listed once, with its newest content');
+        assert.deepEqual(leadIdsIn(both), [other?.id], 'a lead new in a digest is listed once, with its newest content');
         assert.match(both?.text ?? '', /1 new lead has arrived/);
     });
 

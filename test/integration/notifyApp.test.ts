@@ -45,9 +45,11 @@ describe('the app mails digests through SMTP on its schedule', () => {
     });
 
     after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
         await app?.stop();
         await smtp?.close();
         await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     });
 
     const post = (body: unknown) => postLead(app.url, body);
