@@ -105,7 +105,9 @@ async function benchIntake(azurite: Azurite) {
                 barePerSec: intakeCount / bareRun.seconds,
                 bareP99ms: quantile(bareRun.latencies, 0.99),
             };
-            say(`  intake round ${r + 1}: app ${round(result.leadsPerSec)}/s (p50 ${round(result.p50ms)} ms, p99 ${round(result.p99ms)} ms), raw ${round(result.rawPerSec)}/s (p99 ${round(result.rawP99ms)} ms), bare HTTP→enqueue ${round(result.barePerSec)}/s (p99 ${round(result.bareP99ms)} ms)`);
+            say(
+                `  intake round ${r + 1}: app ${round(result.leadsPerSec)}/s (p50 ${round(result.p50ms)} ms, p99 ${round(result.p99ms)} ms), raw ${round(result.rawPerSec)}/s (p99 ${round(result.rawP99ms)} ms), bare HTTP→enqueue ${round(result.barePerSec)}/s (p99 ${round(result.bareP99ms)} ms)`,
+            );
             results.push(result);
         }
         const leadsPerSec = median(results.map((r) => r.leadsPerSec));
@@ -140,10 +142,11 @@ async function startBare(azurite: Azurite): Promise<{ url: string }> {
     const child = spawn(process.execPath, [join(__dirname, 'bareHttpEnqueue.js')], { env: { ...process.env, PORT: String(port), BARE_CONNECTION: azurite.connectionString }, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.stdout.resume();
-    stopBare = () => new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-    });
+    stopBare = () =>
+        new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGINT');
+        });
     return { url: `http://localhost:${port}` };
 }
 
@@ -175,10 +178,12 @@ async function timeToStored(app: RunningApp, azurite: Azurite, table: string, fi
     };
     if (perSecond) {
         const start = Date.now();
-        await Promise.all(Array.from({ length: count }, async (_, i) => {
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i * 1000) / perSecond - Date.now())));
-            await postOne(i);
-        }));
+        await Promise.all(
+            Array.from({ length: count }, async (_, i) => {
+                await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i * 1000) / perSecond - Date.now())));
+                await postOne(i);
+            }),
+        );
     } else {
         await load(count, concurrency, postOne);
     }
@@ -287,7 +292,13 @@ async function benchNotify(azurite: Azurite) {
 /** Importing the app's function files in a fresh process, against importing @azure/functions alone. */
 function benchColdStart() {
     const files = execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(join(root, 'dist/src/host/loadApp.js'))}).appEntryFiles(${JSON.stringify(root)})))`]).toString();
-    const time = (code: string) => Number(execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();${code};process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    const time = (code: string) =>
+        Number(
+            execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();${code};process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
+                cwd: root,
+                stdio: ['ignore', 'pipe', 'ignore'],
+            }).toString(),
+        );
     const app: number[] = [];
     const base: number[] = [];
     for (let i = 0; i < 15; i++) {

@@ -37,34 +37,55 @@ export type DestinationName = (typeof destinationNames)[number];
 
 const destinationList = z
     .string()
-    .transform((text) => [...new Set(text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))])
+    .transform((text) => [
+        ...new Set(
+            text
+                .split(',')
+                .map((name) => name.trim().toLowerCase())
+                .filter(Boolean),
+        ),
+    ])
     .pipe(z.array(z.enum(destinationNames, { message: `a destination is one of ${destinationNames.join(', ')}` })));
 
 const routeSchema = z
     .object({
         offer: z.string().optional(),
         action: z.string().optional(),
-        destinations: z.array(z.string()).transform((names) => names.join(',')).pipe(destinationList),
+        destinations: z
+            .array(z.string())
+            .transform((names) => names.join(','))
+            .pipe(destinationList),
     })
     .refine((route) => route.offer !== undefined || route.action !== undefined, { message: 'each route names an offer, an action or both' });
 
 /** `LEAD_ROUTES`: a JSON array of `{"offer"?, "action"?, "destinations": [...]}`, first match wins. */
-const routes = z.string().transform((text, ctx) => {
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        ctx.addIssue({ code: 'custom', message: 'it is not valid JSON' });
-        return z.NEVER;
-    }
-}).pipe(z.array(routeSchema));
+const routes = z
+    .string()
+    .transform((text, ctx) => {
+        try {
+            return JSON.parse(text) as unknown;
+        } catch {
+            ctx.addIssue({ code: 'custom', message: 'it is not valid JSON' });
+            return z.NEVER;
+        }
+    })
+    .pipe(z.array(routeSchema));
 
 /** A bare e-mail address: no display name, no CR/LF, nothing a mail header could be bent with. */
-const address = z.string().trim().regex(/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+$/, { message: 'expected an e-mail address' });
+const address = z
+    .string()
+    .trim()
+    .regex(/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+$/, { message: 'expected an e-mail address' });
 
 /** Addresses separated by semicolons, as Partner Center's "Contact email" field takes them; spaces are fine. */
 const addressList = z
     .string()
-    .transform((text) => text.split(/[;,]/).map((part) => part.trim()).filter(Boolean))
+    .transform((text) =>
+        text
+            .split(/[;,]/)
+            .map((part) => part.trim())
+            .filter(Boolean),
+    )
     .pipe(z.array(address));
 
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'use true or false' }).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -172,9 +193,7 @@ const requiredByDestination: Record<DestinationName, readonly SettingName[]> = {
 function missingDestinationSettings(parsed: Settings): string[] {
     const used = new Set([...parsed.LEAD_DESTINATIONS, ...parsed.LEAD_ROUTES.flatMap((route) => route.destinations)]);
     return [...used].flatMap((destination) =>
-        requiredByDestination[destination]
-            .filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name))
-            .map((name) => `${name} is not set: the ${destination} destination needs it`),
+        requiredByDestination[destination].filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name)).map((name) => `${name} is not set: the ${destination} destination needs it`),
     );
 }
 

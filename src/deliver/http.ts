@@ -67,9 +67,7 @@ function quoted(singular: string, plural: string, values: readonly string[] | un
 
 /** `category "X", error code "Y", field "email"`, or '' when the detail holds nothing safe to say. */
 export function describeDetail(detail: ErrorDetail): string {
-    return [...identifiers(detail.category).map((c) => `category "${c}"`), quoted('error code', 'error codes', detail.codes), quoted('field', 'fields', detail.fields)]
-        .filter(Boolean)
-        .join(', ');
+    return [...identifiers(detail.category).map((c) => `category "${c}"`), quoted('error code', 'error codes', detail.codes), quoted('field', 'fields', detail.fields)].filter(Boolean).join(', ');
 }
 
 async function jsonBody(response: Response): Promise<unknown> {

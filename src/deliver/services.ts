@@ -53,7 +53,10 @@ export async function servicesOrPoison(message: unknown, log: (message: string) 
 export async function leadOrPoison(svc: DeliveryServices, message: unknown, log: (message: string) => void): Promise<LeadMessage | undefined> {
     const parsed = leadMessageSchema.safeParse(message);
     if (parsed.success) return parsed.data;
-    const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`)
+        .join('; ');
     log(`The message is not a lead: ${problems}. Moved it to ${svc.poison.name}.`);
     await svc.poison.send(message);
     return undefined;

@@ -74,9 +74,12 @@ export function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
         join(__dirname, 'azuriteChild.js'),
         '--skipApiVersionCheck',
         '--disableTelemetry',
-        '--blobPort', String(ports.blob),
-        '--queuePort', String(ports.queue),
-        '--tablePort', String(ports.table),
+        '--blobPort',
+        String(ports.blob),
+        '--queuePort',
+        String(ports.queue),
+        '--tablePort',
+        String(ports.table),
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     ];
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });

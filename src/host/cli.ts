@@ -59,13 +59,13 @@ async function main(): Promise<void> {
     applySettings(Object.fromEntries(textDefaults), process.env);
     const port = portFrom(process.env, local.Host?.LocalHttpPort);
 
-    const azurite = isDevelopmentStorage(app.storage)
-        ? await ensureAzurite(values['azurite-location'])
-        : undefined;
+    const azurite = isDevelopmentStorage(app.storage) ? await ensureAzurite(values['azurite-location']) : undefined;
     const host = await startHost({ root, port });
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
-    say(`\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`);
+    say(
+        `\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`,
+    );
     for (const problem of mailSettingsProblems(app)) say(`Mail will not go out: ${problem}.`);
     say('\nPress Ctrl-C to stop.\n');
 

@@ -2,7 +2,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 function segmentMatcher(segment: string): RegExp {
-    const pattern = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    const pattern = segment
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]');
     return new RegExp(`^${pattern}$`);
 }
 
@@ -17,7 +20,9 @@ export function expandGlob(root: string, pattern: string): string[] {
         }
         if (!/[*?]/.test(segment)) return exists(join(dir, segment)) ? walk(join(dir, segment), rest) : [];
         const matcher = segmentMatcher(segment);
-        return listEntries(dir).filter((name) => matcher.test(name)).flatMap((name) => walk(join(dir, name), rest));
+        return listEntries(dir)
+            .filter((name) => matcher.test(name))
+            .flatMap((name) => walk(join(dir, name), rest));
     };
     return [...new Set(walk(resolve(root), pattern.split('/').filter(Boolean)))].filter(isFile).sort();
 }

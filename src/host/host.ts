@@ -55,9 +55,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const functions = loadFunctions(options.files ?? appEntryFiles(options.root)).filter((f) => !isDisabled(f.name, env));
     const httpFunctions = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
     const listeners = await Promise.all(functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : [])));
-    const timers = functions.flatMap((f) =>
-        f.kind === 'timer' ? [new TimerScheduler(f, parseNcrontab(resolveSettingReferences(f.options.schedule, env)), config.functionTimeoutMs)] : [],
-    );
+    const timers = functions.flatMap((f) => (f.kind === 'timer' ? [new TimerScheduler(f, parseNcrontab(resolveSettingReferences(f.options.schedule, env)), config.functionTimeoutMs)] : []));
 
     const runFunction = (name: string, input: unknown): boolean => {
         const lower = name.toLowerCase();

@@ -122,7 +122,7 @@ function serveAdmin(req: IncomingMessage, res: ServerResponse, name: string, opt
     return readRequestBody(req).then((body) => {
         let input: unknown;
         try {
-            input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input ?? '' : '';
+            input = body.length > 0 ? ((JSON.parse(body.toString('utf8')) as { input?: unknown }).input ?? '') : '';
         } catch {
             return send(res, 400, { error: 'Send {"input": "..."} as JSON.' });
         }

@@ -4,7 +4,9 @@ import { hostLog, type LogLevel } from './log';
 
 export class FunctionTimeoutError extends Error {
     constructor(functionName: string, timeoutMs: number) {
-        super(`Function "${functionName}" did not finish within the functionTimeout of ${timeoutMs} ms. In Azure this restarts the worker process and fails every invocation running on it; the local host abandons only this one.`);
+        super(
+            `Function "${functionName}" did not finish within the functionTimeout of ${timeoutMs} ms. In Azure this restarts the worker process and fails every invocation running on it; the local host abandons only this one.`,
+        );
         this.name = 'FunctionTimeoutError';
     }
 }

@@ -54,9 +54,7 @@ export function parseNcrontab(expression: string): CronSchedule {
     if (parts.length !== 6) {
         throw new Error(`"${expression}" is not a valid NCRONTAB schedule: it needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), not ${parts.length}.`);
     }
-    const [seconds, minutes, hours, days, months, weekdays] = fieldSpecs.map((spec, i) => parseField(parts[i] ?? '', spec, expression)) as [
-        Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>,
-    ];
+    const [seconds, minutes, hours, days, months, weekdays] = fieldSpecs.map((spec, i) => parseField(parts[i] ?? '', spec, expression)) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
     return {
         next(after: Date): Date | undefined {
             const t = new Date(Math.floor(after.getTime() / 1000) * 1000 + 1000);

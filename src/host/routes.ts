@@ -48,9 +48,7 @@ export function matchRoute(routes: readonly Route[], path: string, method: strin
     for (const route of routes) {
         const match = route.pattern.exec(path);
         if (!match || !route.methods.includes(method.toUpperCase())) continue;
-        const params = Object.fromEntries(
-            Object.entries<string | undefined>(match.groups ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, decodeSegment(v)]])),
-        );
+        const params = Object.fromEntries(Object.entries<string | undefined>(match.groups ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, decodeSegment(v)]])));
         return { route, params };
     }
     return undefined;

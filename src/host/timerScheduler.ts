@@ -73,10 +73,13 @@ export class TimerScheduler {
             return;
         }
         const wait = next.getTime() - Date.now();
-        this.timeout = setTimeout(() => {
-            if (Date.now() < next.getTime()) return this.scheduleNext(after);
-            this.fire(`Timer fired at ${next.toISOString()}`);
-            this.scheduleNext(next);
-        }, Math.min(Math.max(wait, 0), maxTimeoutMs));
+        this.timeout = setTimeout(
+            () => {
+                if (Date.now() < next.getTime()) return this.scheduleNext(after);
+                this.fire(`Timer fired at ${next.toISOString()}`);
+                this.scheduleNext(next);
+            },
+            Math.min(Math.max(wait, 0), maxTimeoutMs),
+        );
     }
 }

@@ -36,10 +36,7 @@ async function identified(lead: Lead): Promise<Lead> {
     if (!isAnonymous(lead.customer)) return lead;
     try {
         const retries = await anonymousRetries();
-        const anchor = await Promise.race([
-            retries.anchorFor(lead),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${anchorDeadlineMs} ms`)), anchorDeadlineMs).unref()),
-        ]);
+        const anchor = await Promise.race([retries.anchorFor(lead), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${anchorDeadlineMs} ms`)), anchorDeadlineMs).unref())]);
         return anchoredTo(lead, anchor);
     } catch (error) {
         throw new StorageUnavailableError(intakeSettings().ANONYMOUS_LEADS_TABLE, error);

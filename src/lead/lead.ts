@@ -1,9 +1,6 @@
 import { z } from 'zod';
 
-const plainObject = z.custom<Record<string, unknown>>(
-    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-    { message: 'expected an object' },
-);
+const plainObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'expected an object' });
 
 export const customerSchema = z.object({
     firstName: z.string(),

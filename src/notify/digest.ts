@@ -74,12 +74,14 @@ export function digestLeadFrom(entity: object, time: string): DigestLead {
  * (an offer title could turn the rest of a Subject around), and zero-width ones hide text.
  */
 export function oneLine(value: string): string {
-    return value
-        .replace(/[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g, '')
-        // eslint-disable-next-line no-control-regex -- control characters are what this removes
-        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
+    return (
+        value
+            .replace(/[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g, '')
+            // eslint-disable-next-line no-control-regex -- control characters are what this removes
+            .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+    );
 }
 
 export function escapeHtml(value: string): string {
@@ -142,7 +144,9 @@ export function composeDigest(leads: readonly DigestLead[], pii: PiiMode): Diges
         return [heading, ...entryLines(lead, pii).map(([label, value]) => `   ${label}: ${oneLine(value)}`)].join('\n');
     });
     const htmlEntries = leads.map((lead) => {
-        const badges = marks(lead).map((m) => `<strong style="color:#b00020">${escapeHtml(m)}</strong> `).join('');
+        const badges = marks(lead)
+            .map((m) => `<strong style="color:#b00020">${escapeHtml(m)}</strong> `)
+            .join('');
         const rows = entryLines(lead, pii)
             .map(([label, value]) => `<tr><th align="left" style="padding-right:12px">${escapeHtml(label)}</th><td>${escapeHtml(oneLine(value))}</td></tr>`)
             .join('');

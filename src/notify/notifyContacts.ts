@@ -32,9 +32,7 @@ export const notifyServices = lazy(async (): Promise<NotifyServices> => {
     const s = settings();
     const problems = mailSettingsProblems(s);
     if (problems.length > 0) throw new ConfigurationError(problems);
-    const source = s.NOTIFY_SOURCE_TABLE
-        ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE)
-        : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
+    const source = s.NOTIFY_SOURCE_TABLE ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE) : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
     const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
     return { settings: s, source, progress, transport: await transportFor(s) };
 });
@@ -142,7 +140,10 @@ async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void>
     // A lead new in this digest shows its newest content already: its updates are not listed again.
     const fresh = new Set(rows.filter((row) => !row.lead.update).map((row) => row.lead.leadId));
     const listed = rows.filter((row) => !row.lead.update || !fresh.has(row.lead.leadId));
-    const digest = composeDigest(listed.map((row) => row.lead), run.svc.settings.NOTIFY_PII);
+    const digest = composeDigest(
+        listed.map((row) => row.lead),
+        run.svc.settings.NOTIFY_PII,
+    );
     const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), to: [...run.svc.settings.NOTIFY_TO], ...digest };
     await run.svc.progress.save(run.claim, run.claim.progress, { pending });
     await sendPending(run, pending);
@@ -205,7 +206,15 @@ async function sendDigests(run: Run): Promise<RunReport> {
         }
         // The cursor moves only once every lead of the batch was accepted or set aside: a failed send is retried next run.
         if (!(await sendBatch(run, batch.rows))) break;
-        await progress.save(run.claim, advance(run.claim.progress, batch.rows.map((row) => row.position), batch.more, settledBefore));
+        await progress.save(
+            run.claim,
+            advance(
+                run.claim.progress,
+                batch.rows.map((row) => row.position),
+                batch.more,
+                settledBefore,
+            ),
+        );
         if (!batch.more) break;
     }
     return run.report;

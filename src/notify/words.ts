@@ -16,7 +16,7 @@ const actionWords: Record<string, string> = {
 
 /** "Azure portal — purchased (Create)", "AppSource — contact me (PLT)"; unknown codes as they came. */
 export function originInWords(source: string, action: string): string {
-    const where = /^MSFT_TEST/i.test(source) ? 'Marketplace test lead' : sourceWords[source.toLowerCase()] ?? (source || 'Unknown source');
+    const where = /^MSFT_TEST/i.test(source) ? 'Marketplace test lead' : (sourceWords[source.toLowerCase()] ?? (source || 'Unknown source'));
     if (!action || /^MSFT_TEST/i.test(action)) return where;
     const what = actionWords[action.toLowerCase()];
     return what ? `${where} — ${what} (${action})` : `${where} — ${action}`;

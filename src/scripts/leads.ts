@@ -117,9 +117,7 @@ async function replayPoison(s: Settings, includeUncertain: boolean): Promise<voi
         }
     }
     const kept = counts.kept ? ` Left ${counts.kept} message(s) that are not leads.` : '';
-    const uncertain = counts.uncertain
-        ? ` Left ${counts.uncertain} uncertain deliver${counts.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.`
-        : '';
+    const uncertain = counts.uncertain ? ` Left ${counts.uncertain} uncertain deliver${counts.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.` : '';
     say(`Replayed ${counts.moved} lead(s) from the poison queues.${kept}${uncertain}`);
 }
 
@@ -190,11 +188,51 @@ export function csvCell(value: unknown): string {
 async function exportCsv(s: Settings, days: number): Promise<void> {
     const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
     const rows = await table.listSince(firstDayOf(days));
-    const header = ['LeadId', 'CreatedTime', 'LastSeenAt', 'Occurrences', 'LeadSource', 'Source', 'ActionCode', 'Offer', 'OfferDisplayName', 'FirstName', 'LastName', 'Email', 'Phone', 'Country', 'Company', 'Title', 'Description', 'IsTest', 'DoNotContact'];
+    const header = [
+        'LeadId',
+        'CreatedTime',
+        'LastSeenAt',
+        'Occurrences',
+        'LeadSource',
+        'Source',
+        'ActionCode',
+        'Offer',
+        'OfferDisplayName',
+        'FirstName',
+        'LastName',
+        'Email',
+        'Phone',
+        'Country',
+        'Company',
+        'Title',
+        'Description',
+        'IsTest',
+        'DoNotContact',
+    ];
     say(header.join(','));
     for (const row of rows) {
         const c = customerOf(row);
-        const cells = [row.LeadId, row.CreatedTime, row.LastSeenAt, row.Occurrences, row.LeadSource, row.Source, row.ActionCode, row.Offer, row.OfferDisplayName, c.FirstName, c.LastName, c.Email, c.Phone, c.Country, c.Company, c.Title, row.Description, row.IsTest, row.DoNotContact];
+        const cells = [
+            row.LeadId,
+            row.CreatedTime,
+            row.LastSeenAt,
+            row.Occurrences,
+            row.LeadSource,
+            row.Source,
+            row.ActionCode,
+            row.Offer,
+            row.OfferDisplayName,
+            c.FirstName,
+            c.LastName,
+            c.Email,
+            c.Phone,
+            c.Country,
+            c.Company,
+            c.Title,
+            row.Description,
+            row.IsTest,
+            row.DoNotContact,
+        ];
         say(cells.map(csvCell).join(','));
     }
 }

@@ -24,7 +24,9 @@ export function ignoreRule(line: string): ((path: string) => boolean) | undefine
 
 /** The files a deployment carries: everything under the project but what .funcignore leaves out. */
 export function packagedFiles(projectRoot: string): string[] {
-    const rules = readFileSync(join(projectRoot, '.funcignore'), 'utf8').split(/\r?\n/).flatMap((line) => ignoreRule(line) ?? []);
+    const rules = readFileSync(join(projectRoot, '.funcignore'), 'utf8')
+        .split(/\r?\n/)
+        .flatMap((line) => ignoreRule(line) ?? []);
     return expandGlob(projectRoot, '**/*')
         .map((file) => relative(projectRoot, file))
         .filter((file) => !file.startsWith('node_modules/') && !file.startsWith('.git/') && !rules.some((ignored) => ignored(file)));

@@ -64,8 +64,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (error: unknown) => {
-        process.stderr.write(`${String(error)}\n`);
-        process.exit(1);
-    });
+    main().then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            process.stderr.write(`${String(error)}\n`);
+            process.exit(1);
+        },
+    );
 }

@@ -4,9 +4,7 @@
  * `AzureWebJobsStorage__queueServiceUri`, `__tableServiceUri` (or `__accountName`), with
  * `__credential=managedidentity` and `__clientId` for a user-assigned identity.
  */
-export type StorageConnection =
-    | { kind: 'connectionString'; connectionString: string }
-    | { kind: 'identity'; queueServiceUri: string; tableServiceUri: string; clientId?: string; managedIdentity: boolean };
+export type StorageConnection = { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; queueServiceUri: string; tableServiceUri: string; clientId?: string; managedIdentity: boolean };
 
 export const developmentStorage = 'UseDevelopmentStorage=true';
 

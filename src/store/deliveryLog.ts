@@ -87,7 +87,7 @@ export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | 
         Attempts: (before?.Attempts ?? 0) + 1,
         // A new chain (another POST) numbers its own links; the old chain's links carry another receipt.
         Ticket: sameChain ? Math.max(before?.Ticket ?? 0, request.ticket) : request.ticket,
-        ReceiptId: sameChain ? before?.ReceiptId ?? request.receiptId : request.receiptId,
+        ReceiptId: sameChain ? (before?.ReceiptId ?? request.receiptId) : request.receiptId,
         Version: request.version,
         VersionAt: request.receivedAt,
         DeliveredVersion: before ? toRecord(before).deliveredVersion : '',
@@ -145,11 +145,7 @@ export class DeliveryLog {
     }
 
     private async update(lease: Lease, changes: Partial<DeliveryEntity>): Promise<void> {
-        const written = await this.client.updateEntity(
-            { partitionKey: lease.record.leadId, rowKey: lease.record.destination, UpdatedAt: new Date().toISOString(), ...changes },
-            'Merge',
-            { etag: lease.etag },
-        );
+        const written = await this.client.updateEntity({ partitionKey: lease.record.leadId, rowKey: lease.record.destination, UpdatedAt: new Date().toISOString(), ...changes }, 'Merge', { etag: lease.etag });
         lease.etag = written.etag ?? lease.etag;
     }
 

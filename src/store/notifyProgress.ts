@@ -39,10 +39,15 @@ function pack(prefix: PartPrefix, joined: string, maxParts: number): Record<stri
     return { ...parts, [`${prefix}Parts`]: count };
 }
 
+/** A part stored as text; anything else (a row written by something else) reads as empty. */
+function text(value: unknown): string {
+    return typeof value === 'string' ? value : '';
+}
+
 function unpack(entity: object, prefix: PartPrefix): string {
     const parts = entity as Partial<Record<string, unknown>>;
     const count = Number(parts[`${prefix}Parts`] ?? 0);
-    return Array.from({ length: count }, (_, i) => String(parts[`${prefix}${i}`] ?? '')).join('');
+    return Array.from({ length: count }, (_, i) => text(parts[`${prefix}${i}`])).join('');
 }
 
 /** A digest written down before it is sent, so that after a crash it is sent again as the same mail. */
@@ -184,9 +189,9 @@ export class NotifyProgressStore {
         await this.ensureTable();
         const digests: { at: string; digest: PendingDigest }[] = [];
         const filter = `PartitionKey eq 'retry' and RowKey ge '${this.source}_' and RowKey lt '${this.source}_~'`;
-        for await (const row of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        for await (const row of this.client.listEntities({ queryOptions: { filter } })) {
             const digest = digestFrom(unpack(row, 'Mail'));
-            if (digest) digests.push({ at: String(row.UpdatedAt ?? ''), digest });
+            if (digest) digests.push({ at: text(row.UpdatedAt), digest });
         }
         return digests.sort((a, b) => (a.at < b.at ? -1 : 1)).map((d) => d.digest);
     }

@@ -50,14 +50,18 @@ async function whereAre(connection: string, ids: readonly string[]): Promise<str
 
 async function allStored(connection: string, ids: readonly string[], timeoutMs: number): Promise<Map<string, number>> {
     try {
-        return await eventually(async () => {
-            const rows = await tableRows(connection);
-            return ids.every((id) => rows.has(id)) ? rows : undefined;
-        }, timeoutMs, `all ${ids.length} leads in the table`);
+        return await eventually(
+            async () => {
+                const rows = await tableRows(connection);
+                return ids.every((id) => rows.has(id)) ? rows : undefined;
+            },
+            timeoutMs,
+            `all ${ids.length} leads in the table`,
+        );
     } catch (error) {
         const rows = await tableRows(connection);
         const missing = ids.filter((id) => !rows.has(id));
-        throw new Error(`${(error as Error).message} Missing: ${missing.length} (${await whereAre(connection, missing)}).`);
+        throw new Error(`${(error as Error).message} Missing: ${missing.length} (${await whereAre(connection, missing)}).`, { cause: error });
     }
 }
 
@@ -86,7 +90,11 @@ describe('faults', () => {
             await sleep(2000);
             azurite = await startAzurite({ location, ports });
             await poster;
-            assert.deepEqual([...new Set(statuses)].filter((s) => s !== 202 && s !== 503), [], 'only 202 or 503');
+            assert.deepEqual(
+                [...new Set(statuses)].filter((s) => s !== 202 && s !== 503),
+                [],
+                'only 202 or 503',
+            );
             assert.ok(statuses.includes(503), 'some requests met the outage');
             assert.ok(accepted.length > 0);
             const rows = await allStored(azurite.connectionString, accepted, 120_000);
@@ -149,7 +157,14 @@ describe('faults', () => {
             json(res, 200, { ok: true });
         });
         const app = await startApp({
-            env: { AzureWebJobsStorage: azurite.connectionString, LEAD_DESTINATIONS: 'table,webhook', WEBHOOK_URL: webhook.url, DELIVERY_TIMEOUT_SECONDS: '1', DELIVERY_RETRY_SECONDS: '1', 'AzureWebJobs.notifyContacts.Disabled': 'true' },
+            env: {
+                AzureWebJobsStorage: azurite.connectionString,
+                LEAD_DESTINATIONS: 'table,webhook',
+                WEBHOOK_URL: webhook.url,
+                DELIVERY_TIMEOUT_SECONDS: '1',
+                DELIVERY_RETRY_SECONDS: '1',
+                'AzureWebJobs.notifyContacts.Disabled': 'true',
+            },
             port: await freePort(),
         });
         try {
@@ -160,7 +175,11 @@ describe('faults', () => {
             assert.equal(delivered.size, 0);
             mode = 'up';
             await eventually(() => (ids.every((id) => delivered.has(id)) ? true : undefined), 90_000, 'every lead at the webhook');
-            assert.deepEqual([...delivered.values()].filter((count) => count !== 1), [], 'each lead once');
+            assert.deepEqual(
+                [...delivered.values()].filter((count) => count !== 1),
+                [],
+                'each lead once',
+            );
             const rows = await tableRows(azurite.connectionString);
             for (const id of ids) assert.equal(rows.get(id), 1);
         } finally {
@@ -170,7 +189,7 @@ describe('faults', () => {
         }
     });
 
-    it('destination hanging: the table gets every lead at once, the webhook\'s circuit opens, and each lead reaches it once it answers', async () => {
+    it("destination hanging: the table gets every lead at once, the webhook's circuit opens, and each lead reaches it once it answers", async () => {
         const azurite = await startAzurite();
         let hanging = true;
         const delivered = new Map<string, number>();
@@ -181,7 +200,14 @@ describe('faults', () => {
             json(res, 200, { ok: true });
         });
         const app = await startApp({
-            env: { AzureWebJobsStorage: azurite.connectionString, LEAD_DESTINATIONS: 'table,webhook', WEBHOOK_URL: webhook.url, DELIVERY_TIMEOUT_SECONDS: '10', DELIVERY_RETRY_SECONDS: '1', 'AzureWebJobs.notifyContacts.Disabled': 'true' },
+            env: {
+                AzureWebJobsStorage: azurite.connectionString,
+                LEAD_DESTINATIONS: 'table,webhook',
+                WEBHOOK_URL: webhook.url,
+                DELIVERY_TIMEOUT_SECONDS: '10',
+                DELIVERY_RETRY_SECONDS: '1',
+                'AzureWebJobs.notifyContacts.Disabled': 'true',
+            },
             port: await freePort(),
         });
         try {
@@ -222,10 +248,14 @@ describe('faults', () => {
             await sleep(7000);
             assert.equal(smtp.mails.length, 0);
             smtp.refuseNext(0);
-            const mailed = await eventually(() => {
-                const all = smtp.mails.flatMap((m) => leadIdsIn(parseMail(m.raw)));
-                return ids.every((id) => all.includes(id)) ? all : undefined;
-            }, 30_000, 'every lead mailed');
+            const mailed = await eventually(
+                () => {
+                    const all = smtp.mails.flatMap((m) => leadIdsIn(parseMail(m.raw)));
+                    return ids.every((id) => all.includes(id)) ? all : undefined;
+                },
+                30_000,
+                'every lead mailed',
+            );
             await sleep(4500);
             const all = smtp.mails.flatMap((m) => leadIdsIn(parseMail(m.raw)));
             assert.equal(all.length, new Set(all).size, 'no lead mailed twice');

@@ -24,7 +24,17 @@ export function coreToolsIgnores(funcignore: string): (path: string) => boolean 
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
     const strip = (line: string) => line.replace(/^!/, '').replace(/^\//, '');
-    const positive = matcher(lines.filter((line) => !line.startsWith('!')).map(strip).sort());
-    const negative = matcher(lines.filter((line) => line.startsWith('!')).map(strip).sort());
+    const positive = matcher(
+        lines
+            .filter((line) => !line.startsWith('!'))
+            .map(strip)
+            .sort(),
+    );
+    const negative = matcher(
+        lines
+            .filter((line) => line.startsWith('!'))
+            .map(strip)
+            .sort(),
+    );
     return (path) => positive.test(path) && !negative.test(path);
 }

@@ -42,7 +42,11 @@ describe('npm start (the local runtime)', () => {
         await withApp(options, async (app) => {
             assert.doesNotMatch(app.output(), /Created/);
             const messages = await drainQueue(azuriteConnectionString(defaultAzuritePorts), 'custom-leads');
-            assert.deepEqual(messages.map((m) => (m.value as Lead).id), [id], 'the queued lead survived the restart');
+            assert.deepEqual(
+                messages.map((m) => (m.value as Lead).id),
+                [id],
+                'the queued lead survived the restart',
+            );
         });
     });
 

@@ -20,7 +20,13 @@ import { eventually } from '../helpers/queues';
 const context: DeliveryContext = { attempt: 1, target: undefined, mode: 'create' };
 
 function lead(overrides: Record<string, unknown> = {}): Lead {
-    const body = { UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Phone: '+44 20 7946 0000', Company: 'Contoso', Title: 'CTO', Country: 'GB' }, LeadSource: 'AppSource (SPZA)-PLT|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'Call me', ...overrides };
+    const body = {
+        UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Phone: '+44 20 7946 0000', Company: 'Contoso', Title: 'CTO', Country: 'GB' },
+        LeadSource: 'AppSource (SPZA)-PLT|contoso.analytics',
+        OfferTitle: 'Contoso Analytics',
+        Description: 'Call me',
+        ...overrides,
+    };
     return parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: 'r1' });
 }
 
@@ -47,24 +53,25 @@ describe('HubSpot (CRM v3 contacts, private-app token)', () => {
     const make = (url: string): Destination => HubSpotDestination.create(readSettings({ LEAD_DESTINATIONS: 'hubspot', HUBSPOT_TOKEN: 'pat-na1-test', HUBSPOT_URL: url, DELIVERY_TIMEOUT_SECONDS: '0.5' }));
 
     it('creates the contact with a Bearer token and the standard properties', async () => {
-        await withServer((_, res) => json(res, 201, { id: '501', properties: {} }), async (server) => {
-            const outcome = await make(server.url).deliver(lead(), context);
-            assert.deepEqual(outcome, { state: 'delivered', target: 'contact 501' });
-            const [request] = server.requests;
-            assert.equal(request?.method, 'POST');
-            assert.equal(request.path, '/crm/v3/objects/contacts');
-            assert.equal(request.headers.authorization, 'Bearer pat-na1-test');
-            assert.deepEqual(JSON.parse(request.body), {
-                properties: { email: 'ada@contoso.example', firstname: 'Ada', lastname: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', jobtitle: 'CTO', country: 'GB' },
-            });
-        });
+        await withServer(
+            (_, res) => json(res, 201, { id: '501', properties: {} }),
+            async (server) => {
+                const outcome = await make(server.url).deliver(lead(), context);
+                assert.deepEqual(outcome, { state: 'delivered', target: 'contact 501' });
+                const [request] = server.requests;
+                assert.equal(request?.method, 'POST');
+                assert.equal(request.path, '/crm/v3/objects/contacts');
+                assert.equal(request.headers.authorization, 'Bearer pat-na1-test');
+                assert.deepEqual(JSON.parse(request.body), {
+                    properties: { email: 'ada@contoso.example', firstname: 'Ada', lastname: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', jobtitle: 'CTO', country: 'GB' },
+                });
+            },
+        );
     });
 
     it('updates the contact by e-mail when create answers 409', async () => {
         const respond: Responder = (request, res) =>
-            request.method === 'POST'
-                ? json(res, 409, { status: 'error', message: 'Contact already exists. Existing ID: 501', category: 'CONFLICT' })
-                : json(res, 200, { id: '501', properties: {} });
+            request.method === 'POST' ? json(res, 409, { status: 'error', message: 'Contact already exists. Existing ID: 501', category: 'CONFLICT' }) : json(res, 200, { id: '501', properties: {} });
         await withServer(respond, async (server) => {
             const outcome = await make(server.url).deliver(lead(), context);
             assert.equal(outcome.state, 'delivered');
@@ -89,9 +96,12 @@ describe('HubSpot (CRM v3 contacts, private-app token)', () => {
                 assert.doesNotMatch(failure.message, /ada@contoso|not valid/);
             });
         }
-        await withServer((_, res) => json(res, 429, {}, { 'retry-after': '10' }), async (server) => {
-            assert.equal((await failureOf(make(server.url).deliver(lead(), context))).retryAfterMs, 10_000);
-        });
+        await withServer(
+            (_, res) => json(res, 429, {}, { 'retry-after': '10' }),
+            async (server) => {
+                assert.equal((await failureOf(make(server.url).deliver(lead(), context))).retryAfterMs, 10_000);
+            },
+        );
     });
 
     it('skips a lead without an e-mail, which it cannot upsert', async () => {
@@ -126,24 +136,29 @@ describe('Marketo (REST leads.json, OAuth client credentials)', () => {
     }
 
     it('gets a token once, caches it, and syncs with createOrUpdate looked up by e-mail', async () => {
-        await withServer(marketo(() => [200, { requestId: 'r#1', success: true, result: [{ id: 318581, status: 'created' }] }]), async (server) => {
-            const destination = make(server.url);
-            assert.deepEqual(await destination.deliver(lead(), context), { state: 'delivered', target: 'lead 318581' });
-            await destination.deliver(lead(), context);
-            const tokenCalls = server.requests.filter((r) => r.path.startsWith('/identity/'));
-            assert.equal(tokenCalls.length, 1);
-            const sync = server.requests.find((r) => r.path === '/rest/v1/leads.json');
-            assert.equal(sync?.headers.authorization, 'Bearer token-1:ab');
-            assert.deepEqual(JSON.parse(sync.body), {
-                action: 'createOrUpdate',
-                lookupField: 'email',
-                input: [{ email: 'ada@contoso.example', firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', title: 'CTO', country: 'GB', leadSource: 'AppSource (SPZA)' }],
-            });
-        });
+        await withServer(
+            marketo(() => [200, { requestId: 'r#1', success: true, result: [{ id: 318581, status: 'created' }] }]),
+            async (server) => {
+                const destination = make(server.url);
+                assert.deepEqual(await destination.deliver(lead(), context), { state: 'delivered', target: 'lead 318581' });
+                await destination.deliver(lead(), context);
+                const tokenCalls = server.requests.filter((r) => r.path.startsWith('/identity/'));
+                assert.equal(tokenCalls.length, 1);
+                const sync = server.requests.find((r) => r.path === '/rest/v1/leads.json');
+                assert.equal(sync?.headers.authorization, 'Bearer token-1:ab');
+                assert.deepEqual(JSON.parse(sync.body), {
+                    action: 'createOrUpdate',
+                    lookupField: 'email',
+                    input: [{ email: 'ada@contoso.example', firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0000', company: 'Contoso', title: 'CTO', country: 'GB', leadSource: 'AppSource (SPZA)' }],
+                });
+            },
+        );
     });
 
     it('refreshes an expired token once: code 602 in a 200 body, or an HTTP 401', async () => {
-        const expired = marketo((token) => (token === 'Bearer token-1:ab' ? [200, { requestId: 'r', success: false, errors: [{ code: '602', message: 'Access token expired' }] }] : [200, { success: true, result: [{ id: 7, status: 'updated' }] }]));
+        const expired = marketo((token) =>
+            token === 'Bearer token-1:ab' ? [200, { requestId: 'r', success: false, errors: [{ code: '602', message: 'Access token expired' }] }] : [200, { success: true, result: [{ id: 7, status: 'updated' }] }],
+        );
         await withServer(expired, async (server) => {
             assert.equal((await make(server.url).deliver(lead(), context)).state, 'delivered');
             assert.equal(server.requests.filter((r) => r.path.startsWith('/identity/')).length, 2);
@@ -160,9 +175,12 @@ describe('Marketo (REST leads.json, OAuth client credentials)', () => {
     });
 
     it('retries rate limits (606) and gives up on a skipped record, with its reasons', async () => {
-        await withServer(marketo(() => [200, { success: false, errors: [{ code: '606', message: 'Max rate limit exceeded' }] }]), async (server) => {
-            assert.equal((await failureOf(make(server.url).deliver(lead(), context))).kind, 'transient');
-        });
+        await withServer(
+            marketo(() => [200, { success: false, errors: [{ code: '606', message: 'Max rate limit exceeded' }] }]),
+            async (server) => {
+                assert.equal((await failureOf(make(server.url).deliver(lead(), context))).kind, 'transient');
+            },
+        );
         const skipped = marketo(() => [200, { success: true, result: [{ status: 'skipped', reasons: [{ code: '1003', message: 'Value for field country is invalid' }] }] }]);
         await withServer(skipped, async (server) => {
             const failure = await failureOf(make(server.url).deliver(lead(), context));
@@ -172,43 +190,54 @@ describe('Marketo (REST leads.json, OAuth client credentials)', () => {
     });
 
     it('gives up at once on bad client credentials', async () => {
-        await withServer(marketo(() => [200, {}]), async (server) => {
-            const destination: Destination = MarketoDestination.create(readSettings({ LEAD_DESTINATIONS: 'marketo', MARKETO_URL: server.url, MARKETO_CLIENT_ID: 'cid', MARKETO_CLIENT_SECRET: 'wrong' }));
-            const failure = await failureOf(destination.deliver(lead(), context));
-            assert.equal(failure.kind, 'permanent');
-            assert.doesNotMatch(failure.message, /wrong/);
-        });
+        await withServer(
+            marketo(() => [200, {}]),
+            async (server) => {
+                const destination: Destination = MarketoDestination.create(readSettings({ LEAD_DESTINATIONS: 'marketo', MARKETO_URL: server.url, MARKETO_CLIENT_ID: 'cid', MARKETO_CLIENT_SECRET: 'wrong' }));
+                const failure = await failureOf(destination.deliver(lead(), context));
+                assert.equal(failure.kind, 'permanent');
+                assert.doesNotMatch(failure.message, /wrong/);
+            },
+        );
     });
 });
 
 describe('Salesforce (Web-to-Lead)', () => {
     it('posts the Web-to-Lead form fields and records the lead as submitted', async () => {
-        await withServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'), async (server) => {
-            const destination: Destination = SalesforceDestination.create(readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: '00Do0000000ZHog', SALESFORCE_URL: `${server.url}/servlet/servlet.WebToLead?encoding=UTF-8` }));
-            assert.deepEqual(await destination.deliver(lead(), context), { state: 'submitted' });
-            const [request] = server.requests;
-            assert.equal(request?.path, '/servlet/servlet.WebToLead?encoding=UTF-8');
-            assert.match(String(request.headers['content-type']), /application\/x-www-form-urlencoded/);
-            const form = new URLSearchParams(request.body);
-            assert.equal(form.get('oid'), '00Do0000000ZHog');
-            assert.equal(form.get('first_name'), 'Ada');
-            assert.equal(form.get('last_name'), 'Lovelace');
-            assert.equal(form.get('email'), 'ada@contoso.example');
-            assert.equal(form.get('company'), 'Contoso');
-            assert.equal(form.get('title'), 'CTO');
-            assert.equal(form.get('phone'), '+44 20 7946 0000');
-            assert.equal(form.get('country'), 'GB');
-            assert.equal(form.get('lead_source'), 'AppSource (SPZA)');
-            assert.equal(form.get('encoding'), 'UTF-8');
-            assert.match(form.get('description') ?? '', /^Call me\n\nSource: AppSource \(SPZA\)\nAction: PLT\nOffer: Contoso Analytics \(contoso\.analytics\)/);
-        });
+        await withServer(
+            (_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'),
+            async (server) => {
+                const destination: Destination = SalesforceDestination.create(
+                    readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: '00Do0000000ZHog', SALESFORCE_URL: `${server.url}/servlet/servlet.WebToLead?encoding=UTF-8` }),
+                );
+                assert.deepEqual(await destination.deliver(lead(), context), { state: 'submitted' });
+                const [request] = server.requests;
+                assert.equal(request?.path, '/servlet/servlet.WebToLead?encoding=UTF-8');
+                assert.match(String(request.headers['content-type']), /application\/x-www-form-urlencoded/);
+                const form = new URLSearchParams(request.body);
+                assert.equal(form.get('oid'), '00Do0000000ZHog');
+                assert.equal(form.get('first_name'), 'Ada');
+                assert.equal(form.get('last_name'), 'Lovelace');
+                assert.equal(form.get('email'), 'ada@contoso.example');
+                assert.equal(form.get('company'), 'Contoso');
+                assert.equal(form.get('title'), 'CTO');
+                assert.equal(form.get('phone'), '+44 20 7946 0000');
+                assert.equal(form.get('country'), 'GB');
+                assert.equal(form.get('lead_source'), 'AppSource (SPZA)');
+                assert.equal(form.get('encoding'), 'UTF-8');
+                assert.match(form.get('description') ?? '', /^Call me\n\nSource: AppSource \(SPZA\)\nAction: PLT\nOffer: Contoso Analytics \(contoso\.analytics\)/);
+            },
+        );
     });
 
     it('treats a 5xx as transient', async () => {
-        await withServer((_, res) => json(res, 503), async (server) => {
-            const destination: Destination = SalesforceDestination.create(readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: 'x', SALESFORCE_URL: server.url }));
-            assert.equal((await failureOf(destination.deliver(lead(), context))).kind, 'transient');
-        });
+        await withServer(
+            (_, res) => json(res, 503),
+            async (server) => {
+                const destination: Destination = SalesforceDestination.create(readSettings({ LEAD_DESTINATIONS: 'salesforce', SALESFORCE_OID: 'x', SALESFORCE_URL: server.url }));
+                assert.equal((await failureOf(destination.deliver(lead(), context))).kind, 'transient');
+            },
+        );
     });
 });
 
@@ -216,7 +245,11 @@ describe('Salesforce (Web-to-Lead)', () => {
 function testCertificate(): { certFile: string; key: string; cert: string } {
     const dir = tempDir('tls');
     const certFile = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+        { stdio: 'ignore' },
+    );
     return { certFile, key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(certFile, 'utf8') };
 }
 
@@ -304,7 +337,11 @@ describe('Dynamics 365 (Dataverse Web API, Entra ID client credentials)', () => 
     }
 
     it('creates the lead once, with a token for {org url}/.default, under an id derived from the lead id', async () => {
-        const body = { UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Company: 'Contoso', Title: 'CTO', Country: 'GB', Phone: '+44 20 7946 0000' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics' };
+        const body = {
+            UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Company: 'Contoso', Title: 'CTO', Country: 'GB', Phone: '+44 20 7946 0000' },
+            LeadSource: 'AzurePortal-Create|contoso.analytics',
+            OfferTitle: 'Contoso Analytics',
+        };
         const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         const { id } = (await response.json()) as { id: string };
         await eventually(async () => ((await deliveryState(id)) === 'delivered' ? true : undefined), 20_000, 'the Dynamics delivery').catch((error: unknown) => {
@@ -403,11 +440,17 @@ describe('no personal data in logs or delivery records', () => {
                 port: await freePort(),
             });
             const running = app;
-            const ids = await Promise.all(customers.map((c) => postLead(running.url, { UserDetails: { ...c, Title: 'CTO', Country: 'US' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', OfferTitle: 'Contoso Analytics' })));
-            const rows = await eventually(async () => {
-                const found = await deliveryRecords(azurite.connectionString).catch(() => []);
-                return found.length === ids.length * destinations.length && found.every((r) => r.State === 'failed') ? found : undefined;
-            }, 30_000, 'every delivery to fail').catch((error: unknown) => {
+            const ids = await Promise.all(
+                customers.map((c) => postLead(running.url, { UserDetails: { ...c, Title: 'CTO', Country: 'US' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', OfferTitle: 'Contoso Analytics' })),
+            );
+            const rows = await eventually(
+                async () => {
+                    const found = await deliveryRecords(azurite.connectionString).catch(() => []);
+                    return found.length === ids.length * destinations.length && found.every((r) => r.State === 'failed') ? found : undefined;
+                },
+                30_000,
+                'every delivery to fail',
+            ).catch((error: unknown) => {
                 throw new Error(`${String(error)}\n${running.output()}`);
             });
             await eventually(() => (ids.every((id) => running.output().includes(`Lead ${id}:`)) ? true : undefined), 5000, 'the failures to be logged');
@@ -426,7 +469,10 @@ describe('no personal data in logs or delivery records', () => {
             assert.match(byDestination.get('webhook') ?? '', /The webhook answered 400\./);
             assert.match(byDestination.get('salesforce') ?? '', /Salesforce Web-to-Lead answered 400\./);
             assert.match(rows.find((r) => r.partitionKey === ids[1] && r.rowKey === 'marketo')?.LastError as string, /skipped the lead: error code "1006"/);
-            assert.ok(server.requests.some((r) => r.method === 'PATCH' && r.path.startsWith('/crm/v3/objects/contacts/')), 'the HubSpot update path was taken');
+            assert.ok(
+                server.requests.some((r) => r.method === 'PATCH' && r.path.startsWith('/crm/v3/objects/contacts/')),
+                'the HubSpot update path was taken',
+            );
         } finally {
             await app?.stop();
             await server.close();

@@ -101,10 +101,14 @@ describe('delivering leads to the table and a webhook, through the local host an
         assert.equal(row.DedupeKey, 'someone@contoso.com|test microsoft|ins');
 
         assert.equal(await post(documentedSample()), id);
-        const counted = await eventually(async () => {
-            const again = await rows(id);
-            return again[0]?.Occurrences === 2 ? again : undefined;
-        }, 15_000, 'the second occurrence');
+        const counted = await eventually(
+            async () => {
+                const again = await rows(id);
+                return again[0]?.Occurrences === 2 ? again : undefined;
+            },
+            15_000,
+            'the second occurrence',
+        );
         assert.equal(counted.length, 1);
         // The webhook drains its own queue: the table row being counted says nothing of it yet.
         await eventually(() => (successfulHooks(id).length > 0 ? true : undefined), 15_000, 'the webhook call');
@@ -145,10 +149,14 @@ describe('delivering leads to the table and a webhook, through the local host an
 
     it('poisons a lead the webhook refuses with a 4xx at once, without retrying', async () => {
         const id = await post(leadWith('bad-request'));
-        const report = await eventually(async () => {
-            const text = await status(id);
-            return /webhook\s+failed/.test(text) ? text : undefined;
-        }, 10_000, 'the failure record');
+        const report = await eventually(
+            async () => {
+                const text = await status(id);
+                return /webhook\s+failed/.test(text) ? text : undefined;
+            },
+            10_000,
+            'the failure record',
+        );
         assert.match(report, /attempts 1 .*permanent The webhook answered 400\.$/m);
         assert.equal(successfulHooks(id).length, 1);
     });
@@ -156,12 +164,14 @@ describe('delivering leads to the table and a webhook, through the local host an
     it('poisons a lead whose webhook always fails, with the reason; replay-poison delivers it once the webhook works, without a second table row', async () => {
         const id = await post(leadWith('always-fail'));
         const poison = new QueueClient(azurite.connectionString, 'leads-poison');
-        const poisoned = await eventually(async () => {
-            const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 }).catch(() => ({ peekedMessageItems: [] }));
-            return peekedMessageItems
-                .map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Lead & { delivery?: { reason?: string; attempt: number } })
-                .find((lead) => lead.id === id);
-        }, 30_000, 'the poisoned lead');
+        const poisoned = await eventually(
+            async () => {
+                const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 }).catch(() => ({ peekedMessageItems: [] }));
+                return peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Lead & { delivery?: { reason?: string; attempt: number } }).find((lead) => lead.id === id);
+            },
+            30_000,
+            'the poisoned lead',
+        );
         assert.equal(poisoned.delivery?.attempt, 3);
         assert.equal(poisoned.delivery.reason, undefined, 'reasons stay in the delivery record, so a retry never outgrows a message');
         assert.match(await status(id), /webhook\s+failed\s+attempts 3 .*The webhook answered 503/);

@@ -29,7 +29,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let receipt = 0;
 
 function leadWith(company: string, overrides: Record<string, unknown> = {}, receivedAt = new Date()): Lead {
-    const body = { UserDetails: { FirstName: 'Ada', Email: `ada+${company.toLowerCase()}@contoso.example`, Company: company, Title: 'CTO' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', OfferTitle: 'Contoso Analytics', ...overrides };
+    const body = {
+        UserDetails: { FirstName: 'Ada', Email: `ada+${company.toLowerCase()}@contoso.example`, Company: company, Title: 'CTO' },
+        LeadSource: 'AzureMarketplace-INS|contoso.analytics',
+        OfferTitle: 'Contoso Analytics',
+        ...overrides,
+    };
     return parseLead(JSON.stringify(body), 'json', { receivedAt, receiptId: `receipt-${++receipt}` });
 }
 
@@ -101,24 +106,30 @@ describe('the delivery chain, in-process against Azurite and local destinations'
     /** The messages of one lead on a queue, waiting for them to become visible (retries are delayed). */
     async function takeFrom(name: string, leadId: string, count: number): Promise<Message[]> {
         const taken: Message[] = [];
-        await eventually(async () => {
-            const client = queue(name);
-            if (!(await client.exists())) return undefined;
-            const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
-            for (const item of receivedMessageItems) {
-                const value = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as Message;
-                if (value.id !== leadId) continue;
-                taken.push(value);
-                await client.deleteMessage(item.messageId, item.popReceipt);
-            }
-            return taken.length >= count ? true : undefined;
-        }, 15_000, `${count} message(s) of lead ${leadId} on ${name}`);
+        await eventually(
+            async () => {
+                const client = queue(name);
+                if (!(await client.exists())) return undefined;
+                const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
+                for (const item of receivedMessageItems) {
+                    const value = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as Message;
+                    if (value.id !== leadId) continue;
+                    taken.push(value);
+                    await client.deleteMessage(item.messageId, item.popReceipt);
+                }
+                return taken.length >= count ? true : undefined;
+            },
+            15_000,
+            `${count} message(s) of lead ${leadId} on ${name}`,
+        );
         return taken;
     }
 
     async function leftOn(name: string, leadId: string, waitMs = 2500): Promise<number> {
         await sleep(waitMs);
-        const { peekedMessageItems } = await queue(name).peekMessages({ numberOfMessages: 32 }).catch(() => ({ peekedMessageItems: [] }));
+        const { peekedMessageItems } = await queue(name)
+            .peekMessages({ numberOfMessages: 32 })
+            .catch(() => ({ peekedMessageItems: [] }));
         return peekedMessageItems.filter((m) => (JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Message).id === leadId).length;
     }
 
@@ -204,7 +215,11 @@ describe('the delivery chain, in-process against Azurite and local destinations'
         const [retryLink] = await takeFrom('chain-webhook', first.id, 1);
         assert.equal(await deliverToDestination(retryLink, context()), 'repeat', 'an identical repeat only counts');
 
-        const update = leadWith('Returning', { UserDetails: { FirstName: 'Ada', Email: 'ada+returning@contoso.example', Company: 'Returning', Title: 'CEO', Phone: '' }, Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000));
+        const update = leadWith(
+            'Returning',
+            { UserDetails: { FirstName: 'Ada', Email: 'ada+returning@contoso.example', Company: 'Returning', Title: 'CEO', Phone: '' }, Description: 'Ready to buy 500 seats' },
+            new Date(t0 + 2000),
+        );
         assert.equal(update.id, first.id);
         await deliverLead(update, context());
         const [updateLink] = await takeFrom('chain-webhook', first.id, 1);
@@ -256,7 +271,10 @@ describe('the delivery chain, in-process against Azurite and local destinations'
         const newer = leadWith('Reordered', { Description: 'new' }, new Date(t0 + 1000));
         assert.equal(await deliverToDestination(forDestination(newer, 'webhook'), context()), 'delivered');
         assert.equal(await deliverToDestination(forDestination(older, 'webhook'), context()), 'repeat');
-        assert.deepEqual(hooksFor(newer.id).map((h) => (JSON.parse(h.body) as Lead).description), ['new']);
+        assert.deepEqual(
+            hooksFor(newer.id).map((h) => (JSON.parse(h.body) as Lead).description),
+            ['new'],
+        );
     });
 });
 

@@ -45,7 +45,10 @@ describe('the local Functions host', () => {
 
     it('lists its functions as func start does', () => {
         const lines = host.describe();
-        assert.ok(lines.some((l) => /^echo: \[GET,POST\] http:\/\/localhost:\d+\/api\/echo\/\{id\?\}$/.test(l)), lines.join('\n'));
+        assert.ok(
+            lines.some((l) => /^echo: \[GET,POST\] http:\/\/localhost:\d+\/api\/echo\/\{id\?\}$/.test(l)),
+            lines.join('\n'),
+        );
         assert.ok(lines.includes('work: queueTrigger (work)'));
         assert.ok(lines.includes('tick: timerTrigger (*/1 * * * * *)'));
     });
@@ -75,23 +78,37 @@ describe('the local Functions host', () => {
     it('retries a failing message maxDequeueCount times, then moves it unchanged to <queue>-poison', async () => {
         const text = encodeQueueMessage({ fail: 'always' });
         await queue.sendMessage(text);
-        const poisoned = await eventually(async () => {
-            const messages = await drainQueue(azurite.connectionString, 'work-poison');
-            return messages.length > 0 ? messages : undefined;
-        }, 15_000, 'the poison queue');
+        const poisoned = await eventually(
+            async () => {
+                const messages = await drainQueue(azurite.connectionString, 'work-poison');
+                return messages.length > 0 ? messages : undefined;
+            },
+            15_000,
+            'the poison queue',
+        );
         assert.equal(poisoned[0]?.text, text);
         const attempts = calls.filter((c) => c.name === 'work' && JSON.stringify(c.input) === '{"fail":"always"}');
-        assert.deepEqual(attempts.map((c) => c.metadata?.dequeueCount), [1, 2]);
+        assert.deepEqual(
+            attempts.map((c) => c.metadata?.dequeueCount),
+            [1, 2],
+        );
     });
 
     it('never hands a message that is not base64 to the function, and poisons it', async () => {
         await queue.sendMessage('{"plain": "text"}');
-        const poisoned = await eventually(async () => {
-            const messages = await new QueueClient(azurite.connectionString, 'work-poison').receiveMessages();
-            return messages.receivedMessageItems[0];
-        }, 15_000, 'the poison queue');
+        const poisoned = await eventually(
+            async () => {
+                const messages = await new QueueClient(azurite.connectionString, 'work-poison').receiveMessages();
+                return messages.receivedMessageItems[0];
+            },
+            15_000,
+            'the poison queue',
+        );
         assert.equal(poisoned.messageText, '{"plain": "text"}');
-        assert.equal(calls.some((c) => c.name === 'work' && JSON.stringify(c.input).includes('plain')), false);
+        assert.equal(
+            calls.some((c) => c.name === 'work' && JSON.stringify(c.input).includes('plain')),
+            false,
+        );
     });
 
     it('runs timer functions on their %SETTING% schedule', async () => {

@@ -67,7 +67,7 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         assert.equal((await queued()).length, 2);
     });
 
-    it('gives a retried lead without personal data (.edu) the id of the first POST, and another customer\'s another id', async () => {
+    it("gives a retried lead without personal data (.edu) the id of the first POST, and another customer's another id", async () => {
         const edu = JSON.stringify({ UserDetails: { FirstName: '', Email: '' }, LeadSource: 'AzureMarketplace-PLT|contoso.analytics', OfferTitle: 'Contoso Analytics' });
         const [first, retry, other] = [await post(edu, json), await post(edu, json), await post(edu.replace('PLT', 'INS'), json)];
         assert.deepEqual([first.status, retry.status, other.status], [202, 202, 202]);
@@ -110,7 +110,7 @@ describe('POST /api/leads against real Azurite and the local host', () => {
         const [lead, ...more] = await queued();
         assert.equal(more.length, 0);
         assert.equal(lead?.id, (JSON.parse(body) as { id: string }).id);
-        assert.equal(lead?.customer.email, 'someone@contoso.com');
+        assert.equal(lead.customer.email, 'someone@contoso.com');
     });
 
     it('answers 413 for a body over 64 KiB, whether or not it declares its length', async () => {
@@ -181,7 +181,7 @@ describe('POST /api/leads when storage is down', () => {
             const started = Date.now();
             const response = await fetch(`${app.url}/api/leads`, { method: 'POST', headers: { 'content-type': json }, body: JSON.stringify(documentedSample()) });
             assert.equal(response.status, 503);
-            assert.ok(Date.now() - started < 30_000, 'well before the host\'s functionTimeout');
+            assert.ok(Date.now() - started < 30_000, "well before the host's functionTimeout");
         } finally {
             await app.stop();
             for (const socket of sockets) socket.destroy();

@@ -72,7 +72,12 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             async store(count: number, fields: Record<string, unknown> = {}): Promise<Lead[]> {
                 const leads: Lead[] = [];
                 for (let i = 0; i < count; i++) {
-                    const body = { UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: `jane${++n}@contoso.com`, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', ...fields };
+                    const body = {
+                        UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: `jane${++n}@contoso.com`, Phone: '+1 617 555 0123', Company: 'Contoso' },
+                        LeadSource: 'AzurePortal-Create|contoso.analytics',
+                        OfferTitle: 'Contoso Analytics',
+                        ...fields,
+                    };
                     const lead = parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: `r${n}` });
                     await table.insert(lead, rowKeysFor(lead.id, new Date()));
                     leads.push(lead);
@@ -135,7 +140,10 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         await s.store(3);
         const other = await s.restart();
         const reports = await Promise.all([s.run(), s.run(other)]);
-        assert.equal(reports.reduce((sum, r) => sum + r.digests, 0), 1);
+        assert.equal(
+            reports.reduce((sum, r) => sum + r.digests, 0),
+            1,
+        );
         assert.equal(s.newMails().length, 1);
         assert.ok(reports.some((r) => r.skipped === 'another run holds the lease'));
     });
@@ -172,7 +180,10 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             const actions: TableTransaction['actions'] = [];
             for (let i = 0; i < 100; i++) {
                 const n = batch * 100 + i;
-                const lead = parseLead(JSON.stringify({ UserDetails: { Email: `bulk${n}@contoso.com` }, LeadSource: 'AzureMarketplace-INS|contoso.analytics' }), 'json', { receivedAt: new Date(start), receiptId: `b${n}` });
+                const lead = parseLead(JSON.stringify({ UserDetails: { Email: `bulk${n}@contoso.com` }, LeadSource: 'AzureMarketplace-INS|contoso.analytics' }), 'json', {
+                    receivedAt: new Date(start),
+                    receiptId: `b${n}`,
+                });
                 ids.push(lead.id);
                 actions.push(['create', { ...leadEntity(lead, rowKeysFor(lead.id, new Date(start + n))) }]);
             }
@@ -232,7 +243,10 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             assert.deepEqual(await s.run(), { digests: 1, leads: 1 }, 'later digests are not blocked');
             assert.deepEqual(leadIdsIn(s.newMails().at(-1)), [later[0]?.id]);
             const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
-            assert.deepEqual(aside.map((a) => [a.kind, a.subject]), [['lead', spam?.id]]);
+            assert.deepEqual(
+                aside.map((a) => [a.kind, a.subject]),
+                [['lead', spam?.id]],
+            );
             assert.match(aside[0]?.reason ?? '', /554 5\.7\.1/);
         } finally {
             smtp.refuseMatching(undefined);
@@ -247,8 +261,14 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const logging = () => new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) });
         try {
             assert.deepEqual(await runNotification(s.svc, logging()), { digests: 1, leads: 1 });
-            assert.ok(logs.some((line) => /to 1 of 2 recipient\(s\)/.test(line)), logs.join('\n'));
-            assert.ok(logs.some((line) => /refused the recipient sales@contoso\.example \(550 5\.1\.1\).*again on the next run/.test(line)), logs.join('\n'));
+            assert.ok(
+                logs.some((line) => /to 1 of 2 recipient\(s\)/.test(line)),
+                logs.join('\n'),
+            );
+            assert.ok(
+                logs.some((line) => /refused the recipient sales@contoso\.example \(550 5\.1\.1\).*again on the next run/.test(line)),
+                logs.join('\n'),
+            );
             const aside = () => listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
             for (let retry = 1; retry <= maxRecipientRetries; retry++) {
                 assert.deepEqual(await aside(), [], `not set aside before re-send ${retry}`);
@@ -265,7 +285,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const mails = s.newMails();
         assert.equal(mails.length, 1);
         assert.deepEqual(mails[0]?.to, ['ops@contoso.example']);
-        assert.deepEqual(leadIdsIn(mails[0]!), [lead?.id]);
+        assert.deepEqual(leadIdsIn(mails[0]), [lead?.id]);
     });
 
     it('sends a refused recipient the same digest (same Message-ID) once the server takes it again, and only that recipient', async () => {
@@ -282,10 +302,10 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const [first, again, next] = s.newMails();
         assert.deepEqual(first?.to, ['ops@contoso.example']);
         assert.deepEqual(again?.to, ['sales@contoso.example']);
-        assert.equal(again?.headers.get('message-id'), first?.headers.get('message-id'));
-        assert.deepEqual(leadIdsIn(again!).sort(), leadIdsIn(first!).sort());
+        assert.equal(again.headers.get('message-id'), first.headers.get('message-id'));
+        assert.deepEqual(leadIdsIn(again).sort(), leadIdsIn(first).sort());
         assert.deepEqual(next?.to.sort(), ['ops@contoso.example', 'sales@contoso.example']);
-        assert.deepEqual(leadIdsIn(next!), [later[0]?.id]);
+        assert.deepEqual(leadIdsIn(next), [later[0]?.id]);
         assert.deepEqual(await s.run(), { digests: 0, leads: 0 }, 'nothing kept any more');
         assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), []);
     });
@@ -303,14 +323,25 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
         const [mail, ...others] = s.newMails();
         assert.equal(others.length, 0);
-        assert.deepEqual(leadIdsIn(mail!).sort(), leads.map((l) => l.id).sort());
+        assert.deepEqual(leadIdsIn(mail).sort(), leads.map((l) => l.id).sort());
     });
 
     it('after a crash between the server accepting a digest and the progress being saved, sends the same digest with the same Message-ID, then goes on', async () => {
         const s = await scenario();
         const first = await s.store(2);
         // The send goes through; the run dies before it can record that (as if the instance stopped).
-        const crashing: NotifyServices = { ...s.svc, transport: { ...s.svc.transport, name: 'smtp', description: '', send: async (mail) => { await s.svc.transport.send(mail); throw new Error('killed'); } } };
+        const crashing: NotifyServices = {
+            ...s.svc,
+            transport: {
+                ...s.svc.transport,
+                name: 'smtp',
+                description: '',
+                send: async (mail) => {
+                    await s.svc.transport.send(mail);
+                    throw new Error('killed');
+                },
+            },
+        };
         await assert.rejects(s.run(crashing), /killed/);
         const later = await s.store(1);
         assert.deepEqual(await s.run(await s.restart()), { digests: 2, leads: 3 });
@@ -351,7 +382,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             const [late, again, ...others] = s.newMails();
             assert.equal(others.length, 0);
             assert.equal(again?.headers.get('message-id'), late?.headers.get('message-id'), 'a repeat, never a second digest');
-            assert.deepEqual([...leadIdsIn(late!), ...leadIdsIn(again!)], [lead?.id, lead?.id]);
+            assert.deepEqual([...leadIdsIn(late), ...leadIdsIn(again)], [lead?.id, lead?.id]);
         }
     });
 
@@ -363,7 +394,16 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const rows = TableClient.fromConnectionString(azurite.connectionString, s.svc.settings.LEADS_TABLE, { allowInsecureConnection: true });
         let keys = { partitionKey: '', rowKey: '' };
         for await (const row of rows.listEntities()) keys = { partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' };
-        const update = parseLead(JSON.stringify({ UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: lead.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'Ready to buy 500 seats' }), 'json', { receivedAt: new Date(), receiptId: 'update-1' });
+        const update = parseLead(
+            JSON.stringify({
+                UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: lead.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' },
+                LeadSource: 'AzurePortal-Create|contoso.analytics',
+                OfferTitle: 'Contoso Analytics',
+                Description: 'Ready to buy 500 seats',
+            }),
+            'json',
+            { receivedAt: new Date(), receiptId: 'update-1' },
+        );
         assert.equal(await s.table.record(update, keys), 'updated');
         assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
         const mail = s.newMails()[1];
@@ -375,7 +415,16 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         const [other] = await s.store(1, { Description: 'first' });
         const otherKeys = { partitionKey: '', rowKey: '' };
         for await (const row of rows.listEntities<{ LeadId: string }>()) if (row.LeadId === other?.id) Object.assign(otherKeys, { partitionKey: row.partitionKey, rowKey: row.rowKey });
-        const otherUpdate = parseLead(JSON.stringify({ UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: other?.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', Description: 'second' }), 'json', { receivedAt: new Date(), receiptId: 'update-2' });
+        const otherUpdate = parseLead(
+            JSON.stringify({
+                UserDetails: { FirstName: 'Jane', LastName: 'Doe', Email: other?.customer.email, Phone: '+1 617 555 0123', Company: 'Contoso' },
+                LeadSource: 'AzurePortal-Create|contoso.analytics',
+                OfferTitle: 'Contoso Analytics',
+                Description: 'second',
+            }),
+            'json',
+            { receivedAt: new Date(), receiptId: 'update-2' },
+        );
         assert.equal(await s.table.record(otherUpdate, otherKeys), 'updated');
         assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
         const both = s.newMails()[2];

@@ -17,7 +17,12 @@ async function justAfterTick(): Promise<void> {
 }
 
 function lead(n: number, extra: Record<string, unknown> = {}) {
-    return { UserDetails: { FirstName: 'Jane', LastName: `Doe${n}`, Email: `jane.doe${n}@contoso.com`, Phone: '+1 617 555 0100', Company: 'Contoso', Country: 'US' }, LeadSource: 'AzurePortal-Create|contoso.analytics', OfferTitle: 'Contoso Analytics', ...extra };
+    return {
+        UserDetails: { FirstName: 'Jane', LastName: `Doe${n}`, Email: `jane.doe${n}@contoso.com`, Phone: '+1 617 555 0100', Company: 'Contoso', Country: 'US' },
+        LeadSource: 'AzurePortal-Create|contoso.analytics',
+        OfferTitle: 'Contoso Analytics',
+        ...extra,
+    };
 }
 
 describe('the app mails digests through SMTP on its schedule', () => {
@@ -66,7 +71,9 @@ describe('the app mails digests through SMTP on its schedule', () => {
         assert.deepEqual(leadIdsIn(digest).sort(), [...ids].sort());
         assert.doesNotMatch(first.raw, /jane\.doe\d@contoso\.com/, 'no customer e-mail in clear');
 
-        const fourth = await post(lead(4, { UserDetails: { FirstName: '<script>alert("x")</script>', LastName: 'Evil', Email: 'evil@contoso.com', Company: 'Evil Corp\r\nBcc: victim@example.com' }, OfferTitle: 'Fabrikam\r\nX-Injected: yes' }));
+        const fourth = await post(
+            lead(4, { UserDetails: { FirstName: '<script>alert("x")</script>', LastName: 'Evil', Email: 'evil@contoso.com', Company: 'Evil Corp\r\nBcc: victim@example.com' }, OfferTitle: 'Fabrikam\r\nX-Injected: yes' }),
+        );
         const second = await eventually(() => smtp.mails[1], 15_000, 'the second digest');
         const secondDigest = parseMail(second.raw);
         assert.deepEqual(leadIdsIn(secondDigest), [fourth]);
@@ -111,7 +118,10 @@ describe('with the default transport, npm start writes digests to the outbox fol
             assert.match(app.output(), /Mail will not go out: EMAIL_TRANSPORT is "outbox": .*read-only in Azure/);
             const id = await postLead(app.url, lead(10));
             const table = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
-            const stored = async () => (await table.listEntities({ queryOptions: { filter: `LeadId eq '${id}'` } }).next()).value;
+            const stored = async () => {
+                const first = await table.listEntities({ queryOptions: { filter: `LeadId eq '${id}'` } }).next();
+                return first.done === true ? undefined : first.value;
+            };
             await eventually(() => stored().catch(() => undefined), 15_000, 'the lead in the table');
             const refusals = () => app.output().split('EMAIL_TRANSPORT is "outbox"').length - 1;
             await eventually(() => (refusals() >= 2 ? true : undefined), 15_000, 'a digest run refused, after the warning at start');
@@ -128,8 +138,22 @@ describe('with the default transport, npm start writes digests to the outbox fol
         const written = TableClient.fromConnectionString(marketplace.connectionString, 'MarketplaceWritten', { allowInsecureConnection: true });
         await written.createTable();
         const customer = { FirstName: 'Ann', Email: 'ann@fabrikam.com', Company: 'Fabrikam' };
-        await written.createEntity({ partitionKey: 'contoso.analytics', rowKey: 'mkt-1', LeadSource: 'AzureMarketplace-INS|contoso.analytics', ActionCode: 'INS', OfferDisplayName: 'Contoso Analytics', CustomerInfo: JSON.stringify(customer), CreatedTime: new Date().toISOString() });
-        const env = { AzureWebJobsStorage: azurite.connectionString, OUTBOX_DIR: outbox, NOTIFY_SCHEDULE: '*/2 * * * * *', NOTIFY_SOURCE_TABLE: 'MarketplaceWritten', NOTIFY_SOURCE_CONNECTION: marketplace.connectionString };
+        await written.createEntity({
+            partitionKey: 'contoso.analytics',
+            rowKey: 'mkt-1',
+            LeadSource: 'AzureMarketplace-INS|contoso.analytics',
+            ActionCode: 'INS',
+            OfferDisplayName: 'Contoso Analytics',
+            CustomerInfo: JSON.stringify(customer),
+            CreatedTime: new Date().toISOString(),
+        });
+        const env = {
+            AzureWebJobsStorage: azurite.connectionString,
+            OUTBOX_DIR: outbox,
+            NOTIFY_SCHEDULE: '*/2 * * * * *',
+            NOTIFY_SOURCE_TABLE: 'MarketplaceWritten',
+            NOTIFY_SOURCE_CONNECTION: marketplace.connectionString,
+        };
         const app = await startApp({ env, port: await freePort() });
         try {
             const file = await eventually(() => (existsSync(outbox) ? readdirSync(outbox).find((name) => name.endsWith('.eml')) : undefined), 15_000, 'an .eml file');

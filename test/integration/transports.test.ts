@@ -57,9 +57,15 @@ describe('mail transports', () => {
             const transport = new SmtpTransport({ SMTP_HOST: '127.0.0.1', SMTP_PORT: server.port, SMTP_SECURE: false, SMTP_USER: undefined, SMTP_PASSWORD: undefined });
             server.refuseRecipients(['sales@contoso.example']);
             assert.deepEqual(await transport.send(mail), { refused: [{ address: 'sales@contoso.example', reason: '550 5.1.1' }] });
-            assert.deepEqual(server.mails.map((m) => m.to), [['ops@contoso.example']]);
+            assert.deepEqual(
+                server.mails.map((m) => m.to),
+                [['ops@contoso.example']],
+            );
             server.refuseRecipients(mail.to);
-            await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && error.of === 'recipients' && error.permanent && error.refused.length === 2 && /"ops@contoso\.example": 550 5\.1\.1/.test(error.message));
+            await assert.rejects(
+                transport.send(mail),
+                (error: unknown) => error instanceof MailRefusedError && error.of === 'recipients' && error.permanent && error.refused.length === 2 && /"ops@contoso\.example": 550 5\.1\.1/.test(error.message),
+            );
             server.refuseMatching(/Two leads/);
             server.refuseRecipients([]);
             await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && error.of === 'message' && error.permanent && /554 5\.7\.1/.test(error.message));

@@ -27,7 +27,7 @@ describe('the worker contract', () => {
     });
 
     after(async () => {
-        await azurite?.stop();
+        await azurite.stop();
     });
 
     it('was checked against the @azure/functions version in package.json (re-check test/worker when it changes)', () => {
@@ -54,9 +54,10 @@ describe('the worker contract', () => {
             OUTBOX_DIR: join(tempDir('contract-outbox'), 'outbox'),
         };
         const child = join(projectRoot, 'dist', 'test', 'worker', 'contract.test.js');
-        const result = await run(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', child], { env, cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 }).catch(
-            (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '', failed: true }),
-        );
+        const result = await run(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', child], { env, cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
+            const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+            return { stdout, stderr, failed: true };
+        });
         const output = `${result.stdout}\n${result.stderr}`;
         assert.equal('failed' in result, false, output);
         assert.match(output, /^# pass 7$/m, output);

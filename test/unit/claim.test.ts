@@ -64,14 +64,14 @@ describe('who delivers: decideClaim', () => {
         assert.deepEqual(decideClaim({ ...delivered, state: 'pending', leaseUntil: later }, update, now), { kind: 'busy' });
     });
 
-    it('numbers a new chain\'s links afresh: an update that takes over a chain at ticket 2 and dies is taken over by its own message', () => {
+    it("numbers a new chain's links afresh: an update that takes over a chain at ticket 2 and dies is taken over by its own message", () => {
         const before = { partitionKey: 'lead', rowKey: 'hubspot', State: 'failed' as const, Attempts: 2, Ticket: 2, ReceiptId: 'r1', Version: 'v1', VersionAt: '2026-11-22T11:00:00.000Z', Scheduled: 3, UpdatedAt: '' };
         const update = { leadId: 'lead', destination: 'hubspot' as const, version: 'v2', receivedAt: '2026-11-22T11:30:00.000Z', receiptId: 'r2', ticket: 1, replay: false };
         const taken = leasedEntity(update, before, false, 1000, new Date(now - 60_000));
         assert.equal(taken.Ticket, 1);
         const died = record({ state: 'pending', leaseUntil: taken.LeaseUntil, ticket: taken.Ticket ?? 0, receiptId: 'r2', version: 'v2', versionAt: update.receivedAt, deliveredVersion: 'v1', scheduled: 0 });
         assert.deepEqual(decideClaim(died, message({ version: 'v2', receiptId: 'r2', receivedAt: update.receivedAt, ticket: 1 }), now), { kind: 'acquire', mode: 'update' });
-        assert.deepEqual(decideClaim(died, message({ ticket: 3 }), now), { kind: 'repeat' }, 'the old chain\'s next link is older content');
+        assert.deepEqual(decideClaim(died, message({ ticket: 3 }), now), { kind: 'repeat' }, "the old chain's next link is older content");
     });
 
     it('never delivers older content over newer: a late old version only counts', () => {

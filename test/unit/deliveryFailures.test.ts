@@ -9,14 +9,22 @@ import { freePort } from '../helpers/processes';
 const echoed = 'Ada Lovelace <ada@contoso.example>, +44 20 7946 0000, Contoso';
 
 async function failureOf(run: Promise<unknown>): Promise<DeliveryFailure> {
-    const error: unknown = await run.then(() => undefined, (e: unknown) => e);
+    const error: unknown = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+    );
     assert.ok(error instanceof DeliveryFailure, String(error));
     return error;
 }
 
 describe('delivery failure messages', () => {
     it('keep the status, the vendor codes and the field names, never the body', async () => {
-        const hubspot = { status: 'error', message: `Property values were not valid: ${echoed}`, category: 'VALIDATION_ERROR', errors: [{ code: 'INVALID_EMAIL', message: echoed, in: 'email', context: { propertyName: ['email', echoed] } }, { code: echoed }] };
+        const hubspot = {
+            status: 'error',
+            message: `Property values were not valid: ${echoed}`,
+            category: 'VALIDATION_ERROR',
+            errors: [{ code: 'INVALID_EMAIL', message: echoed, in: 'email', context: { propertyName: ['email', echoed] } }, { code: echoed }],
+        };
         const hubspotFailure = await failureFor(new Response(JSON.stringify(hubspot), { status: 400 }), 'HubSpot', hubSpotError);
         assert.equal(hubspotFailure.message, 'HubSpot answered 400 with category "VALIDATION_ERROR", error code "INVALID_EMAIL", field "email".');
         assert.equal(hubspotFailure.kind, 'permanent');

@@ -31,13 +31,21 @@ describe('the deployment pieces agree', () => {
         const azureOnly = settingNames.filter((name) => name.startsWith('AzureWebJobsStorage__'));
         const missing = settingNames.filter((name) => !(name in sample.Values) && !azureOnly.includes(name));
         assert.deepEqual(missing, []);
-        assert.deepEqual(azureOnly.filter((name) => !bicepSettings.has(name) && !bicepOptional.has(name)), [], 'the identity settings are Azure\'s');
+        assert.deepEqual(
+            azureOnly.filter((name) => !bicepSettings.has(name) && !bicepOptional.has(name)),
+            [],
+            "the identity settings are Azure's",
+        );
     });
 
     it('every setting is in the Bicep app settings, or marked there as not set in Azure', () => {
         const missing = settingNames.filter((name) => !bicepSettings.has(name) && !bicepOptional.has(name));
         assert.deepEqual(missing, []);
-        assert.deepEqual([...bicepSettings].filter((name) => bicepOptional.has(name)), [], 'a setting is either set or marked optional, not both');
+        assert.deepEqual(
+            [...bicepSettings].filter((name) => bicepOptional.has(name)),
+            [],
+            'a setting is either set or marked optional, not both',
+        );
     });
 
     it('uses identity-based storage settings in Azure, with shared keys off and the three storage roles by id', () => {
@@ -75,7 +83,9 @@ describe('the deployment pieces agree', () => {
     it('package.json "main" matches the build output, and each file there defines functions', () => {
         const files = appEntryFiles(projectRoot);
         assert.ok(files.length >= 3);
-        const names = loadFunctions(files).map((f) => f.name).sort();
+        const names = loadFunctions(files)
+            .map((f) => f.name)
+            .sort();
         assert.deepEqual(names, ['deliverDynamics', 'deliverHubspot', 'deliverLead', 'deliverMarketo', 'deliverSalesforce', 'deliverTable', 'deliverWebhook', 'notifyContacts', 'receiveLead']);
     });
 

@@ -3,7 +3,23 @@ import { describe, it } from 'node:test';
 import { composeDigest, digestSubject, oneLine, type DigestLead } from '../../src/notify/digest';
 
 function lead(changes: Partial<DigestLead> = {}): DigestLead {
-    return { time: '2026-11-22T10:00:00.000Z', leadId: 'a'.repeat(32), origin: 'Azure Marketplace', offer: 'Contoso Analytics', company: 'Contoso', title: '', country: '', firstName: 'Ada', lastName: 'L', email: 'ada@contoso.example', phone: '', description: '', isTest: false, doNotContact: false, ...changes };
+    return {
+        time: '2026-11-22T10:00:00.000Z',
+        leadId: 'a'.repeat(32),
+        origin: 'Azure Marketplace',
+        offer: 'Contoso Analytics',
+        company: 'Contoso',
+        title: '',
+        country: '',
+        firstName: 'Ada',
+        lastName: 'L',
+        email: 'ada@contoso.example',
+        phone: '',
+        description: '',
+        isTest: false,
+        doNotContact: false,
+        ...changes,
+    };
 }
 
 describe('the digest', () => {

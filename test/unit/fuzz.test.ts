@@ -10,10 +10,29 @@ const receipt = { receivedAt: new Date('2026-11-22T00:00:00Z'), receiptId: 'fuzz
 
 /** Known field names in any casing, and unknown ones. */
 const key = fc.oneof(
-    fc.constantFrom('UserDetails', 'LeadSource', 'ActionCode', 'OfferTitle', 'Description', 'FirstName', 'LastName', 'Email', 'Phone', 'Country', 'Company', 'Title', 'first_name', 'lead_source', '__proto__', 'constructor').chain((name) =>
-        // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the names are ASCII
-        fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((upper) => [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join('')),
-    ),
+    fc
+        .constantFrom(
+            'UserDetails',
+            'LeadSource',
+            'ActionCode',
+            'OfferTitle',
+            'Description',
+            'FirstName',
+            'LastName',
+            'Email',
+            'Phone',
+            'Country',
+            'Company',
+            'Title',
+            'first_name',
+            'lead_source',
+            '__proto__',
+            'constructor',
+        )
+        .chain((name) =>
+            // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the names are ASCII
+            fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((upper) => [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join('')),
+        ),
     fc.string({ maxLength: 12 }),
 );
 
@@ -45,16 +64,25 @@ describe('fuzzing the lead model', () => {
     });
 
     it('turns any JSON into a valid lead or a 400, never another error', () => {
-        fc.assert(fc.property(fc.oneof(value, leadLike), (body) => expectLeadOr400(() => parseLead(JSON.stringify(body), 'json', receipt))), { numRuns: 3000 });
+        fc.assert(
+            fc.property(fc.oneof(value, leadLike), (body) => expectLeadOr400(() => parseLead(JSON.stringify(body), 'json', receipt))),
+            { numRuns: 3000 },
+        );
     });
 
     it('turns any text sent as JSON into a valid lead or a 400', () => {
-        fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: 'binary' })), (body) => expectLeadOr400(() => parseLead(body, 'json', receipt))), { numRuns: 2000 });
+        fc.assert(
+            fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: 'binary' })), (body) => expectLeadOr400(() => parseLead(body, 'json', receipt))),
+            { numRuns: 2000 },
+        );
     });
 
     it('turns any form body into a valid lead or a 400', () => {
         const form = fc.array(fc.tuple(key, text), { maxLength: 12 }).map((pairs) => new URLSearchParams(pairs).toString());
-        fc.assert(fc.property(fc.oneof(form, fc.string()), (body) => expectLeadOr400(() => parseLead(body, 'form', receipt))), { numRuns: 2000 });
+        fc.assert(
+            fc.property(fc.oneof(form, fc.string()), (body) => expectLeadOr400(() => parseLead(body, 'form', receipt))),
+            { numRuns: 2000 },
+        );
     });
 
     it('refuses deep nesting of any shape with a 400', () => {
@@ -62,7 +90,10 @@ describe('fuzzing the lead model', () => {
             fc.property(fc.integer({ min: 33, max: 20_000 }), fc.constantFrom('[', '{"a":'), (depth, open) => {
                 const close = open === '[' ? ']' : '}';
                 const body = `{"LeadSource":"x","n":${open.repeat(depth)}1${close.repeat(depth)}}`;
-                assert.throws(() => parseLead(body, 'json', receipt), (error: unknown) => error instanceof IntakeError && error.status === 400);
+                assert.throws(
+                    () => parseLead(body, 'json', receipt),
+                    (error: unknown) => error instanceof IntakeError && error.status === 400,
+                );
             }),
             { numRuns: 50 },
         );

@@ -239,7 +239,10 @@ describe('versions of a lead', () => {
     const base = { UserDetails: { FirstName: 'Ada', Email: 'ada@contoso.example', Title: 'CTO', Phone: '1' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics', Description: 'Interested' };
 
     it('are the same for an identical repeat, whatever the key order, case of names or surrounding space', () => {
-        const again = parseLead(JSON.stringify({ description: ' Interested ', leadsource: base.LeadSource, userdetails: { phone: '1', title: 'CTO', email: 'ADA@contoso.example', firstname: 'Ada' } }), 'json', { receivedAt: new Date(), receiptId: 'r2' });
+        const again = parseLead(JSON.stringify({ description: ' Interested ', leadsource: base.LeadSource, userdetails: { phone: '1', title: 'CTO', email: 'ADA@contoso.example', firstname: 'Ada' } }), 'json', {
+            receivedAt: new Date(),
+            receiptId: 'r2',
+        });
         assert.equal(again.version, jsonLead(base).version);
         assert.equal(again.id, jsonLead(base).id);
     });

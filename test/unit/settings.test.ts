@@ -18,10 +18,7 @@ describe('settings', () => {
     it('names each bad setting and its value', () => {
         assert.throws(
             () => readSettings({ LEADS_QUEUE: 'Leads_Queue', LEADS_TABLE: '1x' }),
-            (error: unknown) =>
-                error instanceof ConfigurationError &&
-                /LEADS_QUEUE is "Leads_Queue": a queue name/.test(error.message) &&
-                /LEADS_TABLE is "1x": the leads table name/.test(error.message),
+            (error: unknown) => error instanceof ConfigurationError && /LEADS_QUEUE is "Leads_Queue": a queue name/.test(error.message) && /LEADS_TABLE is "1x": the leads table name/.test(error.message),
         );
     });
 
@@ -78,7 +75,10 @@ describe('settings', () => {
         assert.deepEqual(mailSettingsProblems(readSettings({ EMAIL_TRANSPORT: 'smtp' })), ['SMTP_HOST is not set: EMAIL_TRANSPORT=smtp needs it']);
         assert.throws(() => readSettings({ NOTIFY_TO: 'ops@contoso.example; not an address' }), /NOTIFY_TO/);
         assert.deepEqual(readSettings({ NOTIFY_TO: ' ops@contoso.example ;sales@contoso.example; ' }).NOTIFY_TO, ['ops@contoso.example', 'sales@contoso.example']);
-        assert.throws(() => readSettings({ HUBSPOT_TOKEN: 'pat-secret-value', LEAD_DESTINATIONS: 'hubspot', HUBSPOT_URL: 'not a url' }), (error: Error) => !error.message.includes('pat-secret'));
+        assert.throws(
+            () => readSettings({ HUBSPOT_TOKEN: 'pat-secret-value', LEAD_DESTINATIONS: 'hubspot', HUBSPOT_URL: 'not a url' }),
+            (error: Error) => !error.message.includes('pat-secret'),
+        );
     });
 
     it('never uses an unresolved Key Vault reference as a value: it fails only what reads it, naming the setting', () => {

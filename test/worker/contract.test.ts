@@ -33,6 +33,7 @@ import type * as FakeCore from './fakeFunctionsCore';
  * - A timer passes { Schedule, ScheduleStatus, IsPastDue } as JSON.
  */
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by the name the library loads it by, which has no typings here
 const core = require('@azure/functions-core') as typeof FakeCore;
 const env = (name: string): string => process.env[name] ?? assert.fail(`${name} is not set for the worker-contract child.`);
 
@@ -112,7 +113,7 @@ describe('the app as the Node worker runs it in Azure', () => {
 
     before(async () => {
         // As the worker: load every file of package.json "main", then ask for the capabilities.
-        for (const file of appEntryFiles(projectRoot)) require(file);
+        for (const file of appEntryFiles(projectRoot)) await import(file);
         const capabilities = (await core.getProgrammingModel().getCapabilities?.({})) ?? {};
         httpUri = capabilities.HttpUri ?? '';
     });
@@ -123,7 +124,11 @@ describe('the app as the Node worker runs it in Azure', () => {
         const input = { direction: 'in', properties: { supportsDeferredBinding: 'false' } };
         assert.deepEqual(unnamed(binding('receiveLead', 'in', isTrigger)[1]), { type: 'httpTrigger', authLevel: 'function', methods: ['POST'], route: 'leads', ...input });
         const outputs = Object.entries(core.registered.get('receiveLead')?.metadata.bindings ?? {}).filter(([, b]) => b.direction === 'out');
-        assert.deepEqual(outputs.map(([key, b]) => [key, unnamed(b)]), [['$return', { type: 'http', direction: 'out' }]], 'the HTTP answer is the return value');
+        assert.deepEqual(
+            outputs.map(([key, b]) => [key, unnamed(b)]),
+            [['$return', { type: 'http', direction: 'out' }]],
+            'the HTTP answer is the return value',
+        );
         const triggerOf = (name: string) => unnamed(binding(name, 'in', isTrigger)[1]);
         assert.deepEqual(triggerOf('deliverLead'), { type: 'queueTrigger', queueName: '%LEADS_QUEUE%', connection: 'AzureWebJobsStorage', ...input });
         for (const destination of ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot']) {
@@ -175,7 +180,15 @@ describe('the app as the Node worker runs it in Azure', () => {
         assert.ok(message);
         const [triggerName] = binding('deliverLead', 'in', isTrigger);
         const now = JSON.stringify(new Date().toISOString());
-        const triggerMetadata: Record<string, RpcTypedData> = { DequeueCount: { int: 1 }, Id: { string: randomUUID() }, InsertionTime: { json: now }, NextVisibleTime: { json: now }, ExpirationTime: { json: now }, PopReceipt: { string: 'pop' }, QueueTrigger: { string: message } };
+        const triggerMetadata: Record<string, RpcTypedData> = {
+            DequeueCount: { int: 1 },
+            Id: { string: randomUUID() },
+            InsertionTime: { json: now },
+            NextVisibleTime: { json: now },
+            ExpirationTime: { json: now },
+            PopReceipt: { string: 'pop' },
+            QueueTrigger: { string: message },
+        };
         await invoke('deliverLead', { inputData: [{ name: triggerName, data: { string: message } }], triggerMetadata });
         const table = TableClient.fromConnectionString(env('AzureWebJobsStorage'), env('LEADS_TABLE'), { allowInsecureConnection: true });
         const rows = [];
@@ -183,7 +196,7 @@ describe('the app as the Node worker runs it in Azure', () => {
         assert.equal(rows.length, 1);
     });
 
-    it('mails a digest when the timer fires with the host\'s timer data', async () => {
+    it("mails a digest when the timer fires with the host's timer data", async () => {
         const [triggerName] = binding('notifyContacts', 'in', isTrigger);
         const timer = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
         await invoke('notifyContacts', { inputData: [{ name: triggerName, data: { json: JSON.stringify(timer) } }], triggerMetadata: {} });

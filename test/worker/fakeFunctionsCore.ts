@@ -39,7 +39,8 @@ export function registerFunction(metadata: FunctionMetadata, callback: FunctionC
     return new Disposable(() => registered.delete(metadata.name));
 }
 
-export function registerHook(_name: string, _callback: (context: unknown) => unknown): Disposable {
+/** The app registers no hook; the library may, and nothing here runs them. */
+export function registerHook(): Disposable {
     return new Disposable(undefined);
 }
 
