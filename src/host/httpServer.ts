@@ -77,11 +77,14 @@ async function writeResponse(res: ServerResponse, result: unknown): Promise<void
 }
 
 /** The body as it arrives, up to the host's limit: nothing is buffered before the function reads it. */
-async function* streamedBody(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+async function* streamedBody(req: IncomingMessage, onTooLarge: () => void): AsyncGenerator<Uint8Array> {
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > maxRequestBytes) throw new BodyTooLargeError();
+        if (size > maxRequestBytes) {
+            onTooLarge();
+            throw new BodyTooLargeError();
+        }
         yield chunk;
     }
 }
@@ -92,16 +95,19 @@ async function* streamedBody(req: IncomingMessage): AsyncGenerator<Uint8Array> {
  * whether it came with a Content-Length or chunked. `nativeRequest` is the library's own field for
  * this, not in its public types.
  */
-function streamingRequest(req: IncomingMessage, url: URL, params: Record<string, string>): HttpRequest {
+function streamingRequest(req: IncomingMessage, url: URL, params: Record<string, string>, onTooLarge: () => void): HttpRequest {
     const method = req.method ?? 'GET';
-    const body = ['GET', 'HEAD'].includes(method.toUpperCase()) ? undefined : streamedBody(req);
+    const body = ['GET', 'HEAD'].includes(method.toUpperCase()) ? undefined : streamedBody(req, onTooLarge);
     const nativeRequest = new Request(url.href, { method, headers: headersOf(req), body, duplex: 'half' });
     return new HttpRequest({ params, nativeRequest } as HttpRequestInit);
 }
 
 async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL, route: Route, params: Record<string, string>, timeoutMs: number): Promise<void> {
     const { definition } = route;
-    const request = streamingRequest(req, url, params);
+    const body = { tooLarge: false };
+    const request = streamingRequest(req, url, params, () => {
+        body.tooLarge = true;
+    });
     let result: unknown;
     try {
         result = await invoke(definition.options.handler, request, {
@@ -110,8 +116,9 @@ async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL
             reason: 'This function was programmatically called via the host APIs.',
             timeoutMs,
         });
-    } catch {
-        // As in Azure: an unhandled error is a bare 500; invoke has logged the details.
+    } catch (error) {
+        // The host refuses a body past its limit; an unhandled error is a bare 500 (invoke logged it).
+        if (body.tooLarge) throw new BodyTooLargeError(undefined, { cause: error });
         send(res, 500);
         return;
     }

@@ -61,6 +61,20 @@ describe('the local Functions host', () => {
         assert.equal(((await (await fetch(`${host.url}/api/echo`)).json()) as { id: unknown }).id, null);
     });
 
+    it('streams a chunked body to the function, and refuses one past the 100 MB limit with 413', async () => {
+        const pieces = (count: number, size: number) =>
+            new ReadableStream<Uint8Array>({
+                pull(controller) {
+                    if (count-- === 0) controller.close();
+                    else controller.enqueue(new Uint8Array(size).fill(0x61));
+                },
+            });
+        const small = await fetch(`${host.url}/api/echo/1`, { method: 'POST', body: pieces(3, 5), duplex: 'half' });
+        assert.equal(((await small.json()) as { body: string }).body, 'a'.repeat(15));
+        const huge = await fetch(`${host.url}/api/echo/2`, { method: 'POST', body: pieces(101, 1024 * 1024), duplex: 'half' }).catch(() => undefined);
+        assert.equal(huge?.status, 413);
+    });
+
     it('answers a bare 500 when a function throws, with no details', async () => {
         const response = await fetch(`${host.url}/api/boom`);
         assert.equal(response.status, 500);
