@@ -122,6 +122,8 @@ async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL
         send(res, 500);
         return;
     }
+    // A function that answered before reading the whole body (a 413) leaves the rest on the connection: it closes.
+    if (!req.complete) res.setHeader('connection', 'close');
     await writeResponse(res, result);
 }
 
@@ -169,6 +171,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
         }
         handle(req, res, url).catch((error: unknown) => {
             if (error instanceof BodyTooLargeError) {
+                // The rest of the body is not read, so the connection cannot carry another request.
+                res.setHeader('connection', 'close');
                 send(res, 413, { error: `The request body is larger than ${maxRequestBytes} bytes.` });
                 req.resume();
                 return;
