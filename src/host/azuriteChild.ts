@@ -4,8 +4,8 @@
  * cleanly instead of living on with the ports.
  *
  * On a signal, stdin is let go too: Azurite closes and saves what it has acknowledged, and the
- * process then ends by itself. Held open, it kept the process alive until the parent killed it,
- * which lost recent writes that real storage keeps.
+ * process then ends by itself. Held open, it kept the process alive until the parent killed it
+ * five seconds later, on every stop.
  */
 function shutDown(): void {
     process.stdin.destroy();
