@@ -18,15 +18,11 @@ export interface HttpServerOptions {
 
 class BodyTooLargeError extends Error {}
 
+/** The whole body, for the admin API; past the host's limit it is refused. */
 async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxRequestBytes) throw new BodyTooLargeError();
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, size);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamedBody(req)) chunks.push(chunk);
+    return Buffer.concat(chunks);
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -77,7 +73,7 @@ async function writeResponse(res: ServerResponse, result: unknown): Promise<void
 }
 
 /** The body as it arrives, up to the host's limit: nothing is buffered before the function reads it. */
-async function* streamedBody(req: IncomingMessage, onTooLarge: () => void): AsyncGenerator<Uint8Array> {
+async function* streamedBody(req: IncomingMessage, onTooLarge: () => void = () => undefined): AsyncGenerator<Uint8Array> {
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;

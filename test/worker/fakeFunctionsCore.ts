@@ -14,10 +14,6 @@ export const hostVersion = '4.0.0-fake';
 export class Disposable {
     constructor(private callOnDispose: (() => unknown) | undefined) {}
 
-    static from(...disposables: { dispose(): unknown }[]): Disposable {
-        return new Disposable(() => disposables.forEach((d) => d.dispose()));
-    }
-
     dispose(): void {
         this.callOnDispose?.();
         this.callOnDispose = undefined;
