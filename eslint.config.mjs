@@ -5,7 +5,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-    { ignores: ['dist/', '.package/', 'node_modules/', 'outbox/', '.azurite/'] },
+    { ignores: ['dist/', 'dist-*/', '.package/', 'node_modules/', 'outbox/', '.azurite/'] },
     eslint.configs.recommended,
     tseslint.configs.strictTypeChecked,
     {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from './samples';
+import { buildRoot } from './samples';
 
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -35,7 +35,7 @@ export interface RunningApp {
 export function startApp(options: { env: Record<string, string>; args?: string[]; port: number }): Promise<RunningApp> {
     const args = options.args ?? ['--settings', join(tempDir('settings'), 'local.settings.json')];
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(options.port) };
-    const child = spawn(process.execPath, [join(projectRoot, 'dist', 'src', 'host', 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(buildRoot, 'src', 'host', 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 /** The project folder, from dist/test/helpers. */
 export const projectRoot = resolve(__dirname, '..', '..', '..');
 
+/** The folder the tests were built into (dist, or another outDir a parallel build used). */
+export const buildRoot = resolve(__dirname, '..', '..');
+
 /** ../shared/reference/samples beside the project, as CI lays it out. */
 export const samplesDir = resolve(projectRoot, '..', 'shared', 'reference', 'samples');
 

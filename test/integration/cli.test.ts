@@ -9,7 +9,7 @@ import type { Lead } from '../../src/lead/lead';
 import { NotifyProgressStore } from '../../src/store/notifyProgress';
 import { freePort, startApp, tempDir, withApp } from '../helpers/processes';
 import { drainQueue } from '../helpers/queues';
-import { projectRoot, sampleText } from '../helpers/samples';
+import { buildRoot, sampleText } from '../helpers/samples';
 
 /*
  * The app as `npm start` runs it: no storage setting, so it starts Azurite on its default ports
@@ -60,7 +60,7 @@ describe('npm start (the local runtime)', () => {
 
 /** `npm run leads -- <args>`: its exit code and output, whether it succeeded or not. */
 async function leads(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const script = join(projectRoot, 'dist/src/scripts/leads.js');
+    const script = join(buildRoot, 'src/scripts/leads.js');
     return promisify(execFile)(process.execPath, [script, ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env } }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
         (error: unknown) => {

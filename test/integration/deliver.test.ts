@@ -12,7 +12,7 @@ import type { LeadEntity } from '../../src/store/leadsTable';
 import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
-import { documentedSample, projectRoot } from '../helpers/samples';
+import { buildRoot, documentedSample } from '../helpers/samples';
 
 const run = promisify(execFile);
 
@@ -78,7 +78,7 @@ describe('delivering leads to the table and a webhook, through the local host an
 
     /** `npm run leads -- status <id>`; it exits 1 while nothing is recorded yet. */
     async function status(id: string): Promise<string> {
-        const args = [join(projectRoot, 'dist/src/scripts/leads.js'), 'status', id, '--settings', '/nonexistent'];
+        const args = [join(buildRoot, 'src/scripts/leads.js'), 'status', id, '--settings', '/nonexistent'];
         return run(process.execPath, args, { env: { ...process.env, ...env } }).then(
             ({ stdout }) => stdout,
             (error: unknown) => (error as { stdout?: string }).stdout ?? '',
@@ -179,7 +179,7 @@ describe('delivering leads to the table and a webhook, through the local host an
         assert.equal((await rows(id)).length, 1);
 
         healed = true;
-        const { stdout } = await run(process.execPath, [join(projectRoot, 'dist/src/scripts/leads.js'), 'replay-poison', '--settings', '/nonexistent'], { env: { ...process.env, ...env } });
+        const { stdout } = await run(process.execPath, [join(buildRoot, 'src/scripts/leads.js'), 'replay-poison', '--settings', '/nonexistent'], { env: { ...process.env, ...env } });
         assert.match(stdout, /Replayed \d+ lead\(s\) from the poison queues/);
         assert.match(stdout, new RegExp(`${id}: webhook again, after: The webhook answered 503`));
         await eventually(async () => ((await status(id)).match(/webhook\s+delivered\s+attempts 4/) ? true : undefined), 15_000, 'the replayed delivery');

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { tempDir } from '../helpers/processes';
-import { projectRoot } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
 
 const run = promisify(execFile);
 
@@ -38,7 +38,7 @@ describe('the worker contract', () => {
     it('holds: registration, HTTP streaming with chunked bodies, queue and timer invocations', async () => {
         const modules = join(tempDir('functions-core'), 'node_modules');
         mkdirSync(join(modules, '@azure', 'functions-core'), { recursive: true });
-        const fake = join(projectRoot, 'dist', 'test', 'worker', 'fakeFunctionsCore.js');
+        const fake = join(buildRoot, 'test', 'worker', 'fakeFunctionsCore.js');
         writeFileSync(join(modules, '@azure', 'functions-core', 'index.js'), `module.exports = require(${JSON.stringify(fake)});\n`);
         // Without NODE_TEST_CONTEXT, which would make the child's node:test skip its file as a nested run.
         const { NODE_TEST_CONTEXT: _nested, ...parentEnv } = process.env;
@@ -53,7 +53,7 @@ describe('the worker contract', () => {
             EMAIL_TRANSPORT: 'outbox',
             OUTBOX_DIR: join(tempDir('contract-outbox'), 'outbox'),
         };
-        const child = join(projectRoot, 'dist', 'test', 'worker', 'contract.test.js');
+        const child = join(buildRoot, 'test', 'worker', 'contract.test.js');
         const result = await run(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', child], { env, cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
             const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
             return { stdout, stderr, failed: true };
