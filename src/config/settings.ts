@@ -151,6 +151,29 @@ export const settingsSchema = z.object({
     SMTP_PASSWORD: setting(z.string().optional()),
     ACS_ENDPOINT: setting(url.optional()),
     ACS_CONNECTION_STRING: setting(z.string().optional()),
+
+    /** Who is told when something needs a person; unset: NOTIFY_TO (see alertRecipients). */
+    ALERT_TO: setting(addressList.optional()),
+    ALERT_SCHEDULE: setting(z.string().trim().default('0 * * * * *')),
+    ALERT_INTERVAL_MINUTES: setting(z.coerce.number().int().min(1).max(1440).default(30)),
+    ALERT_FAILING_MINUTES: setting(z.coerce.number().int().min(0).max(10_080).default(15)),
+    ALERT_QUIET_HOURS: setting(z.coerce.number().positive().max(8760).optional()),
+    ALERTS_TABLE: setting(tableName.default('LeadAlerts')),
+
+    /** The app roles or group object ids whose members may open the console in Azure, separated by commas. */
+    CONSOLE_ALLOWED: setting(
+        z
+            .string()
+            .transform((text) =>
+                text
+                    .split(/[,;]/)
+                    .map((part) => part.trim())
+                    .filter(Boolean),
+            )
+            .default([]),
+    ),
+    /** The console's address in links from alerts and channels; by default derived from WEBSITE_HOSTNAME in Azure. */
+    CONSOLE_URL: setting(url.optional()),
 });
 
 export type SettingName = keyof z.infer<typeof settingsSchema>;
@@ -195,6 +218,11 @@ function missingDestinationSettings(parsed: Settings): string[] {
     return [...used].flatMap((destination) =>
         requiredByDestination[destination].filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name)).map((name) => `${name} is not set: the ${destination} destination needs it`),
     );
+}
+
+/** Who alerts go to: ALERT_TO, or NOTIFY_TO when it is not set. */
+export function alertRecipients(settings: Pick<Settings, 'ALERT_TO' | 'NOTIFY_TO'>): string[] {
+    return settings.ALERT_TO ?? settings.NOTIFY_TO;
 }
 
 /** ACS takes at most this many recipients in one mail (Azure Communication Services service limits). */

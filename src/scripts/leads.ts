@@ -9,7 +9,8 @@ import { JsonQueue } from '../queue/jsonQueue';
 import { queueClientFor } from '../storage/clients';
 import { DeliveryLog } from '../store/deliveryLog';
 import { listSetAside } from '../store/notifyProgress';
-import { LeadsTable, type LeadEntity } from '../store/leadsTable';
+import { customerOf, LeadsTable } from '../store/leadsTable';
+import { leadCsvHeader, leadCsvLine } from '../csv/leadsCsv';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -146,24 +147,6 @@ async function status(s: Settings, id: string | undefined): Promise<number> {
     return 0;
 }
 
-interface CustomerInfo {
-    FirstName?: string;
-    LastName?: string;
-    Email?: string;
-    Phone?: string;
-    Country?: string;
-    Company?: string;
-    Title?: string;
-}
-
-function customerOf(row: LeadEntity): CustomerInfo {
-    try {
-        return JSON.parse(row.CustomerInfo) as CustomerInfo;
-    } catch {
-        return {};
-    }
-}
-
 async function list(s: Settings, days: number): Promise<void> {
     const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
     const rows = await table.listSince(firstDayOf(days));
@@ -177,64 +160,11 @@ async function list(s: Settings, days: number): Promise<void> {
     }
 }
 
-/** Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula. */
-export function csvCell(value: unknown): string {
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- table cells are strings, numbers, booleans or dates
-    let text = value === undefined || value === null ? '' : String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 async function exportCsv(s: Settings, days: number): Promise<void> {
     const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
     const rows = await table.listSince(firstDayOf(days));
-    const header = [
-        'LeadId',
-        'CreatedTime',
-        'LastSeenAt',
-        'Occurrences',
-        'LeadSource',
-        'Source',
-        'ActionCode',
-        'Offer',
-        'OfferDisplayName',
-        'FirstName',
-        'LastName',
-        'Email',
-        'Phone',
-        'Country',
-        'Company',
-        'Title',
-        'Description',
-        'IsTest',
-        'DoNotContact',
-    ];
-    say(header.join(','));
-    for (const row of rows) {
-        const c = customerOf(row);
-        const cells = [
-            row.LeadId,
-            row.CreatedTime,
-            row.LastSeenAt,
-            row.Occurrences,
-            row.LeadSource,
-            row.Source,
-            row.ActionCode,
-            row.Offer,
-            row.OfferDisplayName,
-            c.FirstName,
-            c.LastName,
-            c.Email,
-            c.Phone,
-            c.Country,
-            c.Company,
-            c.Title,
-            row.Description,
-            row.IsTest,
-            row.DoNotContact,
-        ];
-        say(cells.map(csvCell).join(','));
-    }
+    process.stdout.write(leadCsvHeader());
+    for (const row of rows) process.stdout.write(leadCsvLine(row));
 }
 
 async function main(): Promise<number> {

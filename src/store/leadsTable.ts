@@ -71,6 +71,23 @@ export interface LeadUpdateEntity extends LeadEntity {
     FirstSeenAt: string;
 }
 
+/** The customer details of a row, from its CustomerInfo JSON: each may be missing. */
+export interface CustomerInfo {
+    FirstName?: string;
+    LastName?: string;
+    Email?: string;
+    Phone?: string;
+    Country?: string;
+    Company?: string;
+    Title?: string;
+}
+
+/** The customer of a row; a CustomerInfo that is not JSON (a row someone else wrote) reads as no details. */
+export function customerOf(row: Pick<LeadEntity, 'CustomerInfo'>): CustomerInfo {
+    const parsed = safeJson(row.CustomerInfo);
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
 export interface HistoryEntry {
     at: string;
     version: string;
