@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { destinationNames, settings, type Settings } from '../config/settings';
+import { settings, type Settings } from '../config/settings';
+import { replayPoison } from '../deliver/replay';
 import { applySettings, readLocalSettings } from '../host/localSettings';
-import { destinationQueueName } from '../deliver/services';
-import { leadMessageSchema } from '../queue/leadMessage';
-import { JsonQueue } from '../queue/jsonQueue';
-import { queueClientFor } from '../storage/clients';
 import { DeliveryLog } from '../store/deliveryLog';
 import { listSetAside } from '../store/notifyProgress';
 import { customerOf, LeadsTable } from '../store/leadsTable';
@@ -45,81 +42,12 @@ function firstDayOf(count: number, now = new Date()): string {
     return new Date(now.getTime() - (count - 1) * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Every poison queue: the app's own, and the host's for each destination's queue. */
-function poisonQueueNames(s: Settings): string[] {
-    return [`${s.LEADS_QUEUE}-poison`, ...destinationNames.map((name) => `${destinationQueueName(s.LEADS_QUEUE, name)}-poison`)];
-}
-
-interface ReplayCounts {
-    moved: number;
-    kept: number;
-    uncertain: number;
-}
-
-/**
- * Sends one poisoned lead back: a copy for one destination goes to that destination's queue as the
- * next link of its chain, marked as a replay; a lead that never got past routing goes back to the
- * leads queue. An uncertain delivery stays unless `--uncertain` says a person checked the vendor.
- */
-async function replayOne(s: Settings, log: DeliveryLog, queueNamed: (name: string) => Promise<JsonQueue>, value: unknown, includeUncertain: boolean, counts: ReplayCounts): Promise<boolean> {
-    const parsed = leadMessageSchema.safeParse(value);
-    if (!parsed.success) {
-        counts.kept++;
-        return false;
-    }
-    const { delivery, ...lead } = parsed.data;
-    const destination = delivery?.destination;
-    if (!destination) {
-        await (await queueNamed(s.LEADS_QUEUE)).send(lead);
-        say(`${lead.id}: routed again`);
-        return true;
-    }
-    const record = (await log.list(lead.id)).find((r) => r.destination === destination);
-    if (record?.state === 'uncertain' && !includeUncertain) {
-        counts.uncertain++;
-        return false;
-    }
-    say(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}`);
-    const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
-    await (await queueNamed(destinationQueueName(s.LEADS_QUEUE, destination))).send(next);
-    return true;
-}
-
-async function replayPoison(s: Settings, includeUncertain: boolean): Promise<void> {
-    const log = await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE);
-    const counts: ReplayCounts = { moved: 0, kept: 0, uncertain: 0 };
-    // One client per queue, so that each queue is made sure of once, not once per lead.
-    const queues = new Map<string, Promise<JsonQueue>>();
-    const queueNamed = (name: string): Promise<JsonQueue> => {
-        const queue = queues.get(name) ?? JsonQueue.connect(s.storage, name);
-        queues.set(name, queue);
-        return queue;
-    };
-    for (const name of poisonQueueNames(s)) {
-        const poison = await queueClientFor(s.storage, name);
-        if (!(await poison.exists())) continue;
-        const seen = new Set<string>();
-        for (;;) {
-            const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-            const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
-            if (fresh.length === 0) break;
-            for (const message of fresh) {
-                seen.add(message.messageId);
-                let value: unknown;
-                try {
-                    value = JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8'));
-                } catch {
-                    value = undefined;
-                }
-                if (!(await replayOne(s, log, queueNamed, value, includeUncertain, counts))) continue;
-                await poison.deleteMessage(message.messageId, message.popReceipt);
-                counts.moved++;
-            }
-        }
-    }
-    const kept = counts.kept ? ` Left ${counts.kept} message(s) that are not leads.` : '';
-    const uncertain = counts.uncertain ? ` Left ${counts.uncertain} uncertain deliver${counts.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.` : '';
-    say(`Replayed ${counts.moved} lead(s) from the poison queues.${kept}${uncertain}`);
+async function replay(s: Settings, includeUncertain: boolean): Promise<void> {
+    const report = await replayPoison(s, { includeUncertain });
+    for (const line of report.lines) say(line);
+    const kept = report.kept ? ` Left ${report.kept} message(s) that are not leads.` : '';
+    const uncertain = report.uncertain ? ` Left ${report.uncertain} uncertain deliver${report.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.` : '';
+    say(`Replayed ${report.moved} lead(s) from the poison queues.${kept}${uncertain}`);
 }
 
 async function showSetAside(s: Settings): Promise<void> {
@@ -192,7 +120,7 @@ async function main(): Promise<number> {
     const s = settings();
     switch (command) {
         case 'replay-poison':
-            await replayPoison(s, values.uncertain === true);
+            await replay(s, values.uncertain === true);
             return 0;
         case 'status':
             return status(s, argument);

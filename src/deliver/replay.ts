@@ -1,0 +1,119 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { destinationNames, type Settings } from '../config/settings';
+import { JsonQueue } from '../queue/jsonQueue';
+import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
+import { queueClientFor } from '../storage/clients';
+import { DeliveryLog } from '../store/deliveryLog';
+import { destinationQueueName } from './services';
+
+/** Every poison queue: the app's own, and the host's for each destination's queue. */
+export function poisonQueueNames(s: Pick<Settings, 'LEADS_QUEUE'>): string[] {
+    return [`${s.LEADS_QUEUE}-poison`, ...destinationNames.map((name) => `${destinationQueueName(s.LEADS_QUEUE, name)}-poison`)];
+}
+
+export interface ReplayOptions {
+    /** Also replay deliveries whose fate is uncertain: a person checked the vendor does not have them. */
+    includeUncertain: boolean;
+    /** Only the messages of these leads; every lead when not given. */
+    leadIds?: ReadonlySet<string>;
+}
+
+export interface ReplayReport {
+    moved: number;
+    /** Messages that are not leads, left where they are. */
+    kept: number;
+    /** Uncertain deliveries left for a person to check. */
+    uncertain: number;
+    /** One line per lead sent back: its id and where it went, never its customer. */
+    lines: string[];
+}
+
+/** The value of a poison message: JSON in base64, as the queue trigger writes it, or undefined. */
+export function poisonValue(messageText: string): unknown {
+    try {
+        return JSON.parse(Buffer.from(messageText, 'base64').toString('utf8'));
+    } catch {
+        return undefined;
+    }
+}
+
+/** The lead a poison message holds, or undefined when it holds none. */
+export function poisonLead(messageText: string): LeadMessage | undefined {
+    const parsed = leadMessageSchema.safeParse(poisonValue(messageText));
+    return parsed.success ? parsed.data : undefined;
+}
+
+class Replayer {
+    readonly report: ReplayReport = { moved: 0, kept: 0, uncertain: 0, lines: [] };
+    // One client per queue, so that each queue is made sure of once, not once per lead.
+    private readonly queues = new Map<string, Promise<JsonQueue>>();
+
+    constructor(
+        private readonly s: Settings,
+        private readonly log: DeliveryLog,
+        private readonly options: ReplayOptions,
+    ) {}
+
+    private queueNamed(name: string): Promise<JsonQueue> {
+        const queue = this.queues.get(name) ?? JsonQueue.connect(this.s.storage, name);
+        this.queues.set(name, queue);
+        return queue;
+    }
+
+    /**
+     * Sends one poisoned lead back: a copy for one destination goes to that destination's queue as
+     * the next link of its chain, marked as a replay; a lead that never got past routing goes back to
+     * the leads queue. An uncertain delivery stays unless the options say a person checked the vendor.
+     */
+    async replayOne(message: LeadMessage | undefined): Promise<boolean> {
+        if (!message) {
+            this.report.kept++;
+            return false;
+        }
+        const { delivery, ...lead } = message;
+        const destination = delivery?.destination;
+        if (!destination) {
+            await (await this.queueNamed(this.s.LEADS_QUEUE)).send(lead);
+            this.report.lines.push(`${lead.id}: routed again`);
+            return true;
+        }
+        const record = (await this.log.list(lead.id)).find((r) => r.destination === destination);
+        if (record?.state === 'uncertain' && !this.options.includeUncertain) {
+            this.report.uncertain++;
+            return false;
+        }
+        this.report.lines.push(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}`);
+        const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
+        await (await this.queueNamed(destinationQueueName(this.s.LEADS_QUEUE, destination))).send(next);
+        return true;
+    }
+
+    async drain(poison: QueueClient): Promise<void> {
+        const seen = new Set<string>();
+        for (;;) {
+            const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+            const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
+            if (fresh.length === 0) return;
+            for (const message of fresh) {
+                seen.add(message.messageId);
+                const lead = poisonLead(message.messageText);
+                // Another lead's message, received only to reach the wanted ones: it is visible again in a minute.
+                if (this.options.leadIds && !(lead && this.options.leadIds.has(lead.id))) continue;
+                if (!(await this.replayOne(lead))) continue;
+                await poison.deleteMessage(message.messageId, message.popReceipt);
+                this.report.moved++;
+            }
+        }
+    }
+}
+
+/** Sends the leads in the poison queues (all, or those named) back to their destinations; `npm run leads -- replay-poison` and the console's Replay. */
+export async function replayPoison(s: Settings, options: ReplayOptions): Promise<ReplayReport> {
+    const replayer = new Replayer(s, await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), options);
+    for (const name of poisonQueueNames(s)) {
+        const poison = await queueClientFor(s.storage, name);
+        if (!(await poison.exists())) continue;
+        await replayer.drain(poison);
+    }
+    return replayer.report;
+}
