@@ -26,6 +26,8 @@ export default defineConfig(
             '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
         },
     },
+    // The console's script runs in the browser, with the browser's globals.
+    { files: ['src/console/static/*.js'], languageOptions: { globals: { document: 'readonly', fetch: 'readonly', FormData: 'readonly' } } },
     // This file itself is plain JavaScript, outside tsconfig.json.
     { files: ['**/*.mjs', '**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
 );

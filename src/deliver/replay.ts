@@ -90,20 +90,25 @@ class Replayer {
 
     async drain(poison: QueueClient): Promise<void> {
         const seen = new Set<string>();
+        const skipped: { messageId: string; popReceipt: string }[] = [];
         for (;;) {
             const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
             const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
-            if (fresh.length === 0) return;
+            if (fresh.length === 0) break;
             for (const message of fresh) {
                 seen.add(message.messageId);
                 const lead = poisonLead(message.messageText);
-                // Another lead's message, received only to reach the wanted ones: it is visible again in a minute.
-                if (this.options.leadIds && !(lead && this.options.leadIds.has(lead.id))) continue;
+                // Another lead's message, received only to reach the wanted ones: made visible again at once.
+                if (this.options.leadIds && !(lead && this.options.leadIds.has(lead.id))) {
+                    skipped.push(message);
+                    continue;
+                }
                 if (!(await this.replayOne(lead))) continue;
                 await poison.deleteMessage(message.messageId, message.popReceipt);
                 this.report.moved++;
             }
         }
+        await Promise.all(skipped.map((m) => poison.updateMessage(m.messageId, m.popReceipt, undefined, 0)));
     }
 }
 

@@ -4,12 +4,15 @@ import type { Lead } from '../lead/lead';
 type RoutingSettings = Pick<Settings, 'LEAD_DESTINATIONS' | 'LEAD_ROUTES' | 'DNC_DESTINATIONS' | 'DELIVER_TEST_LEADS'>;
 type Route = Settings['LEAD_ROUTES'][number];
 
+/** What routing reads of a lead; a row of the leads table has it too. */
+export type RoutedLead = Pick<Lead, 'offer' | 'offerId' | 'offerTitle' | 'action' | 'doNotContact' | 'isTest'>;
+
 function same(a: string, b: string): boolean {
     return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 /** A route's offer matches the offer id (`publisher.offer`), the bare offer id, or the offer title. */
-function routeMatches(route: Route, lead: Lead): boolean {
+function routeMatches(route: Route, lead: RoutedLead): boolean {
     const offers = [lead.offer, lead.offerId, lead.offerTitle].filter(Boolean);
     const offerMatches = route.offer === undefined || offers.some((offer) => same(offer, route.offer ?? ''));
     const actionMatches = route.action === undefined || same(lead.action, route.action);
@@ -21,7 +24,7 @@ function routeMatches(route: Route, lead: Lead): boolean {
  * do-not-contact lead goes to DNC_DESTINATIONS (the table, for the record) and nowhere else; a
  * test lead goes everywhere unless DELIVER_TEST_LEADS is false, when it goes to the table only.
  */
-export function destinationsFor(lead: Lead, settings: RoutingSettings): DestinationName[] {
+export function destinationsFor(lead: RoutedLead, settings: RoutingSettings): DestinationName[] {
     const route = settings.LEAD_ROUTES.find((candidate) => routeMatches(candidate, lead));
     // A DNC or held-back test lead is still kept, for the record, whatever the routes say.
     if (lead.doNotContact) return settings.DNC_DESTINATIONS;

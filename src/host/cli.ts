@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     const port = portFrom(process.env, local.Host?.LocalHttpPort);
 
     const azurite = isDevelopmentStorage(app.storage) ? await ensureAzurite(values['azurite-location']) : undefined;
-    const host = await startHost({ root, port });
+    // dist/src/host/cli.js: the build this CLI belongs to is two levels up.
+    const host = await startHost({ root, port, buildDir: resolve(__dirname, '..', '..') });
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
     say(

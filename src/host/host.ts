@@ -18,6 +18,8 @@ export interface HostOptions {
     port: number;
     /** The function files to load; by default those matching `main` in package.json. */
     files?: readonly string[];
+    /** Where the app was compiled, when not `dist` (see appEntryFiles). */
+    buildDir?: string;
     env?: NodeJS.ProcessEnv;
 }
 
@@ -52,7 +54,7 @@ export function isDisabled(name: string, env: NodeJS.ProcessEnv): boolean {
 export async function startHost(options: HostOptions): Promise<RunningHost> {
     const env = options.env ?? process.env;
     const config = readHostConfig(options.root);
-    const functions = loadFunctions(options.files ?? appEntryFiles(options.root)).filter((f) => !isDisabled(f.name, env));
+    const functions = loadFunctions(options.files ?? appEntryFiles(options.root, options.buildDir)).filter((f) => !isDisabled(f.name, env));
     const httpFunctions = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
     const listeners = await Promise.all(functions.flatMap((f) => (f.kind === 'queue' ? [queueListenerFor(f, env, config)] : [])));
     const timers = functions.flatMap((f) => (f.kind === 'timer' ? [new TimerScheduler(f, parseNcrontab(resolveSettingReferences(f.options.schedule, env)), config.functionTimeoutMs)] : []));

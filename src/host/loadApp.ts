@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { isFunctionDefinition, type FunctionDefinition } from '../runtime/define';
 import { expandGlob } from './glob';
 
-/** The files the Functions host loads: those matching `main` in package.json. */
-export function appEntryFiles(root: string): string[] {
+/**
+ * The files the Functions host loads: those matching `main` in package.json. `buildDir` is where
+ * this copy of the app was compiled, when not `dist` (a second build beside it, for tests run in
+ * parallel): `main`'s leading `dist/` then names that folder, so the host loads its own build.
+ */
+export function appEntryFiles(root: string, buildDir = join(root, 'dist')): string[] {
     const { main } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: string };
     if (!main) throw new Error(`${join(root, 'package.json')} has no "main"; the Functions host needs it to find the app.`);
-    const files = expandGlob(root, main);
+    const build = relative(root, buildDir).split(sep).join('/');
+    const files = expandGlob(root, main.startsWith('dist/') ? `${build}/${main.slice('dist/'.length)}` : main);
     if (files.length === 0) throw new Error(`No file matches "main": "${main}" in package.json. Run "npm run build" first.`);
     return files;
 }

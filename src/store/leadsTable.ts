@@ -1,7 +1,7 @@
 import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
-import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 
 /**
  * Where a lead's row sits. PartitionKey is the UTC day it was first stored and RowKey starts with
@@ -147,7 +147,8 @@ const keptVersions = 5;
 /** The content columns a new version replaces; the first-seen time, counts and keys stay. */
 const contentColumns = ['LeadSource', 'ActionCode', 'OfferDisplayName', 'Description', 'CustomerInfo', 'Source', 'Offer', 'PublisherId', 'OfferId', 'IsTest', 'DoNotContact', 'Format', 'Extra'] as const;
 
-function historyOf(row: LeadEntity): HistoryEntry[] {
+/** The earlier versions recorded on a row, oldest first. */
+export function historyOf(row: Pick<LeadEntity, 'History'>): HistoryEntry[] {
     try {
         const parsed: unknown = JSON.parse(row.History ?? '[]');
         return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
@@ -185,6 +186,28 @@ export type RecordResult = 'counted' | 'already-counted' | 'updated' | 'missing'
 /** `<LEADS_TABLE>Updates`: where the digest finds leads that came back with something new. */
 export function updatesTableName(leadsTable: string): string {
     return `${leadsTable}Updates`;
+}
+
+/** A span of the leads table to read newest first. */
+export interface LeadRange {
+    /** The first and the last UTC day (`YYYY-MM-DD`), both included. */
+    fromDay: string;
+    toDay: string;
+    /** Only rows whose RowKey sorts before this one: where the previous page stopped. */
+    before?: string;
+    /** A condition on the table's own columns, in OData, that the table service applies. */
+    filter?: string;
+}
+
+/** The first window a newest-first read looks at; each empty one is four times wider, each other one twice. */
+const firstWindowMs = 60_000;
+
+function odataText(text: string): string {
+    return `'${text.replace(/'/g, "''")}'`;
+}
+
+function dayAfter(day: string): string {
+    return new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
 }
 
 /** The app's leads table, in the layout tools for the marketplace's own lead table understand. */
@@ -301,6 +324,46 @@ export class LeadsTable {
         } catch (error) {
             if (statusOf(error) !== 409) throw error;
         }
+    }
+
+    /**
+     * The rows of a range, newest first, read by key: windows of time walk back from the newest
+     * end, each one range query over the partitions it spans, so a page of recent leads costs a few
+     * small queries however large the table is (the table returns rows oldest first within a query).
+     */
+    async *newest(range: LeadRange): AsyncGenerator<LeadEntity> {
+        await this.ensureTable();
+        const floor = range.fromDay;
+        const floorMs = Date.parse(floor);
+        let high = range.before ?? dayAfter(range.toDay);
+        let widthMs = firstWindowMs;
+        while (high > floor) {
+            const lowMs = Date.parse(high.slice(0, 24)) - widthMs;
+            const low = lowMs <= floorMs ? floor : new Date(lowMs).toISOString();
+            const keys = `PartitionKey ge ${odataText(low.slice(0, 10))} and PartitionKey le ${odataText(high.slice(0, 10))} and RowKey ge ${odataText(low)} and RowKey lt ${odataText(high)}`;
+            const filter = range.filter ? `${keys} and (${range.filter})` : keys;
+            const rows: LeadEntity[] = [];
+            for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter } })) rows.push(row);
+            rows.sort((a, b) => (a.rowKey < b.rowKey ? 1 : -1));
+            yield* rows;
+            high = low;
+            widthMs *= rows.length === 0 ? 4 : 2;
+        }
+    }
+
+    /** How many leads were stored on or after a UTC day: reads only the keys of those days' rows. */
+    async countSince(day: string): Promise<Map<string, number>> {
+        await this.ensureTable();
+        const counts = new Map<string, number>();
+        const rows = this.client.listEntities({ queryOptions: { filter: `PartitionKey ge ${odataText(day)}`, select: ['PartitionKey'] } });
+        for await (const row of rows) counts.set(row.partitionKey ?? '', (counts.get(row.partitionKey ?? '') ?? 0) + 1);
+        return counts;
+    }
+
+    /** One row by its keys, or undefined. */
+    async row(keys: LeadRowKeys): Promise<LeadEntity | undefined> {
+        await this.ensureTable();
+        return readEntity<LeadEntity>(this.client, keys.partitionKey, keys.rowKey);
     }
 
     /** The rows stored on or after a UTC day (`YYYY-MM-DD`), newest first: one range query over the partitions. */

@@ -1,0 +1,138 @@
+import type { Settings } from '../config/settings';
+import { canonicalAction } from '../lead/leadSource';
+import { DeliveryLog } from '../store/deliveryLog';
+import { customerOf, LeadsTable, parseRowKeys, type LeadEntity } from '../store/leadsTable';
+import { needsAttention, type Attention } from './attention';
+import { healthOf, type Health } from './health';
+import type { LeadQuery } from './leadQuery';
+import { destinationStates, leadDetail, leadSummary, type DestinationState, type LeadDetail, type LeadSummary } from './leadView';
+
+/** A page reads at most this many rows looking for matches; past it, "More" goes on from where it stopped. */
+const maxScannedPerPage = 5_000;
+/** Rows whose deliveries are looked up at once, when the state filter needs them. */
+const lookupBatch = 25;
+
+/** How far a read went: rows read, the last one, and whether it stopped at its bound. */
+interface Scan {
+    count: number;
+    max?: number;
+    last?: string;
+    capped?: boolean;
+}
+
+export interface LeadPage {
+    items: LeadSummary[];
+    /** Where the next page starts, when there may be more. */
+    next?: string;
+    /** Rows read for this page: more than the items when filters left rows out. */
+    scanned: number;
+}
+
+const leadIdPattern = /^[0-9a-f]{32}$/;
+
+function contains(haystack: string | undefined, needle: string): boolean {
+    return (haystack ?? '').toLowerCase().includes(needle);
+}
+
+/** The text search: company, e-mail, offer or lead id, ignoring case. */
+function matchesText(row: LeadEntity, q: string | undefined): boolean {
+    if (!q) return true;
+    const needle = q.toLowerCase();
+    const customer = customerOf(row);
+    return [customer.Company, customer.Email, row.OfferDisplayName, row.Offer, row.LeadId].some((field) => contains(field, needle));
+}
+
+function matchesOffer(row: LeadEntity, offer: string | undefined): boolean {
+    return !offer || contains(row.OfferDisplayName, offer.toLowerCase()) || contains(row.Offer, offer.toLowerCase());
+}
+
+/** The conditions the table service applies itself: the action code, exactly as the lead model writes it. */
+function tableFilter(query: LeadQuery): string | undefined {
+    return query.action ? `ActionCode eq '${canonicalAction(query.action).replace(/'/g, "''")}'` : undefined;
+}
+
+/** What the console reads: the leads table and the delivery records, by their keys. */
+export class ConsoleData {
+    constructor(
+        private readonly settings: Settings,
+        private readonly leads: LeadsTable,
+        private readonly log: DeliveryLog,
+    ) {}
+
+    static async connect(settings: Settings): Promise<ConsoleData> {
+        const [leads, log] = await Promise.all([LeadsTable.connect(settings.storage, settings.LEADS_TABLE), DeliveryLog.connect(settings.storage, settings.DELIVERIES_TABLE)]);
+        return new ConsoleData(settings, leads, log);
+    }
+
+    private async destinationsOf(row: LeadEntity): Promise<DestinationState[]> {
+        return destinationStates(row, await this.log.list(row.LeadId), this.settings);
+    }
+
+    /** A lead's row: where its table delivery says it is, else looked for in the last year's partitions. */
+    async findRow(leadId: string): Promise<LeadEntity | undefined> {
+        if (!leadIdPattern.test(leadId)) return undefined;
+        const table = (await this.log.list(leadId)).find((record) => record.destination === 'table');
+        const keys = table?.target ? parseRowKeys(table.target) : await this.leads.findLead(leadId, new Date(Date.now() - 366 * 86_400_000).toISOString().slice(0, 10));
+        return keys && (await this.leads.row(keys));
+    }
+
+    attention(): Promise<Attention> {
+        return needsAttention(this.settings, this.log);
+    }
+
+    health(poisonCount: number): Promise<Health> {
+        return healthOf(this.settings, this.leads, this.log, poisonCount);
+    }
+
+    async detail(leadId: string): Promise<LeadDetail | undefined> {
+        const row = await this.findRow(leadId);
+        return row && leadDetail(row, await this.destinationsOf(row), this.settings.NOTIFY_PII);
+    }
+
+    /** The rows that match the filters, newest first, with their destinations' states; unbounded (the export reads them all). */
+    async *matching(query: LeadQuery, scan: Scan = { count: 0 }): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
+        if (query.q && leadIdPattern.test(query.q)) {
+            const row = await this.findRow(query.q);
+            const inRange = row && row.partitionKey >= query.fromDay && row.partitionKey <= query.toDay && (!query.before || row.rowKey < query.before);
+            if (row && inRange && matchesOffer(row, query.offer) && (!query.action || row.ActionCode === canonicalAction(query.action))) {
+                const destinations = await this.destinationsOf(row);
+                if (!query.state || destinations.some((d) => d.state === query.state)) yield { row, destinations };
+            }
+            return;
+        }
+        let batch: LeadEntity[] = [];
+        const flush = async function* (this: ConsoleData): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
+            const looked = await Promise.all(batch.map(async (row) => ({ row, destinations: await this.destinationsOf(row) })));
+            batch = [];
+            for (const found of looked) if (!query.state || found.destinations.some((d) => d.state === query.state)) yield found;
+        };
+        for await (const row of this.leads.newest({ fromDay: query.fromDay, toDay: query.toDay, before: query.before, filter: tableFilter(query) })) {
+            scan.count++;
+            scan.last = row.rowKey;
+            if (!matchesText(row, query.q) || !matchesOffer(row, query.offer)) continue;
+            batch.push(row);
+            if (batch.length >= lookupBatch) yield* flush.call(this);
+            if (scan.max !== undefined && scan.count >= scan.max) {
+                scan.capped = true;
+                break;
+            }
+        }
+        yield* flush.call(this);
+    }
+
+    /** One page of the list: `limit` leads at most, and where the next page starts. */
+    async page(query: LeadQuery): Promise<LeadPage> {
+        const scan: Scan = { count: 0, max: maxScannedPerPage };
+        const items: LeadSummary[] = [];
+        let full = false;
+        for await (const { row, destinations } of this.matching(query, scan)) {
+            if (items.length === query.limit) {
+                full = true;
+                break;
+            }
+            items.push(leadSummary(row, destinations));
+        }
+        const next = full ? items[items.length - 1]?.position : scan.capped ? scan.last : undefined;
+        return { items, scanned: scan.count, ...(next ? { next } : {}) };
+    }
+}

@@ -1,0 +1,138 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ConfigurationError, runsInAzure, settings, type Settings } from '../config/settings';
+import { lazy } from '../runtime/lazy';
+import { decideAccess } from './access';
+import { consoleAsset } from './assets';
+import { ConsoleData } from './consoleData';
+import { exportCsv } from './exportCsv';
+import { importUpload } from './importUpload';
+import { parseLeadQuery, QueryError } from './leadQuery';
+import { consolePath, renderDetailPage, renderListPage, renderMessagePage } from './render';
+import { replayRequest } from './replayRequest';
+import { ConsoleRequestError } from './consoleRequestError';
+
+/**
+ * Every answer of the console: its own scripts and styles only, never framed, never cached (it
+ * shows personal data), and no referrer leaves with a link.
+ */
+const securityHeaders: Record<string, string> = {
+    'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+};
+
+const data = lazy(() => ConsoleData.connect(settings()));
+
+function html(status: number, body: string): HttpResponseInit {
+    return { status, body, headers: { ...securityHeaders, 'content-type': 'text/html; charset=utf-8' } };
+}
+
+function json(status: number, value: unknown): HttpResponseInit {
+    return { status, body: JSON.stringify(value), headers: { ...securityHeaders, 'content-type': 'application/json; charset=utf-8' } };
+}
+
+/** Pages are the paths a person opens; everything else answers JSON. */
+function wantsPage(path: string): boolean {
+    return path === '' || path.startsWith('view/');
+}
+
+function problem(path: string, status: number, message: string): HttpResponseInit {
+    return wantsPage(path) ? html(status, renderMessagePage(status === 404 ? 'Not found' : 'Cannot show this', message)) : json(status, { error: message });
+}
+
+/** A form or script on another site must not act for a signed-in person: a POST comes from the console's own pages. */
+function crossSite(request: HttpRequest): string | undefined {
+    const site = request.headers.get('sec-fetch-site');
+    if (site && !['same-origin', 'none'].includes(site)) return `The request came from another site (Sec-Fetch-Site: ${site}).`;
+    const origin = request.headers.get('origin');
+    if (origin && origin !== new URL(request.url).origin) return 'The request came from another origin.';
+    return undefined;
+}
+
+const notices: Record<string, (n: number, left: number) => string> = {
+    replayed: (n, left) =>
+        `Sent ${n} lead(s) from the poison queues back to their destinations.${left ? ` ${left} uncertain deliver${left === 1 ? 'y was' : 'ies were'} left: check the destination, then replay them with "I checked".` : ''}`,
+};
+
+/** The notice a redirect after an action asks for: built from numbers, never from text in the URL. */
+function noticeOf(params: URLSearchParams): string | undefined {
+    const replayed = params.get('replayed');
+    if (replayed === null || !/^\d{1,6}$/.test(replayed)) return undefined;
+    const left = Number(/^\d{1,6}$/.test(params.get('left') ?? '') ? params.get('left') : 0);
+    return notices.replayed?.(Number(replayed), left);
+}
+
+function filtersOf(params: URLSearchParams): URLSearchParams {
+    return new URLSearchParams([...params].filter(([name]) => !['replayed', 'left'].includes(name)));
+}
+
+async function listPage(params: URLSearchParams): Promise<HttpResponseInit> {
+    const console = await data();
+    const query = parseLeadQuery(filtersOf(params));
+    const [page, attention] = await Promise.all([console.page(query), console.attention()]);
+    const health = await console.health(attention.poisonCount);
+    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params) }));
+}
+
+async function route(request: HttpRequest, s: Settings, path: string): Promise<HttpResponseInit> {
+    const method = request.method.toUpperCase();
+    const params = new URL(request.url).searchParams;
+    const view = /^(?:view|leads)\/([^/]+)$/.exec(path);
+    if (method === 'POST') {
+        const refused = crossSite(request);
+        if (refused) return json(403, { error: refused });
+        if (path === 'replay') return replayRequest(request, s, json);
+        if (path === 'import') return importUpload(request, s, json, html);
+        return json(405, { error: `POST is not allowed on ${consolePath}/${path}.` });
+    }
+    if (method !== 'GET') return json(405, { error: `${method} is not allowed here.` });
+    if (path === '') return listPage(params);
+    if (path === 'leads') return json(200, await (await data()).page(parseLeadQuery(params)));
+    if (path === 'attention') return json(200, await (await data()).attention());
+    if (path === 'health') {
+        const console = await data();
+        return json(200, await console.health((await console.attention()).poisonCount));
+    }
+    if (path === 'export.csv') return exportCsv(await data(), s, parseLeadQuery(params), securityHeaders);
+    if (view) {
+        const lead = await (await data()).detail(view[1] ?? '');
+        if (!lead) return problem(path, 404, `There is no lead "${view[1] ?? ''}" in ${s.LEADS_TABLE}.`);
+        return path.startsWith('view/') ? html(200, renderDetailPage(lead)) : json(200, lead);
+    }
+    const asset = /^assets\/([a-z.]+)$/.exec(path);
+    const file = asset && consoleAsset(asset[1] ?? '');
+    if (file) return { status: 200, body: file.body, headers: { ...securityHeaders, 'content-type': file.contentType, 'cache-control': 'public, max-age=300' } };
+    return problem(path, 404, `There is nothing at ${consolePath}/${path}.`);
+}
+
+/** The lead console: who may see it, then the page, JSON or action the path names. */
+export async function handleConsole(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const path = (request.params.path ?? '').replace(/^\/+|\/+$/g, '');
+    let s: Settings;
+    try {
+        s = settings();
+    } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        context.error(`The console cannot start: ${error.message}`);
+        // In Azure a broken setting must not tell strangers about the app; locally the developer needs to know.
+        return runsInAzure(process.env) ? json(404, { error: 'Not found.' }) : problem(path, 503, error.message);
+    }
+    const access = decideAccess({ inAzure: s.inAzure, authEnabled: s.authEnabled, allowed: s.CONSOLE_ALLOWED }, (name) => request.headers.get(name));
+    if (!access.allowed) {
+        context.warn(`Console request refused with ${access.status}: ${access.reason}`);
+        if (access.status === 404) return json(404, { error: 'Not found.' });
+        if (access.status === 401 && request.method.toUpperCase() === 'GET' && wantsPage(path)) {
+            return { status: 302, headers: { ...securityHeaders, location: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(`${consolePath}${path ? `/${path}` : ''}`)}` } };
+        }
+        return problem(path, access.status, access.reason);
+    }
+    try {
+        return await route(request, s, path);
+    } catch (error) {
+        if (error instanceof QueryError || error instanceof ConsoleRequestError) return problem(path, 400, error.message);
+        context.error(`The console could not read the app's storage: ${error instanceof Error ? error.name : 'an error'}.`);
+        return problem(path, 503, "The app's storage cannot be read just now; try again shortly.");
+    }
+}

@@ -1,0 +1,40 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { Settings } from '../config/settings';
+import { HeaderError } from '../import/columns';
+import { importLeads, type ImportSummary } from '../import/importLeads';
+import { importSummaryLines } from '../import/summaryLines';
+import { ConsoleRequestError } from './consoleRequestError';
+import { renderMessagePage } from './render';
+
+type Json = (status: number, value: unknown) => HttpResponseInit;
+type Html = (status: number, body: string) => HttpResponseInit;
+
+/** The CSV of the upload: the file field of the page's form, or a body sent as text/csv. */
+async function uploaded(request: HttpRequest): Promise<{ csv: AsyncIterable<Uint8Array>; dryRun: boolean }> {
+    const type = request.headers.get('content-type') ?? '';
+    const query = new URL(request.url).searchParams;
+    if (/^multipart\/form-data/i.test(type)) {
+        const form = await request.formData();
+        const file = form.get('file');
+        if (file === null || typeof file === 'string') throw new ConsoleRequestError('The form has no file: choose a CSV file to import.');
+        return { csv: file.stream() as unknown as AsyncIterable<Uint8Array>, dryRun: form.get('dryRun') === 'true' };
+    }
+    if (!/^text\/csv|^text\/plain|^application\/octet-stream/i.test(type)) throw new ConsoleRequestError(`The body is "${type || 'untyped'}": send the CSV file as multipart/form-data (field "file") or as text/csv.`);
+    if (!request.body) throw new ConsoleRequestError('The body is empty: send a CSV file.');
+    return { csv: request.body as unknown as AsyncIterable<Uint8Array>, dryRun: query.get('dryRun') === 'true' };
+}
+
+/** POST /api/console/import: the same import as `npm run leads -- import`, for a file uploaded from the page. */
+export async function importUpload(request: HttpRequest, s: Settings, json: Json, html: Html): Promise<HttpResponseInit> {
+    const { csv, dryRun } = await uploaded(request);
+    let summary: ImportSummary;
+    try {
+        summary = await importLeads(csv, { settings: s, dryRun });
+    } catch (error) {
+        if (error instanceof HeaderError) throw new ConsoleRequestError(error.message);
+        throw error;
+    }
+    const text = importSummaryLines(summary).join('\n');
+    if (/application\/json/i.test(request.headers.get('accept') ?? '')) return json(200, { ...summary, text });
+    return html(200, renderMessagePage(dryRun ? 'Import (dry run)' : 'Import', text));
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { DeliveryState } from '../store/deliveryLog';
+
+const day = z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a day as YYYY-MM-DD' })
+    .refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected a real day' });
+const states = ['delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain'] as const satisfies readonly DeliveryState[];
+const optionalText = (max: number) =>
+    z
+        .string()
+        .trim()
+        .max(max, { message: `at most ${max} characters` })
+        .transform((text) => text || undefined)
+        .optional();
+
+/** The console's list filters, as query parameters; blank means unset. */
+export const leadQuerySchema = z
+    .object({
+        q: optionalText(200),
+        offer: optionalText(200),
+        action: optionalText(40),
+        state: z
+            .enum(['', ...states], { message: `use one of ${states.join(', ')}` })
+            .transform((text) => (text === '' ? undefined : text))
+            .optional(),
+        from: z.union([z.literal(''), day]).optional(),
+        to: z.union([z.literal(''), day]).optional(),
+        before: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{32}$/, { message: 'expected a position from a previous page' })
+            .optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+    })
+    .strict();
+
+/** Parameters Azure itself may add to a URL (a function key), never filters. */
+const platformParameters = ['code'];
+
+export type LeadQuery = z.output<typeof leadQuerySchema> & { fromDay: string; toDay: string };
+
+/** Partner Center keeps leads for six months; the console looks back a year unless told otherwise. */
+export const defaultDays = 365;
+
+export class QueryError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'QueryError';
+    }
+}
+
+/** Reads the filters from a URL's query; an unknown or bad parameter is a QueryError naming it. */
+export function parseLeadQuery(params: URLSearchParams, now = new Date()): LeadQuery {
+    const parsed = leadQuerySchema.safeParse(Object.fromEntries([...params].filter(([name]) => !platformParameters.includes(name))));
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) =>
+            issue.code === 'unrecognized_keys' ? `there is no filter ${issue.keys.map((k) => `"${k}"`).join(', ')}` : `${String(issue.path[0])} is "${params.get(String(issue.path[0])) ?? ''}": ${issue.message}`,
+        );
+        throw new QueryError(`The filters are not valid: ${problems.join('; ')}.`);
+    }
+    const toDay = parsed.data.to || now.toISOString().slice(0, 10);
+    const fromDay = parsed.data.from || new Date(Date.parse(toDay) - (defaultDays - 1) * 86_400_000).toISOString().slice(0, 10);
+    if (fromDay > toDay) throw new QueryError(`The filters are not valid: from (${fromDay}) is after to (${toDay}).`);
+    return { ...parsed.data, fromDay, toDay };
+}
+
+/** The same filters as query parameters, for links to the next page and to the export. */
+export function queryParams(query: LeadQuery, changes: Partial<Record<'before', string>> = {}): URLSearchParams {
+    const params = new URLSearchParams();
+    const values: Record<string, string | undefined> = { q: query.q, offer: query.offer, action: query.action, state: query.state, from: query.from || undefined, to: query.to || undefined, ...changes };
+    for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
+    return params;
+}

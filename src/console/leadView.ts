@@ -1,0 +1,110 @@
+import type { DestinationName, Settings } from '../config/settings';
+import { destinationsFor } from '../deliver/routing';
+import { contactFor, type PiiMode } from '../notify/mask';
+import { originInWords } from '../notify/words';
+import type { DeliveryRecord, DeliveryState } from '../store/deliveryLog';
+import { customerOf, historyOf, type LeadEntity } from '../store/leadsTable';
+
+/** One destination's state for a lead; `pending` also for a destination with no record yet. */
+export interface DestinationState {
+    destination: string;
+    state: DeliveryState;
+    attempts: number;
+    lastError?: string;
+    failureKind?: string;
+    target?: string;
+    updatedAt?: string;
+    completedAt?: string;
+    poisoned: boolean;
+}
+
+/** A lead as a list shows it: no contact details, only what tells leads apart. */
+export interface LeadSummary {
+    id: string;
+    /** Where the page after this lead starts (its RowKey). */
+    position: string;
+    receivedAt: string;
+    company: string;
+    offer: string;
+    origin: string;
+    source: string;
+    action: string;
+    isTest: boolean;
+    doNotContact: boolean;
+    occurrences: number;
+    updated: boolean;
+    destinations: DestinationState[];
+}
+
+export interface LeadDetail extends LeadSummary {
+    /** Label and value of every field, contact details as NOTIFY_PII allows. */
+    fields: [string, string][];
+    versions: { at: string; version: string; changed: string[] }[];
+}
+
+type RoutingSettings = Pick<Settings, 'LEAD_DESTINATIONS' | 'LEAD_ROUTES' | 'DNC_DESTINATIONS' | 'DELIVER_TEST_LEADS'>;
+
+/** The destinations the lead is routed to, as the settings say now; with their records, and any others that have one. */
+export function destinationStates(row: LeadEntity, records: readonly DeliveryRecord[], settings: RoutingSettings): DestinationState[] {
+    const routed: readonly DestinationName[] = destinationsFor(
+        { offer: row.Offer, offerId: row.OfferId, offerTitle: row.OfferDisplayName, action: row.ActionCode, doNotContact: row.DoNotContact, isTest: row.IsTest },
+        settings,
+    );
+    const names = [...new Set<string>([...routed, ...records.map((r) => r.destination)])];
+    return names.map((destination) => {
+        const record = records.find((r) => r.destination === destination);
+        if (!record) return { destination, state: 'pending', attempts: 0, poisoned: false };
+        const { state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned } = record;
+        return { destination, state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned };
+    });
+}
+
+export function leadSummary(row: LeadEntity, destinations: DestinationState[]): LeadSummary {
+    return {
+        id: row.LeadId,
+        position: row.rowKey,
+        receivedAt: row.CreatedTime,
+        company: customerOf(row).Company ?? '',
+        offer: row.OfferDisplayName || row.Offer,
+        origin: originInWords(row.Source, row.ActionCode),
+        source: row.Source,
+        action: row.ActionCode,
+        isTest: row.IsTest,
+        doNotContact: row.DoNotContact,
+        occurrences: row.Occurrences,
+        updated: Boolean(row.History),
+        destinations,
+    };
+}
+
+/** Everything about a lead, its contact details as NOTIFY_PII allows; the old values of earlier versions are never shown. */
+export function leadDetail(row: LeadEntity, destinations: DestinationState[], pii: PiiMode): LeadDetail {
+    const customer = customerOf(row);
+    const contact = contactFor(pii, { firstName: customer.FirstName ?? '', lastName: customer.LastName ?? '', email: customer.Email ?? '', phone: customer.Phone ?? '' });
+    const fields: [string, string][] = [
+        ['Lead id', row.LeadId],
+        ['Received', row.CreatedTime],
+        ['Last seen', row.LastSeenAt],
+        ['Times received', String(row.Occurrences)],
+        ['Source', originInWords(row.Source, row.ActionCode)],
+        ['Lead source', row.LeadSource],
+        ['Offer', row.OfferDisplayName],
+        ['Offer id', row.Offer],
+        ['Publisher', row.PublisherId],
+        ['Name', contact.name],
+        ['E-mail', contact.email],
+        ['Phone', contact.phone],
+        ['Company', customer.Company ?? ''],
+        ['Title', customer.Title ?? ''],
+        ['Country', customer.Country ?? ''],
+        ['Description', row.Description],
+        ['Test lead', row.IsTest ? 'yes' : 'no'],
+        ['Do not contact', row.DoNotContact ? 'yes' : 'no'],
+        ['Format', row.Format],
+        // Fields the model does not know may hold anything, personal data included.
+        ['Other fields', pii === 'full' ? (row.Extra ?? '') : row.Extra ? 'hidden (NOTIFY_PII)' : ''],
+        ['Version', row.Version ?? ''],
+    ];
+    const versions = [...historyOf(row).map((entry) => ({ at: entry.at, version: entry.version, changed: entry.changed })), { at: row.VersionAt ?? row.CreatedTime, version: row.Version ?? '', changed: [] }];
+    return { ...leadSummary(row, destinations), fields: fields.filter(([, value]) => value !== ''), versions };
+}

@@ -1,0 +1,206 @@
+import { escapeHtml } from '../notify/digest';
+import type { SetAside } from '../store/notifyProgress';
+import type { PoisonedLead } from './attention';
+import type { Health } from './health';
+import { queryParams, type LeadQuery } from './leadQuery';
+import type { DestinationState, LeadDetail, LeadSummary } from './leadView';
+import type { LeadPage } from './consoleData';
+
+/** The console's own path, under the Functions route prefix. */
+export const consolePath = '/api/console';
+
+const h = escapeHtml;
+
+const stateWords: Record<string, string> = {
+    delivered: 'delivered',
+    submitted: 'submitted',
+    skipped: 'skipped',
+    failed: 'failed',
+    pending: 'pending',
+    uncertain: 'uncertain',
+};
+
+function when(iso: string | undefined): string {
+    if (!iso) return '<span class="none">never</span>';
+    return `<time datetime="${h(iso)}">${h(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}</time>`;
+}
+
+function page(title: string, main: string): string {
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${h(title)} · Marketplace leads</title>
+<link rel="stylesheet" href="${consolePath}/assets/console.css">
+<script src="${consolePath}/assets/console.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to the content</a>
+<header><a href="${consolePath}" class="brand">Marketplace leads</a></header>
+<main id="main">
+${main}
+</main>
+</body>
+</html>
+`;
+}
+
+function marks(lead: LeadSummary): string {
+    const list = [lead.isTest ? '<span class="mark test">TEST</span>' : '', lead.doNotContact ? '<span class="mark dnc">DO NOT CONTACT</span>' : '', lead.updated ? '<span class="mark upd">updated</span>' : ''].filter(
+        Boolean,
+    );
+    return list.join(' ');
+}
+
+function stateBadge(d: DestinationState): string {
+    const title = d.lastError ? ` title="${h(d.lastError)}"` : '';
+    return `<span class="state ${h(d.state)}"${title}>${h(d.destination)}: ${h(stateWords[d.state] ?? d.state)}</span>`;
+}
+
+function healthStrip(health: Health): string {
+    const failed = Object.entries(health.failedLastDay);
+    const failedText = failed.length === 0 ? 'none' : failed.map(([destination, n]) => `${h(destination)} ${n}`).join(', ');
+    const items: [string, string, string][] = [
+        ['last-lead', 'Last lead received', when(health.lastLeadAt)],
+        ['today', 'Leads today', String(health.leadsToday)],
+        ['week', 'Leads in 7 days', String(health.leadsThisWeek)],
+        ['failed', 'Failed deliveries, 24 h', failedText],
+        ['poison', 'In poison queues', String(health.poisonCount)],
+        ['digest', 'Last digest sent', when(health.lastDigestAt)],
+    ];
+    return `<section aria-labelledby="health-title" class="health"><h2 id="health-title" class="visually-hidden">Health</h2><dl>${items
+        .map(([id, label, value]) => `<div class="tile" data-health="${id}"><dt>${label}</dt><dd>${value}</dd></div>`)
+        .join('')}</dl></section>`;
+}
+
+function replayForm(lead: PoisonedLead): string {
+    if (!lead.leadId) return '';
+    const uncertain = lead.uncertain ? '<input type="hidden" name="uncertain" value="true">' : '';
+    const label = lead.uncertain ? 'Replay (I checked the destination)' : 'Replay';
+    return `<form method="post" action="${consolePath}/replay"><input type="hidden" name="leadId" value="${h(lead.leadId)}">${uncertain}<button type="submit" aria-label="${h(label)} lead ${h(lead.leadId)}">${h(label)}</button></form>`;
+}
+
+function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number, setAside: readonly SetAside[]): string {
+    const rows = poisoned
+        .map(
+            (p) =>
+                `<tr data-lead="${h(p.leadId ?? '')}"><td>${p.leadId ? `<a href="${consolePath}/view/${h(p.leadId)}">${h(p.leadId)}</a>` : '(not a lead)'}</td><td>${h(p.destination ?? '(routing)')}</td><td>${h(p.offer ?? '')}</td><td class="reason">${h(p.reason)}${p.uncertain ? ' <strong>The destination may have it: check before replaying.</strong>' : ''}</td><td>${replayForm(p)}</td></tr>`,
+        )
+        .join('');
+    const more = poisonCount > poisoned.length ? `<p>Showing ${poisoned.length} of ${poisonCount} messages; replaying shows the rest.</p>` : '';
+    const poisonPart =
+        poisoned.length === 0
+            ? '<p class="ok">No lead is waiting in a poison queue.</p>'
+            : `<div class="scroll"><table><caption>Leads in the poison queues</caption><thead><tr><th scope="col">Lead</th><th scope="col">Destination</th><th scope="col">Offer</th><th scope="col">Reason</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>${rows}</tbody></table></div>${more}
+<form method="post" action="${consolePath}/replay"><input type="hidden" name="all" value="true"><button type="submit">Replay all</button></form>`;
+    const asideRows = setAside
+        .map(
+            (entry) =>
+                `<tr><td>${when(entry.at)}</td><td>${h(entry.kind)}</td><td>${entry.kind === 'lead' ? `<a href="${consolePath}/view/${h(entry.subject)}">${h(entry.subject)}</a>` : h(entry.subject)}</td><td class="reason">${h(entry.reason)}</td></tr>`,
+        )
+        .join('');
+    const asidePart =
+        setAside.length === 0
+            ? '<p class="ok">No digest or recipient was set aside.</p>'
+            : `<div class="scroll"><table><caption>Set aside by the mail server</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Lead or recipient</th><th scope="col">Reason</th></tr></thead><tbody>${asideRows}</tbody></table></div>`;
+    return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${asidePart}</section>`;
+}
+
+function field(name: string, label: string, value: string | undefined, type = 'text'): string {
+    return `<label>${h(label)} <input type="${type}" name="${name}" value="${h(value ?? '')}"></label>`;
+}
+
+function filterForm(query: LeadQuery): string {
+    const stateOptions = ['', 'delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain']
+        .map((state) => `<option value="${state}"${query.state === state || (!query.state && !state) ? ' selected' : ''}>${state || 'any state'}</option>`)
+        .join('');
+    return `<form class="filters" method="get" action="${consolePath}" role="search">
+<label class="search">Search <input type="search" name="q" value="${h(query.q ?? '')}" placeholder="company, e-mail, offer or lead id"></label>
+${field('offer', 'Offer', query.offer)}
+${field('action', 'Action', query.action)}
+<label>State <select name="state">${stateOptions}</select></label>
+${field('from', 'From', query.from || query.fromDay, 'date')}
+${field('to', 'To', query.to || query.toDay, 'date')}
+<button type="submit">Filter</button>
+</form>`;
+}
+
+function leadRows(items: readonly LeadSummary[]): string {
+    return items
+        .map(
+            (lead) =>
+                `<tr data-lead="${h(lead.id)}"><td>${when(lead.receivedAt)}</td><td><a href="${consolePath}/view/${h(lead.id)}">${h(lead.company || '(no company)')}</a> ${marks(lead)}</td><td>${h(lead.offer)}</td><td>${h(lead.origin)}</td><td>${lead.destinations.map(stateBadge).join(' ')}</td></tr>`,
+        )
+        .join('');
+}
+
+function importForm(): string {
+    return `<section aria-labelledby="import-title"><h2 id="import-title">Import leads from CSV</h2>
+<p>This app's own export, or Partner Center's (Referrals → Marketplace leads → Export). Leads the app already has are not delivered again.</p>
+<form id="import" method="post" action="${consolePath}/import" enctype="multipart/form-data">
+<label>CSV file <input type="file" name="file" accept=".csv,text/csv" required></label>
+<label><input type="checkbox" name="dryRun" value="true"> Dry run: only say what would happen</label>
+<button type="submit">Import</button>
+</form>
+<div id="import-result" role="status" aria-live="polite"></div></section>`;
+}
+
+export interface ListPageModel {
+    query: LeadQuery;
+    page: LeadPage;
+    health: Health;
+    poisoned: readonly PoisonedLead[];
+    poisonCount: number;
+    setAside: readonly SetAside[];
+    notice?: string;
+}
+
+export function renderListPage(model: ListPageModel): string {
+    const { query, page: result } = model;
+    const params = queryParams(query);
+    const exportHref = `${consolePath}/export.csv${params.size ? `?${params.toString()}` : ''}`;
+    const next = result.next ? `<a class="next" href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Older leads →</a>` : '';
+    const scanned = result.items.length < result.scanned ? `<p class="note">${result.scanned} leads were read to find these.</p>` : '';
+    const list =
+        result.items.length === 0
+            ? '<p>No lead matches these filters.</p>'
+            : `<div class="scroll"><table class="leads"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">Destinations</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
+    const notice = model.notice ? `<p class="notice" role="status">${h(model.notice)}</p>` : '';
+    return page(
+        'Leads',
+        `<h1>Leads</h1>${notice}
+${healthStrip(model.health)}
+${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
+<section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
+${filterForm(query)}
+<p class="actions"><a href="${exportHref}" download>Export CSV</a></p>
+${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
+</section>
+${importForm()}`,
+    );
+}
+
+export function renderDetailPage(lead: LeadDetail): string {
+    const fields = lead.fields.map(([label, value]) => `<tr><th scope="row">${h(label)}</th><td>${h(value)}</td></tr>`).join('');
+    const versions = lead.versions.map((v) => `<li>${when(v.at)} — version ${h(v.version || '(none)')}${v.changed.length ? `; changed: ${h(v.changed.join(', '))}` : ''}</li>`).join('');
+    const destinations = lead.destinations
+        .map(
+            (d) =>
+                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${d.attempts}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+        )
+        .join('');
+    return page(
+        `Lead ${lead.id}`,
+        `<p><a href="${consolePath}">← All leads</a></p>
+<h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>
+<section aria-labelledby="fields-title"><h2 id="fields-title">Fields</h2><table class="fields">${fields}</table></section>
+<section aria-labelledby="versions-title"><h2 id="versions-title">Versions</h2><p>Received ${lead.occurrences} time(s).</p><ol>${versions}</ol></section>
+<section aria-labelledby="dest-title"><h2 id="dest-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Target</th><th scope="col">Updated</th><th scope="col">Completed</th></tr></thead><tbody>${destinations}</tbody></table></div></section>`,
+    );
+}
+
+export function renderMessagePage(title: string, message: string): string {
+    return page(title, `<h1>${h(title)}</h1><p>${h(message)}</p><p><a href="${consolePath}">← All leads</a></p>`);
+}
