@@ -13,13 +13,13 @@ import { ConsoleRequestError } from './consoleRequestError';
 
 /**
  * Every answer of the console: its own scripts and styles only, never framed, never cached (it
- * shows personal data), and no referrer leaves with a link.
+ * shows personal data), and no referrer leaves the site with a link.
  */
 const securityHeaders: Record<string, string> = {
     'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
 };
 

@@ -31,7 +31,7 @@ function page(title: string, main: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${h(title)} · Marketplace leads</title>
 <link rel="stylesheet" href="${consolePath}/assets/console.css">
 <script src="${consolePath}/assets/console.js" defer></script>
