@@ -65,7 +65,10 @@ describe('the lead console in a browser', () => {
         return page;
     }
 
-    const rowIds = (page: Page) => page.locator('table.leads tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-lead')));
+    async function rowIds(page: Page): Promise<(string | null)[]> {
+        const rows = page.locator('table.leads tbody tr');
+        return Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute('data-lead')));
+    }
 
     it('lists the leads newest first, with their destinations, marks and a health strip', async () => {
         const page = await open();
@@ -145,7 +148,11 @@ describe('the lead console in a browser', () => {
         assert.match(await page.locator('.notice').innerText(), /Sent 1 lead\(s\) from the poison queues/);
         await eventually(() => (webhook.requests.slice(before).some((r) => (JSON.parse(r.body) as Lead).id === ids.refused) ? true : undefined), 20_000, 'the replayed lead at the webhook');
         await page.reload();
-        await eventually(async () => ((await page.reload(), await page.locator(`table.leads tr[data-lead="${ids.refused ?? ''}"]`).innerText()).includes('webhook: delivered') ? true : undefined), 20_000, 'the replayed lead to show as delivered');
+        await eventually(
+            async () => ((await page.reload(), await page.locator(`table.leads tr[data-lead="${ids.refused ?? ''}"]`).innerText()).includes('webhook: delivered') ? true : undefined),
+            20_000,
+            'the replayed lead to show as delivered',
+        );
         assert.match(await attention.innerText(), /No lead is waiting in a poison queue/);
         assert.equal(await page.locator('[data-health="poison"] dd').innerText(), '0');
         await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -174,7 +181,7 @@ describe('the lead console in a browser', () => {
         const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
         const wide = await page.evaluate("[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 376 && !e.closest('.scroll')).map((e) => e.tagName + '.' + e.className).join(' ')");
         assert.ok(overflow <= 1, `the page is ${overflow} px wider than the screen: ${String(wide)}`);
-        assert.equal(await page.locator('a.skip').evaluate((link) => link.getAttribute('href')), '#main');
+        assert.equal(await page.locator('a.skip').getAttribute('href'), '#main');
         await page.close();
     });
 
