@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startAzurite, type Azurite } from '../../src/host/azurite';
+import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
+import { documentedSample } from '../helpers/samples';
+
+function principal(role: string): string {
+    return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: role }], name_typ: 'name', role_typ: 'roles' })).toString('base64');
+}
+
+/*
+ * The console as Azure would serve it: the app told it runs in Azure (WEBSITE_INSTANCE_ID), with
+ * and without App Service Authentication (WEBSITE_AUTH_ENABLED, which the platform sets).
+ */
+describe('the console in Azure, behind App Service Authentication', () => {
+    let azurite: Azurite;
+    const apps: RunningApp[] = [];
+    let signedIn: RunningApp;
+    let noAuth: RunningApp;
+
+    before(async () => {
+        azurite = await startAzurite();
+        const env = { AzureWebJobsStorage: azurite.connectionString, WEBSITE_INSTANCE_ID: 'test-instance', EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'localhost', CONSOLE_ALLOWED: 'Leads.Read' };
+        signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True' }, port: await freePort() });
+        apps.push(signedIn);
+        noAuth = await startApp({ env, port: await freePort() });
+        apps.push(noAuth);
+    });
+
+    after(async () => {
+        for (const app of apps) await app.stop();
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning it
+        await azurite?.stop();
+    });
+
+    it('answers 404 for every console path when authentication is not on, while leads still come in', async () => {
+        for (const path of ['/api/console', '/api/console/leads', '/api/console/assets/console.js', '/api/console/export.csv']) {
+            const response = await fetch(`${noAuth.url}${path}`, { headers: { 'x-ms-client-principal': principal('Leads.Read') } });
+            assert.equal(response.status, 404, path);
+            assert.doesNotMatch(await response.text(), /lead|sign|auth/i, 'says nothing about why');
+        }
+        assert.match(await postLead(noAuth.url, documentedSample()), /^[0-9a-f]{32}$/);
+    });
+
+    it('sends a person who is not signed in to the sign-in page, and answers 401 to the JSON endpoints', async () => {
+        const page = await fetch(`${signedIn.url}/api/console/view/0123456789abcdef0123456789abcdef`, { redirect: 'manual' });
+        assert.equal(page.status, 302);
+        assert.equal(page.headers.get('location'), '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%2Fview%2F0123456789abcdef0123456789abcdef');
+        const api = await fetch(`${signedIn.url}/api/console/leads`);
+        assert.equal(api.status, 401);
+        assert.deepEqual(await api.json(), { error: 'Sign in to see the console.' });
+    });
+
+    it('refuses a forged or malformed principal, and a person without the role; lets in one with it', async () => {
+        const forged = await fetch(`${signedIn.url}/api/console/leads`, { headers: { 'x-ms-client-principal': 'eyJhdXRoX3R5cCI6ImFhZCJ9!' } });
+        assert.equal(forged.status, 401);
+        assert.match(((await forged.json()) as { error: string }).error, /not base64/);
+        const wrongProvider = await fetch(`${signedIn.url}/api/console/leads`, { headers: { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'facebook' } });
+        assert.equal(wrongProvider.status, 401);
+        const other = await fetch(`${signedIn.url}/api/console/leads`, { headers: { 'x-ms-client-principal': principal('Sales') } });
+        assert.equal(other.status, 403);
+        const allowed = await fetch(`${signedIn.url}/api/console/leads`, { headers: { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'aad' } });
+        assert.equal(allowed.status, 200);
+        assert.ok(Array.isArray(((await allowed.json()) as { items: unknown }).items));
+    });
+
+    it('refuses a POST from another site even for a signed-in person', async () => {
+        const response = await fetch(`${signedIn.url}/api/console/replay`, {
+            method: 'POST',
+            headers: { 'x-ms-client-principal': principal('Leads.Read'), origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'all=true',
+        });
+        assert.equal(response.status, 403);
+        assert.deepEqual(await response.json(), { error: 'The request came from another origin.' });
+    });
+
+    it('answers a bad filter with a 400 naming it, never a 500', async () => {
+        const headers = { 'x-ms-client-principal': principal('Leads.Read') };
+        const cases: [string, RegExp][] = [
+            ['from=yesterday', /from is "yesterday": expected a day as YYYY-MM-DD/],
+            ['state=lost', /state is "lost": use one of delivered/],
+            ['colour=red', /there is no filter "colour"/],
+            ['before=x', /before is "x": expected a position from a previous page/],
+            ['from=2026-12-01&to=2026-01-01', /from \(2026-12-01\) is after to \(2026-01-01\)/],
+        ];
+        for (const [query, message] of cases) {
+            const response = await fetch(`${signedIn.url}/api/console/leads?${query}`, { headers });
+            assert.equal(response.status, 400, query);
+            assert.match(((await response.json()) as { error: string }).error, message, query);
+        }
+        const replay = await fetch(`${signedIn.url}/api/console/replay`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"leadIds":["nope"]}' });
+        assert.equal(replay.status, 400);
+        assert.match(((await replay.json()) as { error: string }).error, /"nope" is not a lead id/);
+    });
+});

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideAccess, parsePrincipal, type AccessPolicy } from '../../src/console/access';
+
+const azure: AccessPolicy = { inAzure: true, authEnabled: true, allowed: ['Leads.Read', '7f4c1a9e-2b1d-4c8e-9a55-0d3e6f1b2c3d'] };
+const roleType = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
+
+function principal(claims: { typ: string; val: string }[], extra: Record<string, unknown> = {}): string {
+    return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims, name_typ: 'name', role_typ: roleType, ...extra })).toString('base64');
+}
+
+function headers(values: Record<string, string>): (name: string) => string | null {
+    return (name) => values[name] ?? null;
+}
+
+describe('who may open the console', () => {
+    it('is open on a developer machine, as func start serves every function', () => {
+        assert.deepEqual(decideAccess({ ...azure, inAzure: false, authEnabled: false, allowed: [] }, headers({})), { allowed: true, who: 'local' });
+    });
+
+    it('answers 404 in Azure when App Service Authentication is off or CONSOLE_ALLOWED is empty, whatever the headers say', () => {
+        const signedIn = headers({ 'x-ms-client-principal': principal([{ typ: roleType, val: 'Leads.Read' }]) });
+        assert.equal(decideAccess({ ...azure, authEnabled: false }, signedIn).allowed, false);
+        assert.deepEqual(decideAccess({ ...azure, authEnabled: false }, signedIn), { allowed: false, status: 404, reason: 'App Service Authentication is not enabled on this app, so the console is off.' });
+        assert.equal((decideAccess({ ...azure, allowed: [] }, signedIn) as { status: number }).status, 404);
+    });
+
+    it('asks for a sign-in without the header', () => {
+        assert.equal((decideAccess(azure, headers({})) as { status: number }).status, 401);
+    });
+
+    it('lets in a principal holding an allowed app role (by role_typ or "roles") or group, ignoring case', () => {
+        for (const claims of [[{ typ: roleType, val: 'leads.read' }], [{ typ: 'roles', val: 'Leads.Read' }], [{ typ: 'groups', val: '7F4C1A9E-2B1D-4C8E-9A55-0D3E6F1B2C3D' }]]) {
+            assert.equal(decideAccess(azure, headers({ 'x-ms-client-principal': principal(claims), 'x-ms-client-principal-idp': 'aad' })).allowed, true, JSON.stringify(claims));
+        }
+    });
+
+    it('refuses a principal with none of them: another role, a role named in another claim, a group id as a name', () => {
+        const refused = [[{ typ: roleType, val: 'Leads.Write' }], [{ typ: 'name', val: 'Leads.Read' }], [{ typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'Leads.Read' }], []];
+        for (const claims of refused) {
+            const decision = decideAccess(azure, headers({ 'x-ms-client-principal': principal(claims) }));
+            assert.deepEqual(decision, { allowed: false, status: 403, reason: 'You are signed in, but hold none of the roles or groups that CONSOLE_ALLOWED names.' }, JSON.stringify(claims));
+        }
+    });
+
+    it('refuses forged and malformed headers: not base64, not JSON, not a principal, another provider', () => {
+        const cases: [string, Record<string, string>, RegExp][] = [
+            ['not base64', { 'x-ms-client-principal': '{"auth_typ":"aad"}' }, /not base64/],
+            ['not JSON', { 'x-ms-client-principal': Buffer.from('Leads.Read').toString('base64') }, /does not hold JSON/],
+            ['an array', { 'x-ms-client-principal': Buffer.from('[]').toString('base64') }, /not a client principal/],
+            ['no provider', { 'x-ms-client-principal': Buffer.from(JSON.stringify({ claims: [{ typ: 'roles', val: 'Leads.Read' }] })).toString('base64') }, /not a client principal/],
+            ['claims of numbers', { 'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: 1 }] })).toString('base64') }, /not a client principal/],
+            [
+                'the wrong provider',
+                { 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Leads.Read' }]), 'x-ms-client-principal-idp': 'github' },
+                /names the provider "aad", but x-ms-client-principal-idp says "github"/,
+            ],
+        ];
+        for (const [what, values, reason] of cases) {
+            const decision = decideAccess(azure, headers(values));
+            assert.equal(decision.allowed, false, what);
+            assert.equal((decision as { status: number }).status, 401, what);
+            assert.match((decision as { reason: string }).reason, reason, what);
+        }
+    });
+
+    it('reads a principal as App Service writes it', () => {
+        const read = parsePrincipal(principal([{ typ: 'roles', val: 'Leads.Read' }]));
+        assert.ok('principal' in read);
+        assert.equal(read.principal.auth_typ, 'aad');
+    });
+});
