@@ -88,6 +88,20 @@ param salesforceOid string = ''
 param marketoUrl string = ''
 param marketoClientId string = ''
 
+@description('Who is e-mailed when something needs a person (poison, failing destination, set aside, quiet); blank: notifyTo.')
+param alertTo string = ''
+@description('At most one alert mail per kind in this many minutes.')
+param alertIntervalMinutes int = 30
+@description('A destination failing for a lead this many minutes is an alert.')
+param alertFailingMinutes int = 15
+@description('No lead for this many hours is an alert; blank for none.')
+param alertQuietHours string = ''
+
+@description('Client id of the Entra ID app registration that signs people in to the lead console; blank: the console answers 404.')
+param consoleClientId string = ''
+@description('App roles or group object ids allowed into the console (comma-separated); blank: nobody, the console answers 404.')
+param consoleAllowed string = ''
+
 @secure()
 @description('Secrets, stored in Key Vault and referenced from the app settings; blank ones are not created.')
 param webhookSecret string = ''
@@ -102,6 +116,9 @@ param smtpPassword string = ''
 @secure()
 @description('Connection string of the storage account the marketplace writes notifySourceTable into (Partner Center uses an account key).')
 param notifySourceConnection string = ''
+@secure()
+@description('Client secret of the console\'s app registration, for App Service Authentication.')
+param consoleClientSecret string = ''
 
 @description('Object id of the person or pipeline deploying, allowed to manage the Key Vault secrets later (rotation).')
 param deployerPrincipalId string = ''
@@ -149,6 +166,7 @@ module vault 'app/keyvault.bicep' = {
       'hubspot-token': hubspotToken
       'smtp-password': smtpPassword
       'notify-source-connection': notifySourceConnection
+      'console-client-secret': consoleClientSecret
     }
   }
 }
@@ -194,11 +212,18 @@ module api 'app/api.bicep' = {
     salesforceOid: salesforceOid
     marketoUrl: marketoUrl
     marketoClientId: marketoClientId
+    alertTo: alertTo
+    alertIntervalMinutes: alertIntervalMinutes
+    alertFailingMinutes: alertFailingMinutes
+    alertQuietHours: alertQuietHours
+    consoleClientId: consoleClientId
+    consoleAllowed: consoleAllowed
   }
 }
 
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output LEADS_ENDPOINT string = 'https://${api.outputs.defaultHostName}/api/leads'
+output CONSOLE_URL string = 'https://${api.outputs.defaultHostName}/api/console'
 output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
 output AZURE_KEY_VAULT_NAME string = vault.outputs.name

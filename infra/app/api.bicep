@@ -33,6 +33,13 @@ param dynamicsClientId string
 param salesforceOid string
 param marketoUrl string
 param marketoClientId string
+param alertTo string
+param alertIntervalMinutes int
+param alertFailingMinutes int
+param alertQuietHours string
+@description('Client id of the Entra ID app registration for the console; blank leaves App Service Authentication off, and the console answers 404.')
+param consoleClientId string
+param consoleAllowed string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'plan-${name}'
@@ -132,7 +139,45 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     SMTP_SECURE: string(smtpSecure)
     SMTP_USER: smtpUser
     SMTP_PASSWORD: secretSetting(keyVaultUri, secretNames, 'smtp-password')
+
+    ALERT_TO: alertTo
+    ALERT_SCHEDULE: '0 * * * * *'
+    ALERT_INTERVAL_MINUTES: string(alertIntervalMinutes)
+    ALERT_FAILING_MINUTES: string(alertFailingMinutes)
+    ALERT_QUIET_HOURS: alertQuietHours
+    ALERTS_TABLE: 'LeadAlerts'
+    CONSOLE_ALLOWED: consoleAllowed
+    CONSOLE_URL: 'https://${app.properties.defaultHostName}/api/console'
+    // Read by App Service Authentication itself (clientSecretSettingName below), not by the app.
+    MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: secretSetting(keyVaultUri, secretNames, 'console-client-secret')
   }
+}
+
+// Sign-in for the console: App Service Authentication with Entra ID, in the mode that lets requests
+// without a sign-in through (the marketplace cannot sign in to POST /api/leads). The platform then
+// strips any x-ms-client-principal a client sends and sets it for people it signed in; the console
+// checks it against the allowed roles and groups, and answers 404 while this is off.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: consoleClientId
+          clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: { allowedAudiences: ['api://${consoleClientId}', consoleClientId] }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
+  }
+  dependsOn: [settings]
 }
 
 output name string = app.name

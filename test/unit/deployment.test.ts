@@ -70,14 +70,23 @@ describe('the deployment pieces agree', () => {
         const missing = params.filter((name) => !new RegExp(`"${name}": \\{ "value": "?\\$\\{[A-Z_]+(=[^}]*)?\\}"? \\}`).test(parameters));
         assert.deepEqual(missing, []);
         const secure = [...main.matchAll(/@secure\(\)\n(?:@description\([^\n]*\)\n)?param (\w+) /g)].map((m) => m[1] ?? '');
-        assert.deepEqual(secure.sort(), ['dynamicsClientSecret', 'hubspotToken', 'marketoClientSecret', 'notifySourceConnection', 'smtpPassword', 'webhookSecret']);
+        assert.deepEqual(secure.sort(), ['consoleClientSecret', 'dynamicsClientSecret', 'hubspotToken', 'marketoClientSecret', 'notifySourceConnection', 'smtpPassword', 'webhookSecret']);
         for (const name of secure) assert.match(main, new RegExp(`'[a-z-]+': ${name}\\n`), `${name} is stored in Key Vault`);
-        for (const setting of ['WEBHOOK_SECRET', 'DYNAMICS_CLIENT_SECRET', 'MARKETO_CLIENT_SECRET', 'HUBSPOT_TOKEN', 'SMTP_PASSWORD', 'NOTIFY_SOURCE_CONNECTION']) {
+        for (const setting of ['WEBHOOK_SECRET', 'DYNAMICS_CLIENT_SECRET', 'MARKETO_CLIENT_SECRET', 'HUBSPOT_TOKEN', 'SMTP_PASSWORD', 'NOTIFY_SOURCE_CONNECTION', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET']) {
             assert.match(bicep, new RegExp(`${setting}: secretSetting\\(`), `${setting} is a Key Vault reference`);
         }
         assert.doesNotMatch(bicep, /EMAIL_TRANSPORT: [^\n]*'outbox'/, 'the outbox cannot work in Azure');
         assert.match(main, /@allowed\(\[\n {2}'australiaeast'/, 'location is held to the Flex Consumption regions');
         assert.match(read('infra/app/email.bicep'), /communicationServices@2025-09-01[^]*disableLocalAuth: true/);
+    });
+
+    it('turns on App Service Authentication for the console in the mode that still lets the marketplace post leads', () => {
+        const auth = /resource auth 'Microsoft\.Web\/sites\/config@[^']+' = if \(!empty\(consoleClientId\)\) \{[^]*?\n\}/.exec(bicep)?.[0] ?? '';
+        assert.match(auth, /name: 'authsettingsV2'/);
+        assert.match(auth, /requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous'/);
+        assert.match(auth, /clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'/);
+        assert.match(auth, /openIdIssuer: '\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenant\(\)\.tenantId\}\/v2\.0'/);
+        assert.match(bicep, /CONSOLE_ALLOWED: consoleAllowed/);
     });
 
     it('package.json "main" matches the build output, and each file there defines functions', () => {
