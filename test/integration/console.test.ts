@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
 import { launchBrowser } from '../helpers/browser';
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
-import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
+import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 
 /*
@@ -173,6 +174,38 @@ describe('the lead console in a browser', () => {
         );
         assert.match(csv[2] ?? '', /,Ada,L\.,a\*\*\*@fabrikam\.example,/);
         assert.match(download.suggestedFilename(), /^leads-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+        await page.close();
+    });
+
+    it('imports an uploaded CSV with the same summary as the command line, a dry run first', async () => {
+        const dir = tempDir('console-import');
+        const file = join(dir, 'partner-center.csv');
+        writeFileSync(
+            file,
+            'First name,Last name,Email address,Company name,Offer name,Lead source,Created\r\nGrace,Hopper,grace@tailspin.example,Tailspin Toys,Contoso Analytics,AzureMarketplace-INS|contoso.contoso-analytics,2026-10-01T09:30:00Z\r\n',
+        );
+        const page = await open();
+        const form = page.locator('form#import');
+        await form.getByLabel('CSV file').setInputFiles(file);
+        await form.getByLabel(/Dry run/).check();
+        await form.getByRole('button', { name: 'Import' }).click();
+        await eventually(async () => ((await page.locator('#import-result').innerText()).includes('1 new') ? true : undefined), 10_000, 'the dry-run summary');
+        assert.match(await page.locator('#import-result').innerText(), /Would import 1 row\(s\): 1 new, 0 already there, 0 updated, 0 refused\.[^]*Dry run: nothing was changed/);
+        const before = webhook.requests.length;
+        await form.getByLabel(/Dry run/).uncheck();
+        await form.getByRole('button', { name: 'Import' }).click();
+        await eventually(async () => ((await page.locator('#import-result').innerText()).startsWith('Imported') ? true : undefined), 10_000, 'the summary');
+        assert.match(await page.locator('#import-result').innerText(), /Imported 1 row\(s\): 1 new, 0 already there, 0 updated, 0 refused\./);
+        await eventually(() => (webhook.requests.slice(before).some((r) => (JSON.parse(r.body) as Lead).customer.company === 'Tailspin Toys') ? true : undefined), 20_000, 'the imported lead at the webhook');
+        await page.reload();
+        await page.getByLabel('Search').fill('tailspin');
+        await page.getByLabel('Search').press('Enter');
+        await page.waitForURL(/q=tailspin/);
+        assert.match(await page.locator('table.leads tbody').innerText(), /2026-10-01 09:30:00 UTC\s+Tailspin Toys/, 'keeps the creation time of the file');
+        await form.getByLabel('CSV file').setInputFiles(file);
+        await form.getByRole('button', { name: 'Import' }).click();
+        await eventually(async () => ((await page.locator('#import-result').innerText()).startsWith('Imported') ? true : undefined), 10_000, 'the second summary');
+        assert.match(await page.locator('#import-result').innerText(), /Imported 1 row\(s\): 0 new, 1 already there/);
         await page.close();
     });
 
