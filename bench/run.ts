@@ -1,18 +1,23 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { TableClient, type TableTransaction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
+import { parse } from 'csv-parse';
 import { readSettings } from '../src/config/settings';
 import { startAzurite, type Azurite } from '../src/host/azurite';
+import { planColumns, type ColumnPlan } from '../src/import/columns';
+import { csvRecords } from '../src/import/csvRecords';
+import { leadFromRow } from '../src/import/rowLead';
 import { parseLead } from '../src/intake/parseLead';
 import type { Lead } from '../src/lead/lead';
 import { runNotification } from '../src/notify/notifyContacts';
 import { AppLeadsTableSource } from '../src/notify/sources';
 import { OutboxTransport } from '../src/notify/transports/outbox';
+import { leadCsvHeader, leadCsvLine } from '../src/csv/leadsCsv';
 import { encodeQueueMessage } from '../src/queue/message';
 import { leadEntity, rowKeysFor } from '../src/store/leadsTable';
 import { NotifyProgressStore } from '../src/store/notifyProgress';
@@ -26,6 +31,7 @@ const intakeCount = Number(process.env.BENCH_INTAKE ?? 2000);
 const e2eCount = Number(process.env.BENCH_E2E ?? 1000);
 const olderLeads = Number(process.env.BENCH_OLDER ?? 100_000);
 const pacedRate = Number(process.env.BENCH_E2E_RATE ?? 50);
+const importRows = Number(process.env.BENCH_IMPORT ?? 100_000);
 
 function say(line: string): void {
     process.stdout.write(`${line}\n`);
@@ -311,6 +317,72 @@ function benchColdStart() {
     return { appMs: round(appMs), baseMs: round(baseMs), ratio: round(appMs / baseMs, 3), runs: 15 };
 }
 
+/**
+ * In a child process of its own, so that one pass's garbage does not count against the next: reads
+ * the file with a bare csv-parse stream (`raw`) or through the import's reader and row conversion
+ * (`import`, no storage), and reports rows/s and the peak RSS above where it started.
+ */
+async function importChild(mode: string, path: string): Promise<void> {
+    const startRss = process.memoryUsage.rss();
+    let peak = startRss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+    const started = performance.now();
+    let rows = 0;
+    if (mode === 'raw') {
+        for await (const record of createReadStream(path).pipe(parse({ bom: true, relax_column_count: true })) as AsyncIterable<unknown>) if (record) rows++;
+        rows--;
+    } else {
+        let plan: ColumnPlan | undefined;
+        const now = new Date();
+        for await (const record of csvRecords(createReadStream(path))) {
+            if (!plan) plan = planColumns(record.cells);
+            else if (leadFromRow(record.cells, plan, now).ok) rows++;
+        }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    process.stdout.write(JSON.stringify({ rows, seconds, peakRssMb: (peak - startRss) / 2 ** 20 }));
+}
+
+/** Parse and convert of importRows exported leads through the import's streaming reader, against a raw csv-parse pass over the same file. */
+function benchImport() {
+    const folder = mkdtempSync(join(tmpdir(), 'bench-import-'));
+    const path = join(folder, 'leads.csv');
+    writeFileSync(path, leadCsvHeader());
+    const storedAt = new Date();
+    for (let first = 0; first < importRows; first += 1000) {
+        const lines = Array.from({ length: Math.min(1000, importRows - first) }, (_, i) => {
+            const lead = leadFor(7_000_000 + first + i, new Date(storedAt.getTime() - (first + i) * 1000));
+            return leadCsvLine(leadEntity(lead, rowKeysFor(lead.id, storedAt)));
+        });
+        appendFileSync(path, lines.join(''));
+    }
+    const pass = (mode: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--import-child', mode, path]).toString()) as { rows: number; seconds: number; peakRssMb: number };
+    const results = [];
+    try {
+        for (let r = 0; r < rounds; r++) {
+            const raw = pass('raw');
+            const imported = pass('import');
+            if (raw.rows !== importRows || imported.rows !== importRows) throw new Error(`The import benchmark read ${imported.rows} rows and the raw pass ${raw.rows}, not ${importRows}.`);
+            const result = { rowsPerSec: importRows / imported.seconds, rawRowsPerSec: importRows / raw.seconds, peakRssMb: imported.peakRssMb, rawPeakRssMb: raw.peakRssMb };
+            say(`  import round ${r + 1}: ${round(result.rowsPerSec)} rows/s (peak RSS +${round(result.peakRssMb)} MB), raw csv-parse ${round(result.rawRowsPerSec)} rows/s (+${round(result.rawPeakRssMb)} MB)`);
+            results.push(result);
+        }
+    } finally {
+        rmSync(folder, { recursive: true, force: true });
+    }
+    return {
+        rowsPerSec: round(median(results.map((r) => r.rowsPerSec))),
+        rawRowsPerSec: round(median(results.map((r) => r.rawRowsPerSec))),
+        ratio: round(median(results.map((r) => r.rowsPerSec / r.rawRowsPerSec)), 3),
+        peakRssMb: round(median(results.map((r) => r.peakRssMb))),
+        rawPeakRssMb: round(median(results.map((r) => r.rawPeakRssMb))),
+        rows: importRows,
+        rounds,
+    };
+}
+
 async function main(): Promise<void> {
     const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: round(totalmem() / 2 ** 30, 1), platform: process.platform };
     say(`Benchmark on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; Azurite in memory on this machine.`);
@@ -331,7 +403,9 @@ async function main(): Promise<void> {
         const e2e = await fresh(benchEndToEnd);
         say('Notification:');
         const notify = await fresh(benchNotify);
-        const results = { measuredAt: new Date().toISOString(), machine, intake, e2e, notify, coldStart };
+        say('Import:');
+        const importing = benchImport();
+        const results = { measuredAt: new Date().toISOString(), machine, intake, e2e, notify, coldStart, csvImport: importing };
         mkdirSync(join(root, 'bench'), { recursive: true });
         writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
         say('');
@@ -346,11 +420,14 @@ async function main(): Promise<void> {
         say(`| drain (app / raw at depth ${e2e.depth}) | ${e2e.drainRatio} (${e2e.drainPerSec}/s vs ${e2e.rawDrainPerSec}/s) | |`);
         say(`| notify scale ratio (${notify.olderLeads} older / none) | ${notify.scaleRatio} (${notify.fullMs} ms vs ${notify.emptyMs} ms) | ≤ 1.5 |`);
         say(`| cold import ratio | ${coldStart.ratio} (${coldStart.appMs} ms vs ${coldStart.baseMs} ms) | ≤ 2.5 |`);
+        say(`| CSV import ratio (parse + convert / raw csv-parse, ${importing.rows} rows) | ${importing.ratio} (${importing.rowsPerSec} rows/s vs ${importing.rawRowsPerSec} rows/s) | |`);
+        say(`| CSV import peak RSS delta | ${importing.peakRssMb} MB (raw csv-parse ${importing.rawPeakRssMb} MB) | |`);
         say('\nWrote bench/results.json.');
     }
 }
 
-main().catch((error: unknown) => {
+const [childMode, childArgs] = [process.argv[2], process.argv.slice(3)];
+(childMode === '--import-child' ? importChild(childArgs[0] ?? '', childArgs[1] ?? '') : main()).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
 });

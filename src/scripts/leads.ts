@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { settings, type Settings } from '../config/settings';
@@ -8,6 +8,9 @@ import { DeliveryLog } from '../store/deliveryLog';
 import { listSetAside } from '../store/notifyProgress';
 import { customerOf, LeadsTable } from '../store/leadsTable';
 import { leadCsvHeader, leadCsvLine } from '../csv/leadsCsv';
+import { HeaderError } from '../import/columns';
+import { importLeads, type ImportCounts, type ImportSummary } from '../import/importLeads';
+import { importSummaryLines } from '../import/summaryLines';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -20,6 +23,11 @@ const usage = `Usage: npm run leads -- <command>
   list [--days N]          recent leads (default: the last 7 days), newest first
   set-aside                leads and recipients the mail server refused for good, newest first
   export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
+  import FILE.csv [--dry-run] [--map "Header=field" ...]
+                           leads from a CSV file (this app's export or Partner Center's) onto
+                           the leads queue, except those the app already has
+                           (--dry-run: only say what it would do; --map: read a column the
+                           alias table does not know as a lead field)
 
 Settings come from the environment, then local.settings.json "Values", as for the app.`;
 
@@ -95,6 +103,78 @@ async function exportCsv(s: Settings, days: number): Promise<void> {
     for (const row of rows) process.stdout.write(leadCsvLine(row));
 }
 
+/** The --map options as header → field (planColumns checks the fields against the file), or what is wrong with one. */
+export function parseMaps(options: readonly string[]): { map: Record<string, string> } | { error: string } {
+    const map = new Map<string, string>();
+    for (const option of options) {
+        const equals = option.lastIndexOf('=');
+        const [header, field] = [option.slice(0, Math.max(equals, 0)).trim(), option.slice(equals + 1).trim()];
+        if (equals < 0 || !header || !field) return { error: `--map is "${option}": give it as "Header=field", for example --map "Organisation name=company".` };
+        const earlier = map.get(header);
+        if (earlier !== undefined && earlier !== field) return { error: `--map names the column "${header}" twice, as "${earlier}" and "${field}".` };
+        map.set(header, field);
+    }
+    // Object.fromEntries defines own properties, so a column named "__proto__" stays plain data.
+    return { map: Object.fromEntries(map) };
+}
+
+function countsText(counts: ImportCounts, dryRun: boolean): string {
+    const would = dryRun ? 'would be ' : '';
+    return `${counts.new} ${would}new, ${counts.alreadyThere} already there, ${counts.updated} ${would}updated, ${counts.refused} refused`;
+}
+
+/** The summary as the import prints it: the lines the console shows too, with what only a command-line user needs. */
+export function importReport(file: string, summary: ImportSummary): string[] {
+    const lines = [`File "${file}"${summary.dryRun ? ' (dry run)' : ''}:`, ...importSummaryLines(summary)];
+    if (summary.refused > 0) lines.push('Row 1 is the first row after the header. A refused row was not imported, not even in part.');
+    if (summary.stopped) lines.push('Run the import again once that is fixed: the leads already imported are recognised, and not delivered twice.');
+    return lines;
+}
+
+/** Progress on standard error: one line rewritten in place on a terminal, a line each time otherwise. */
+function progressWriter(dryRun: boolean): { update(counts: ImportCounts): void; done(): void } {
+    const tty = process.stderr.isTTY;
+    let shown = false;
+    return {
+        update(counts) {
+            const text = `Read ${counts.rows} row(s): ${countsText(counts, dryRun)}.`;
+            process.stderr.write(tty ? `\r${text}\x1b[K` : `${text}\n`);
+            shown = true;
+        },
+        done() {
+            if (tty && shown) process.stderr.write('\n');
+        },
+    };
+}
+
+async function importCsv(s: Settings, file: string | undefined, dryRun: boolean, mapOptions: readonly string[]): Promise<number> {
+    if (!file) {
+        process.stderr.write('Give the CSV file to import: npm run leads -- import FILE.csv [--dry-run] [--map "Header=field" ...]\n');
+        return 2;
+    }
+    const parsed = parseMaps(mapOptions);
+    if ('error' in parsed) {
+        process.stderr.write(`${parsed.error}\n`);
+        return 2;
+    }
+    if (!existsSync(file)) {
+        process.stderr.write(`There is no file "${file}".\n`);
+        return 2;
+    }
+    const progress = progressWriter(dryRun);
+    try {
+        const summary = await importLeads(createReadStream(file), { settings: s, dryRun, map: parsed.map, onProgress: (counts) => progress.update(counts) });
+        progress.done();
+        for (const line of importReport(file, summary)) say(line);
+        return summary.stopped || summary.refused > 0 ? 1 : 0;
+    } catch (error) {
+        progress.done();
+        if (!(error instanceof HeaderError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        return 2;
+    }
+}
+
 async function main(): Promise<number> {
     const { values, positionals } = parseArgs({
         allowPositionals: true,
@@ -102,6 +182,8 @@ async function main(): Promise<number> {
             days: { type: 'string' },
             csv: { type: 'boolean' },
             uncertain: { type: 'boolean' },
+            'dry-run': { type: 'boolean' },
+            map: { type: 'string', multiple: true },
             settings: { type: 'string', default: join(root, 'local.settings.json') },
             help: { type: 'boolean', short: 'h' },
         },
@@ -137,6 +219,8 @@ async function main(): Promise<number> {
             }
             await exportCsv(s, days ?? 365);
             return 0;
+        case 'import':
+            return importCsv(s, argument, values['dry-run'] === true, values.map ?? []);
         default:
             process.stderr.write(`There is no command "${command}".\n\n${usage}\n`);
             return 2;

@@ -1,0 +1,102 @@
+/**
+ * What a column of an imported file can hold: the lead fields, and the parts that exports give in
+ * columns of their own. `leadSource` is the combined `Source-Action|Offer` (or a bare source);
+ * `source` is a bare source; `offer` is `publisherid.offerid` (or, in some exports, the offer's name).
+ */
+export const importFields = ['firstName', 'lastName', 'email', 'phone', 'company', 'title', 'country', 'leadSource', 'source', 'actionCode', 'offer', 'offerTitle', 'description', 'createdTime', 'leadId'] as const;
+
+export type ImportField = (typeof importFields)[number];
+
+/**
+ * The headers each field is recognised by, best first. Headers match ignoring case, spaces and
+ * punctuation, so `Email address`, `EmailAddress` and `email_address` are one. Partner Center's
+ * export headers are not publicly documented: `--map` names any column this table does not know.
+ * Where a file has several columns for one field (the app's own export has `LeadSource` and `Source`,
+ * `OfferDisplayName` and `Offer`), each row takes the first non-empty one in this order.
+ */
+export const headerAliases: Readonly<Record<ImportField, readonly string[]>> = {
+    firstName: ['First name', 'FirstName', 'Given name'],
+    lastName: ['Last name', 'LastName', 'Surname', 'Family name'],
+    email: ['Email', 'Email address', 'E-mail', 'Contact email', 'Work email'],
+    phone: ['Phone', 'Phone number', 'Telephone', 'Business phone'],
+    company: ['Company', 'Company name', 'Organization', 'Organisation'],
+    title: ['Title', 'Job title'],
+    country: ['Country', 'Country/region', 'Country or region'],
+    leadSource: ['LeadSource', 'Lead source'],
+    source: ['Source'],
+    actionCode: ['ActionCode', 'Action code', 'Action'],
+    offer: ['Offer', 'Offer ID', 'Offer identifier'],
+    offerTitle: ['OfferDisplayName', 'Offer title', 'OfferTitle', 'Offer name', 'Offer display name'],
+    description: ['Description', 'Notes', 'Comments'],
+    createdTime: ['LeadCreationDateTime', 'CreatedTime', 'Created', 'Created time', 'Created date', 'Created on', 'Date created'],
+    leadId: ['LeadId', 'Lead ID'],
+};
+
+/** A header or field name without case, spaces or punctuation: `Country/region` is `countryregion`. */
+export function headerKey(text: string): string {
+    return text
+        .normalize('NFKC')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+const aliasByKey: ReadonlyMap<string, { field: ImportField; rank: number }> = new Map(importFields.flatMap((field) => headerAliases[field].map((alias, rank) => [headerKey(alias), { field, rank }] as const)));
+
+const fieldByKey: ReadonlyMap<string, ImportField> = new Map(importFields.map((field) => [headerKey(field), field]));
+
+/** The field a `--map` names (`email`, `offerTitle`, in any casing), or undefined for an unknown one. */
+export function importFieldNamed(name: string): ImportField | undefined {
+    return fieldByKey.get(headerKey(name));
+}
+
+/** The fields that make a lead; `createdTime` and `leadId` only describe one. */
+const leadContentFields: readonly ImportField[] = importFields.filter((field) => field !== 'createdTime' && field !== 'leadId');
+
+/** The header row cannot be used: a `--map` names an unknown field or a column the file lacks, no column is a lead field, or there is no header at all. */
+export class HeaderError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'HeaderError';
+    }
+}
+
+/** Which columns of a file feed which field. */
+export interface ColumnPlan {
+    /** The header's cell count: a row with another count is refused. */
+    width: number;
+    /** For each field the file carries, its columns (index and header), best first. */
+    columns: Partial<Record<ImportField, { index: number; header: string }[]>>;
+    /** Headers the import does not read. */
+    ignored: string[];
+}
+
+/**
+ * Matches a header row against the alias table and the `map` (header → field name), whose columns
+ * come first for their field. Throws HeaderError for an unknown field, a mapped header the file
+ * does not have, or a header with no lead field at all.
+ */
+export function planColumns(header: readonly string[], map: Readonly<Record<string, string>> = {}): ColumnPlan {
+    const mapped = new Map<number, ImportField>();
+    for (const [mappedHeader, fieldName] of Object.entries(map)) {
+        const field = importFieldNamed(fieldName);
+        if (!field) throw new HeaderError(`--map "${mappedHeader}=${fieldName}" names the field "${fieldName}", which is not one of ${importFields.join(', ')}.`);
+        const index = header.findIndex((cell) => headerKey(cell) === headerKey(mappedHeader));
+        if (index < 0) throw new HeaderError(`--map "${mappedHeader}=${fieldName}" names the column "${mappedHeader}", which the file does not have.`);
+        mapped.set(index, field);
+    }
+    const ranked: { field: ImportField; rank: number; index: number; header: string }[] = [];
+    const ignored: string[] = [];
+    header.forEach((cell, index) => {
+        const mappedField = mapped.get(index);
+        const match = mappedField ? { field: mappedField, rank: -1 } : aliasByKey.get(headerKey(cell));
+        if (match) ranked.push({ ...match, index, header: cell });
+        else ignored.push(cell);
+    });
+    ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    const columns: ColumnPlan['columns'] = {};
+    for (const { field, index, header: name } of ranked) (columns[field] ??= []).push({ index, header: name });
+    if (!leadContentFields.some((field) => columns[field])) {
+        throw new HeaderError(`None of the columns (${header.map((cell) => `"${cell}"`).join(', ')}) is a lead field: name them with --map "Header=field".`);
+    }
+    return { width: header.length, columns, ignored };
+}

@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { startAzurite, type Azurite } from '../../src/host/azurite';
+import type { Lead } from '../../src/lead/lead';
+import { customerOf, type LeadEntity } from '../../src/store/leadsTable';
+import { json, startTestServer, type TestServer } from '../helpers/httpServer';
+import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
+import { eventually } from '../helpers/queues';
+import { buildRoot } from '../helpers/samples';
+
+interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** `npm run leads -- <args>` against one app's storage: its exit code and output, whether it succeeded or not. */
+function leads(env: Record<string, string>, args: string[]): Promise<Run> {
+    const child = spawn(process.execPath, [join(buildRoot, 'src/scripts/leads.js'), ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: Run = { code: -1, stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ ...run, code: code ?? -1 })));
+}
+
+const folder = tempDir('import');
+
+function file(name: string, text: string): string {
+    const path = join(folder, name);
+    writeFileSync(path, text);
+    return path;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One app on its own Azurite, with the table and a webhook that counts each lead's deliveries by event. */
+interface Instance {
+    azurite: Azurite;
+    app: RunningApp;
+    env: Record<string, string>;
+    hooks: Map<string, { created: number; updated: number; last: Lead }>;
+}
+
+describe('importing leads from CSV, through the local host and Azurite', () => {
+    let webhook: TestServer;
+    const instances: Instance[] = [];
+    let a: Instance;
+    let b: Instance;
+
+    async function instance(name: string): Promise<Instance> {
+        const azurite = await startAzurite();
+        const env = {
+            AzureWebJobsStorage: azurite.connectionString,
+            LEAD_DESTINATIONS: 'table, webhook',
+            WEBHOOK_URL: `${webhook.url}/${name}`,
+            DELIVERY_RETRY_SECONDS: '1',
+            'AzureWebJobs.notifyContacts.Disabled': 'true',
+        };
+        const created: Instance = { azurite, env, hooks: new Map(), app: await startApp({ env, port: await freePort() }) };
+        instances.push(created);
+        return created;
+    }
+
+    before(async () => {
+        webhook = await startTestServer((request, res) => {
+            const { event, ...lead } = JSON.parse(request.body) as Lead & { event: 'created' | 'updated' };
+            const hooks = (request.path === '/a' ? a : b).hooks;
+            const seen = hooks.get(lead.id) ?? { created: 0, updated: 0, last: lead };
+            hooks.set(lead.id, { ...seen, [event]: seen[event] + 1, last: lead });
+            json(res, 200, { ok: true });
+        });
+        [a, b] = await Promise.all([instance('a'), instance('b')]);
+    });
+
+    after(async () => {
+        for (const { app, azurite } of instances) {
+            await app.stop();
+            await azurite.stop();
+        }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning it
+        await webhook?.close();
+    });
+
+    function leadsTable(target: Instance): TableClient {
+        return TableClient.fromConnectionString(target.azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
+    }
+
+    async function rowOf(target: Instance, id: string): Promise<LeadEntity | undefined> {
+        try {
+            for await (const row of leadsTable(target).listEntities<LeadEntity>({ queryOptions: { filter: `LeadId eq '${id}'` } })) return row;
+        } catch {
+            return undefined;
+        }
+        return undefined;
+    }
+
+    async function rowsWhere(target: Instance, test: (row: LeadEntity) => boolean): Promise<LeadEntity[]> {
+        const found: LeadEntity[] = [];
+        for await (const row of leadsTable(target).listEntities<LeadEntity>()) if (test(row)) found.push(row);
+        return found;
+    }
+
+    /** Waits until the lead is in the target's table and its webhook got it; resolves with the row. */
+    async function delivered(target: Instance, id: string, event: 'created' | 'updated' = 'created'): Promise<LeadEntity> {
+        await eventually(() => ((target.hooks.get(id)?.[event] ?? 0) > 0 ? true : undefined), 20_000, `the webhook's ${event} call for ${id}`);
+        return eventually(() => rowOf(target, id), 10_000, `the table row of ${id}`);
+    }
+
+    const posted = {
+        plus: {
+            UserDetails: { FirstName: 'Ada', LastName: 'Lovelace', Email: 'ada@contoso.example', Phone: '+1 425 555 0100', Company: 'Contoso', Title: 'CTO', Country: 'UK' },
+            LeadSource: 'AzureMarketplace-INS|contoso.analytics',
+            OfferTitle: 'Contoso Analytics',
+            Description: '=cmd|"/c calc"!A1',
+        },
+        split: {
+            UserDetails: { FirstName: 'Bob', Email: 'bob@fabrikam.example', Company: 'Fabrikam, Inc.' },
+            LeadSource: 'AppSource (SPZA)',
+            ActionCode: 'PLT',
+            OfferTitle: 'Fabrikam CRM',
+            Description: 'Call me\nafter 5',
+        },
+        minus: { UserDetails: { LastName: 'Nomail', Company: '-Dash Corp', Phone: '@555' }, LeadSource: 'AzurePortal-Create|contoso.vm' },
+    };
+    const ids: Record<keyof typeof posted, string> = { plus: '', split: '', minus: '' };
+    let exportA = '';
+
+    it('imports the export of app A into a fresh app B: every lead once to the table and the webhook, with its id and creation time', async () => {
+        for (const key of Object.keys(posted) as (keyof typeof posted)[]) ids[key] = await postLead(a.app.url, posted[key]);
+        const rowsA = await Promise.all(Object.values(ids).map((id) => delivered(a, id)));
+        const exported = await leads(a.env, ['export', '--csv']);
+        assert.equal(exported.code, 0, exported.stderr);
+        assert.match(exported.stdout, /'\+1 425 555 0100/);
+        assert.match(exported.stdout, /'=cmd/);
+        exportA = file('export-a.csv', exported.stdout);
+
+        const imported = await leads(b.env, ['import', exportA]);
+        assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+        assert.match(imported.stdout, /File ".*export-a\.csv":\nImported 3 row\(s\): 3 new, 0 already there, 0 updated, 0 refused\./);
+        assert.match(imported.stdout, /Columns not read: "LastSeenAt", "Occurrences", "IsTest", "DoNotContact"\./);
+        for (const rowA of rowsA) {
+            const rowB = await delivered(b, rowA.LeadId);
+            assert.equal(rowB.CreatedTime, rowA.CreatedTime, 'the creation time is kept');
+            assert.deepEqual(customerOf(rowB), customerOf(rowA));
+            assert.deepEqual(
+                [rowB.LeadSource, rowB.Source, rowB.ActionCode, rowB.Offer, rowB.OfferDisplayName, rowB.Description],
+                [rowA.LeadSource, rowA.Source, rowA.ActionCode, rowA.Offer, rowA.OfferDisplayName, rowA.Description],
+            );
+            assert.equal(b.hooks.get(rowA.LeadId)?.last.receivedAt, rowA.CreatedTime);
+        }
+        assert.equal(customerOf((await rowOf(b, ids.plus)) ?? { CustomerInfo: '' }).Phone, '+1 425 555 0100');
+        assert.equal((await rowOf(b, ids.plus))?.Description, '=cmd|"/c calc"!A1');
+        await pause(1500);
+        for (const id of Object.values(ids)) assert.deepEqual([b.hooks.get(id)?.created, b.hooks.get(id)?.updated], [1, 0], id);
+        assert.equal(b.hooks.size, 3);
+    });
+
+    it('delivers nothing when the same file is imported again, or the export into the app it came from', async () => {
+        const again = await leads(b.env, ['import', exportA]);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        assert.match(again.stdout, /Imported 3 row\(s\): 0 new, 3 already there, 0 updated, 0 refused\./);
+        const home = await leads(a.env, ['import', exportA]);
+        assert.match(home.stdout, /Imported 3 row\(s\): 0 new, 3 already there, 0 updated, 0 refused\./);
+        await pause(2000);
+        for (const id of Object.values(ids)) {
+            assert.deepEqual([b.hooks.get(id)?.created, b.hooks.get(id)?.updated], [1, 0], id);
+            assert.deepEqual([a.hooks.get(id)?.created, a.hooks.get(id)?.updated], [1, 0], id);
+            assert.equal((await rowOf(b, id))?.Occurrences, 1, 'the table never counted another POST');
+        }
+    });
+
+    it('imports a Partner-Center-shaped file (BOM, CRLF, a mapped column): new leads, and a newer version of one as an update', async () => {
+        const csv = [
+            '\uFEFFFirst name,Email address,Company name,Job title,Offer name,Lead source,Action,Created,Customer region,Marketplace',
+            'Carol,carol@northwind.example,Northwind,Buyer,Northwind Suite,AzureMarketplace-INS|northwind.suite,,5/13/2024 10:22:33 AM,Germany,Azure',
+            'Dan,dan@tailspin.example,Tailspin,,Tailspin Toys,AppSource (SPZA),PLT,2024-06-01T08:00:00Z,,AppSource',
+            // Ada again, two years on: the same lead (e-mail, offer, action) with a new title.
+            'Ada,ada@contoso.example,Contoso,CEO,Contoso Analytics,AzureMarketplace-INS|contoso.analytics,INS,2099-01-01T00:00:00Z,UK,Azure',
+            '',
+        ].join('\r\n');
+        const path = file('partner-center.csv', csv);
+        const imported = await leads(b.env, ['import', path, '--map', 'Customer region=country']);
+        assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+        assert.match(imported.stdout, /Imported 3 row\(s\): 2 new, 0 already there, 1 updated, 0 refused\./);
+        assert.match(imported.stdout, /Columns not read: "Marketplace"\./);
+
+        const [carol] = await eventually(
+            async () => ((await rowsWhere(b, (row) => row.CustomerInfo.includes('carol@'))).length ? rowsWhere(b, (row) => row.CustomerInfo.includes('carol@')) : undefined),
+            20_000,
+            "Carol's row",
+        );
+        assert.ok(carol);
+        await delivered(b, carol.LeadId);
+        assert.equal(carol.CreatedTime, '2024-05-13T10:22:33.000Z');
+        assert.deepEqual([carol.Source, carol.ActionCode, carol.Offer, carol.OfferDisplayName], ['AzureMarketplace', 'INS', 'northwind.suite', 'Northwind Suite']);
+        assert.equal(customerOf(carol).Country, 'Germany', 'from the mapped column');
+        const [dan] = await eventually(async () => ((await rowsWhere(b, (row) => row.CustomerInfo.includes('dan@'))).length ? rowsWhere(b, (row) => row.CustomerInfo.includes('dan@')) : undefined), 20_000, "Dan's row");
+        assert.deepEqual([dan?.Source, dan?.ActionCode, dan?.OfferDisplayName], ['AppSource (SPZA)', 'PLT', 'Tailspin Toys']);
+
+        const ada = await delivered(b, ids.plus, 'updated');
+        assert.equal(customerOf(ada).Title, 'CEO');
+        assert.equal(ada.CreatedTime, (await rowOf(a, ids.plus))?.CreatedTime, 'first seen stays');
+        await pause(1000);
+        assert.deepEqual([b.hooks.get(ids.plus)?.created, b.hooks.get(ids.plus)?.updated], [1, 1]);
+
+        const again = await leads(b.env, ['import', path, '--map', 'Customer region=country']);
+        assert.match(again.stdout, /Imported 3 row\(s\): 0 new, 3 already there, 0 updated, 0 refused\./);
+    });
+
+    it('refuses unreadable rows with their row numbers and imports none of them; a syntax error stops the import after counting the rows before it', async () => {
+        const csv = [
+            'Email,Company,Created',
+            'erin@good.example,Good One,2024-05-13',
+            'secret-a@bad.example,Secret Corp,the day before yesterday',
+            ',,2024-05-13',
+            'secret-b@bad.example,Secret Corp',
+            'frank@good.example,Good Two,',
+            '"secret-c@bad.example,Unclosed,2024-05-13',
+            'grace@after.example,After,2024-05-13',
+            '',
+        ].join('\r\n');
+        const imported = await leads(b.env, ['import', file('bad.csv', csv)]);
+        assert.equal(imported.code, 1);
+        assert.match(imported.stdout, /Imported 5 row\(s\): 2 new, 0 already there, 0 updated, 3 refused\./);
+        assert.match(imported.stdout, /Row 1 is the first row after the header\. A refused row was not imported, not even in part\./);
+        assert.match(imported.stdout, /Row 2 \(line 3\): The creation time "the day before yesterday" in column "Created" is not a date/);
+        assert.match(imported.stdout, /Row 3 \(line 4\): The row has no lead fields/);
+        assert.match(imported.stdout, /Row 4 \(line 5\): The row has 2 cells where the header has 3\./);
+        assert.match(imported.stdout, /Stopped at line 7: The file is not valid CSV at row 6 \(starting on line 7\): a quoted cell is never closed\. The rows before it were read\.\n(.*\n)?Run the import again/);
+        assert.doesNotMatch(imported.stdout + imported.stderr, /secret|Secret/, 'no customer value in the report');
+
+        await eventually(async () => ((await rowsWhere(b, (row) => /erin@|frank@/.test(row.CustomerInfo))).length === 2 ? true : undefined), 20_000, 'the two good rows');
+        await pause(1000);
+        assert.deepEqual(await rowsWhere(b, (row) => /bad\.example|after\.example/.test(row.CustomerInfo)), []);
+    });
+
+    it('changes nothing with --dry-run: no queue, no table, only reads', async () => {
+        const fresh = { ...b.env, LEADS_QUEUE: 'dry-leads', LEADS_TABLE: 'DryLeads', DELIVERIES_TABLE: 'DryDeliveries' };
+        const dry = await leads(fresh, ['import', exportA, '--dry-run']);
+        assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+        assert.match(dry.stdout, /File ".*export-a\.csv" \(dry run\):\nWould import 3 row\(s\): 3 new, 0 already there, 0 updated, 0 refused\.\nDry run: nothing was changed\./);
+        assert.equal(await new QueueClient(b.azurite.connectionString, 'dry-leads').exists(), false);
+        const tables: string[] = [];
+        for await (const table of TableServiceClient.fromConnectionString(b.azurite.connectionString, { allowInsecureConnection: true }).listTables()) tables.push(table.name ?? '');
+        assert.deepEqual(
+            tables.filter((name) => name.startsWith('Dry')),
+            [],
+        );
+        const many = file('many.csv', ['Email,Offer,Action', ...Array.from({ length: 2500 }, (_, i) => `lead${i}@many.example,contoso.analytics,INS`), ''].join('\n'));
+        const large = await leads(fresh, ['import', many, '--dry-run']);
+        assert.match(large.stdout, /Would import 2500 row\(s\): 2500 new/);
+        assert.match(large.stderr, /^Read \d+ row\(s\): 1000 would be new, 0 already there, 0 would be updated, 0 refused\.$/m, 'plain progress lines when stderr is not a terminal');
+        assert.equal(await new QueueClient(b.azurite.connectionString, 'dry-leads').exists(), false);
+        const known = await leads(b.env, ['import', exportA, '--dry-run']);
+        assert.match(known.stdout, /Would import 3 row\(s\): 0 new, 3 already there, 0 updated/);
+    });
+
+    it('says which --map is wrong, with exit code 2 and nothing imported', async () => {
+        const unknownField = await leads(b.env, ['import', exportA, '--map', 'Email=mail']);
+        assert.equal(unknownField.code, 2);
+        assert.match(unknownField.stderr, /--map "Email=mail" names the field "mail", which is not one of firstName, lastName/);
+        const missing = await leads(b.env, ['import', exportA, '--map', 'Org name=company']);
+        assert.equal(missing.code, 2);
+        assert.match(missing.stderr, /names the column "Org name", which the file does not have/);
+        const malformed = await leads(b.env, ['import', exportA, '--map', 'company']);
+        assert.equal(malformed.code, 2);
+        assert.match(malformed.stderr, /--map is "company": give it as "Header=field"/);
+    });
+});
