@@ -154,9 +154,13 @@ export const settingsSchema = z.object({
 
     /** Who is told when something needs a person; unset: NOTIFY_TO (see alertRecipients). */
     ALERT_TO: setting(addressList.optional()),
+    /** NCRONTAB of the alert timer (`%ALERT_SCHEDULE%`); a run sends only kinds whose interval has passed. */
     ALERT_SCHEDULE: setting(z.string().trim().default('0 * * * * *')),
-    ALERT_INTERVAL_MINUTES: setting(z.coerce.number().int().min(1).max(1440).default(30)),
-    ALERT_FAILING_MINUTES: setting(z.coerce.number().int().min(0).max(10_080).default(15)),
+    /** At most one mail per alert kind in this many minutes (fractions allowed, for tests). */
+    ALERT_INTERVAL_MINUTES: setting(z.coerce.number().positive().max(1440).default(30)),
+    /** A destination that has failed for a lead this long (from the first failure of its retry chain) is an alert; 0: at the first failure. */
+    ALERT_FAILING_MINUTES: setting(z.coerce.number().min(0).max(10_080).default(15)),
+    /** No lead for this many hours is an alert, once per quiet spell; unset: no such alert. */
     ALERT_QUIET_HOURS: setting(z.coerce.number().positive().max(8760).optional()),
     ALERTS_TABLE: setting(tableName.default('LeadAlerts')),
 
@@ -184,6 +188,8 @@ export type Settings = z.infer<typeof settingsSchema> & {
     unresolved: readonly SettingName[];
     /** The app runs in Azure (App Service sets WEBSITE_INSTANCE_ID, Flex Consumption WEBSITE_SKU), not on a developer's machine. */
     inAzure: boolean;
+    /** App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED): only then is a sign-in header the platform's. */
+    authEnabled: boolean;
 };
 
 /** Every setting each destination reads: an unresolved Key Vault reference in one of them fails only that destination. */
@@ -273,7 +279,7 @@ function unresolvedIn(env: Record<string, string | undefined>, names: readonly s
 }
 
 /** In Azure, App Service sets WEBSITE_INSTANCE_ID; Flex Consumption sets WEBSITE_SKU, even before specialisation. */
-function runsInAzure(env: Record<string, string | undefined>): boolean {
+export function runsInAzure(env: Record<string, string | undefined>): boolean {
     return Boolean(env.WEBSITE_INSTANCE_ID?.trim() || env.WEBSITE_SKU?.trim());
 }
 
@@ -305,7 +311,7 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
     if (fatal.length > 0) throw new ConfigurationError(fatal.map(unresolvedProblem));
     const result = settingsSchema.safeParse(withoutSettings(env, unresolved));
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env) };
+    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: /^\s*true\s*$/i.test(env.WEBSITE_AUTH_ENABLED ?? '') };
     const missing = missingDestinationSettings(parsed);
     if (missing.length > 0) throw new ConfigurationError(missing);
     return parsed;

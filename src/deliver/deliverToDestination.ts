@@ -1,8 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
+import { poisonedEvent, poisonedMessageEvent } from '../alert/alertEvent';
+import { failingAlertFor } from '../alert/failingAlert';
+import { recordAlert } from '../alert/recordAlert';
 import type { DestinationName } from '../config/settings';
 import type { Lead } from '../lead/lead';
 import type { DestinationMessage } from '../queue/leadMessage';
-import type { Acquisition, Lease } from '../store/deliveryLog';
+import { failingOf, type Acquisition, type Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
 import { breakerFor } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
@@ -33,6 +36,22 @@ function failureOf(error: unknown, destination: DestinationName): DeliveryFailur
     return error instanceof DeliveryFailure ? error : new DeliveryFailure(`The ${destination} destination failed: ${error instanceof Error ? error.name : 'an error'}.`, 'transient');
 }
 
+/**
+ * Writes the chain's "failing" alert when it is due, and says whether it is written now. Never
+ * throws: an alert never changes what happens to the lead.
+ */
+async function alertIfFailingLong(svc: DeliveryServices, lead: Lead, destination: DestinationName, lease: Lease, failure: DeliveryFailure, context: InvocationContext): Promise<{ since: string; alerted: boolean }> {
+    const failing = failingOf(lease.record);
+    const event = failingAlertFor(failing, { id: lead.id, offer: lead.offer || lead.offerTitle }, destination, failure.message, svc.settings.ALERT_FAILING_MINUTES);
+    if (!event) return failing;
+    return { since: failing.since, alerted: await recordAlert(svc.alerts, event, (line) => context.error(line)) };
+}
+
+/** Writes the poison alert before the lead is moved: a crash between the two leaves an alert, never a silent poison. */
+async function alertPoisoned(svc: DeliveryServices, lead: Lead, destination: DestinationName, ticket: number, reason: string, context: InvocationContext): Promise<void> {
+    await recordAlert(svc.alerts, poisonedEvent({ id: lead.id, offer: lead.offer || lead.offerTitle }, destination, ticket, reason), (line) => context.error(line));
+}
+
 /** The next link of the retry chain, or the poison queue when the chain has run out or cannot succeed. */
 async function afterFailure(svc: DeliveryServices, message: DestinationMessage, lease: Lease, failure: DeliveryFailure, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
@@ -47,13 +66,15 @@ async function afterFailure(svc: DeliveryServices, message: DestinationMessage, 
             await svc.log.fail(lease, failure, undefined);
             throw error;
         }
-        await svc.log.fail(lease, failure, { scheduled: ticket });
+        const failing = await alertIfFailingLong(svc, lead, destination, lease, failure, context);
+        await svc.log.fail(lease, failure, { scheduled: ticket }, failing);
         context.warn(`Lead ${lead.id}: ${destination} failed (attempt ${attempt}); attempt ${attempt + 1} in ${delay} s. ${failure.message}`);
         return 'retrying';
     }
+    const why = failure.kind === 'transient' ? `gave up after ${attempt} attempts` : 'a permanent failure';
+    await alertPoisoned(svc, lead, destination, lease.record.ticket, `${why}: ${failure.message}`, context);
     await svc.poison.send({ ...lead, delivery: { destination, ticket: lease.record.ticket, attempt } });
     await svc.log.fail(lease, failure, { poisoned: true });
-    const why = failure.kind === 'transient' ? `gave up after ${attempt} attempts` : 'a permanent failure';
     context.error(`Lead ${lead.id}: ${destination} ${why}; moved to ${svc.poison.name}. ${failure.message}`);
     return 'poisoned';
 }
@@ -66,6 +87,7 @@ function split(message: DestinationMessage): { lead: Lead; delivery: Destination
 /** An uncertain delivery waits in the poison queue for an operator, who checks the vendor before replaying it. */
 async function setAsideUncertain(svc: DeliveryServices, message: DestinationMessage, ticket: number, context: InvocationContext, reason: string): Promise<void> {
     const { lead, delivery } = split(message);
+    await alertPoisoned(svc, lead, delivery.destination, ticket, `uncertain, check the destination before replaying: ${reason}`, context);
     await svc.poison.send({ ...lead, delivery: { destination: delivery.destination, ticket, attempt: delivery.attempt } });
     await svc.log.markPoisoned(lead.id, delivery.destination);
     context.error(`Lead ${lead.id}: ${delivery.destination} is uncertain (${reason}); moved to ${svc.poison.name} for a person to check before "npm run leads -- replay-poison --uncertain".`);
@@ -146,6 +168,7 @@ export async function deliverToDestination(message: unknown, context: Invocation
     const parsed = await leadOrPoison(svc, message, (line) => context.error(line));
     if (!parsed) return 'poisoned';
     if (!parsed.delivery?.destination) {
+        await recordAlert(svc.alerts, poisonedMessageEvent(message, 'The message names no destination.'), (line) => context.error(line));
         context.error(`The message of lead ${parsed.id} names no destination. Moved it to ${svc.poison.name}.`);
         await svc.poison.send(message);
         return 'poisoned';

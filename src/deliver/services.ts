@@ -1,4 +1,7 @@
-import { ConfigurationError, intakeSettings, settings, type DestinationName, type Settings } from '../config/settings';
+import { poisonedMessageEvent } from '../alert/alertEvent';
+import { AlertStore } from '../alert/alertStore';
+import { recordAlert, type AlertRecorder } from '../alert/recordAlert';
+import { ConfigurationError, intakeSettings, settings, settingsSchema, type DestinationName, type Settings } from '../config/settings';
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { lazy } from '../runtime/lazy';
@@ -13,12 +16,14 @@ export interface DeliveryServices {
     settings: Settings;
     log: DeliveryLog;
     poison: JsonQueue;
+    /** Where poisoned and long-failing deliveries are written for the operator's alert mail. */
+    alerts?: AlertRecorder;
     queueFor(destination: DestinationName): Promise<JsonQueue>;
 }
 
 export const deliveryServices = lazy(async (): Promise<DeliveryServices> => {
     const s = settings();
-    const [log, poison] = await Promise.all([DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`)]);
+    const [log, poison, alerts] = await Promise.all([DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`), AlertStore.connect(s.storage, s.ALERTS_TABLE)]);
     const queues = new Map<DestinationName, Promise<JsonQueue>>();
     const queueFor = (destination: DestinationName): Promise<JsonQueue> => {
         let queue = queues.get(destination);
@@ -28,7 +33,7 @@ export const deliveryServices = lazy(async (): Promise<DeliveryServices> => {
         }
         return queue;
     };
-    return { settings: s, log, poison, queueFor };
+    return { settings: s, log, poison, alerts, queueFor };
 });
 
 /**
@@ -42,6 +47,10 @@ export async function servicesOrPoison(message: unknown, log: (message: string) 
     } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
         const { storage, LEADS_QUEUE } = intakeSettings();
+        // The settings did not read, but the alerts table's name alone may: a wrong setting elsewhere still alerts.
+        const alertsTable = settingsSchema.shape.ALERTS_TABLE.safeParse(process.env.ALERTS_TABLE);
+        const alerts = await AlertStore.connect(storage, alertsTable.success ? alertsTable.data : 'LeadAlerts');
+        await recordAlert(alerts, poisonedMessageEvent(message, error.message), log);
         const poison = await JsonQueue.connect(storage, `${LEADS_QUEUE}-poison`);
         await poison.send(message);
         log(`${error.message} The lead was moved to ${poison.name}; fix the setting, then run "npm run leads -- replay-poison".`);
@@ -58,6 +67,7 @@ export async function leadOrPoison(svc: DeliveryServices, message: unknown, log:
         .map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`)
         .join('; ');
     log(`The message is not a lead: ${problems}. Moved it to ${svc.poison.name}.`);
+    await recordAlert(svc.alerts, poisonedMessageEvent(message, `The message is not a lead: ${problems}.`), log);
     await svc.poison.send(message);
     return undefined;
 }

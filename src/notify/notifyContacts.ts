@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
+import { setAsideEvent } from '../alert/alertEvent';
+import { AlertStore } from '../alert/alertStore';
+import { recordAlert, type AlertRecorder } from '../alert/recordAlert';
 import { ConfigurationError, mailSettingsProblems, settings, type Settings } from '../config/settings';
 import { lazy } from '../runtime/lazy';
-import { NotifyProgressStore, type Claim, type PendingDigest } from '../store/notifyProgress';
+import { NotifyProgressStore, type Claim, type PendingDigest, type SetAside } from '../store/notifyProgress';
 import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
 import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLeadsSource } from './sources';
@@ -15,7 +18,7 @@ const maxDigestsPerRun = 10;
  * Longer than the slowest send (SMTP: 12 minutes in all, 10 of them for the reply to the end of the
  * message) with room to spare, and within host.json's functionTimeout (20 minutes).
  */
-const leaseMs = 18 * 60_000;
+export const mailLeaseMs = 18 * 60_000;
 /** Lease kept beyond a send's own time-out for the writes after it. */
 const saveMarginMs = 60_000;
 /** A recipient the mail server refused is sent the same digest again on this many runs, then set aside. */
@@ -26,6 +29,8 @@ export interface NotifyServices {
     source: NewLeadsSource;
     progress: NotifyProgressStore;
     transport: MailTransport;
+    /** Where what is set aside is written for the operator's alert mail. */
+    alerts?: AlertRecorder;
 }
 
 export const notifyServices = lazy(async (): Promise<NotifyServices> => {
@@ -34,7 +39,7 @@ export const notifyServices = lazy(async (): Promise<NotifyServices> => {
     if (problems.length > 0) throw new ConfigurationError(problems);
     const source = s.NOTIFY_SOURCE_TABLE ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE) : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
     const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
-    return { settings: s, source, progress, transport: await transportFor(s) };
+    return { settings: s, source, progress, transport: await transportFor(s), alerts: await AlertStore.connect(s.storage, s.ALERTS_TABLE) };
 });
 
 export interface RunReport {
@@ -56,13 +61,16 @@ interface Run {
 }
 
 /** No send starts unless its whole time-out fits in the lease left: a send that outlasted the lease could race the next run's. */
-function hasBudget({ svc, claim, report, sends }: Run): boolean {
-    const leaseLeft = Date.parse(claim.leaseUntil) - Date.now();
-    return report.digests < maxDigestsPerRun && sends < svc.transport.maxSendsPerRun && leaseLeft >= svc.transport.maxSendMs + saveMarginMs;
+export function sendFitsLease(transport: MailTransport, leaseUntil: string, sends: number): boolean {
+    return sends < transport.maxSendsPerRun && Date.parse(leaseUntil) - Date.now() >= transport.maxSendMs + saveMarginMs;
 }
 
-/** A permanent refusal of the message itself: something in it (a lead) is refused, and splitting finds it. */
-function refusesMessage(error: unknown): error is MailRefusedError {
+function hasBudget({ svc, claim, report, sends }: Run): boolean {
+    return report.digests < maxDigestsPerRun && sendFitsLease(svc.transport, claim.leaseUntil, sends);
+}
+
+/** A permanent refusal of the message itself: something in it (a lead, an alert's text) is refused, and sending it again will not help. */
+export function refusesMessage(error: unknown): error is MailRefusedError {
     return error instanceof MailRefusedError && error.of === 'message' && error.permanent;
 }
 
@@ -85,7 +93,7 @@ async function keepForRefused(run: Run, digest: PendingDigest, refused: SendRepo
             run.context.error(`The mail server refused the recipient ${address} (${reason}) for digest ${digest.id}; it is sent that digest again on the next run (re-send ${retries + 1} of ${maxRecipientRetries}).`);
             continue;
         }
-        await progress.setAside({ kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${digest.id}, ${retries + 1} time(s).` });
+        await setAside(run, { kind: 'recipient', subject: address, reason: `The mail server refused this recipient (${reason}) for digest ${digest.id}, ${retries + 1} time(s).` });
         run.context.error(`The mail server refused the recipient ${address} (${reason}) for digest ${digest.id} ${retries + 1} time(s); it is set aside: see "npm run leads -- set-aside".`);
     }
     if (!kept && retries > 0) await progress.dropRetry(digest.id);
@@ -174,9 +182,15 @@ async function sendBatch(run: Run, rows: readonly Candidate[]): Promise<boolean>
     return true;
 }
 
+/** Sets a lead or a recipient aside, the operator's alert written first: a crash between the two leaves an alert, never a silent set-aside. */
+async function setAside(run: Run, entry: Omit<SetAside, 'source' | 'at'>): Promise<void> {
+    await recordAlert(run.svc.alerts, setAsideEvent(entry), (line) => run.context.error(line));
+    await run.svc.progress.setAside(entry);
+}
+
 async function setAsideLead(run: Run, row: Candidate, reason: string): Promise<void> {
     const { progress } = run.svc;
-    await progress.setAside({ kind: 'lead', subject: row.lead.leadId || row.position, reason: `${reason} Every digest with this lead was refused.` });
+    await setAside(run, { kind: 'lead', subject: row.lead.leadId || row.position, reason: `${reason} Every digest with this lead was refused.` });
     await progress.save(run.claim, remember(run.claim.progress, [row.position]));
     run.report.setAside = (run.report.setAside ?? 0) + 1;
     run.context.error(`The mail server refuses every digest with lead ${row.lead.leadId || row.position} (${reason}); it is set aside and the others are mailed. See "npm run leads -- set-aside".`);
@@ -234,7 +248,7 @@ export async function runNotification(svc: NotifyServices, context: InvocationCo
         context.log('NOTIFY_TO is not set: no digest is sent, and new leads wait until it is.');
         return { digests: 0, leads: 0, skipped: 'no recipients' };
     }
-    const claim = await svc.progress.claim(leaseMs);
+    const claim = await svc.progress.claim(mailLeaseMs);
     if (!claim) {
         context.log('Another run is sending digests; this one stops.');
         return { digests: 0, leads: 0, skipped: 'another run holds the lease' };

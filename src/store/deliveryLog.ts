@@ -17,6 +17,10 @@ export interface DeliveryRecord extends ClaimRecord {
     failureKind?: 'transient' | 'permanent';
     updatedAt: string;
     completedAt?: string;
+    /** The first failure of the retry chain under way; cleared by a success, a new chain or the poison queue. */
+    failingSince?: string;
+    /** The chain's "failing" alert was written. */
+    failingAlerted?: boolean;
 }
 
 interface DeliveryEntity {
@@ -37,6 +41,8 @@ interface DeliveryEntity {
     LeaseUntil?: string;
     UpdatedAt: string;
     CompletedAt?: string;
+    FailingSince?: string;
+    FailingAlerted?: boolean;
     etag?: string;
 }
 
@@ -69,7 +75,14 @@ function toRecord(entity: DeliveryEntity): DeliveryRecord {
         leaseUntil: entity.LeaseUntil || undefined,
         updatedAt: entity.UpdatedAt,
         completedAt: entity.CompletedAt || undefined,
+        failingSince: entity.FailingSince || undefined,
+        failingAlerted: entity.FailingAlerted === true,
     };
+}
+
+/** Since when the record's retry chain has been failing (this failure, if it had not), and whether that was alerted. */
+export function failingOf(record: Pick<DeliveryRecord, 'failingSince' | 'failingAlerted'>, now = new Date()): { since: string; alerted: boolean } {
+    return { since: record.failingSince ?? now.toISOString(), alerted: record.failingAlerted === true };
 }
 
 /** A message of one lead, at one destination, asking to deliver. */
@@ -96,6 +109,8 @@ export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | 
         LeaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
         UpdatedAt: now.toISOString(),
         ...(before?.Target ? { Target: before.Target } : {}),
+        // A new chain fails afresh; the same chain keeps the time of its first failure (a Merge leaves it).
+        ...(before && !sameChain ? { FailingSince: '', FailingAlerted: false } : {}),
     };
 }
 
@@ -159,26 +174,47 @@ export class DeliveryLog {
             LastError: 'reason' in outcome ? outcome.reason : '',
             FailureKind: '',
             LeaseUntil: '',
+            FailingSince: '',
+            FailingAlerted: false,
             ...(confirmed ? { DeliveredVersion: lease.record.version } : {}),
             ...(confirmed && outcome.target ? { Target: outcome.target } : {}),
         });
     }
 
-    /** The attempt failed; `next` says whether the chain's next link is on the queue or the lead went to poison. */
-    async fail(lease: Lease, failure: DeliveryFailure, next: { scheduled: number } | { poisoned: true } | undefined): Promise<void> {
+    /**
+     * The attempt failed; `next` says whether the chain's next link is on the queue or the lead went
+     * to poison. `failing` is the chain's first failure and whether its "failing" alert was written
+     * (by default: as recorded, or this failure); the poison queue ends the chain and clears it.
+     */
+    async fail(lease: Lease, failure: DeliveryFailure, next: { scheduled: number } | { poisoned: true } | undefined, failing = failingOf(lease.record)): Promise<void> {
+        const poisoned = next !== undefined && 'poisoned' in next;
         await this.update(lease, {
             State: 'failed',
             LastError: failure.message.slice(0, 2000),
             FailureKind: failure.kind,
             LeaseUntil: '',
+            FailingSince: poisoned ? '' : failing.since,
+            FailingAlerted: !poisoned && failing.alerted,
             ...(next && 'scheduled' in next ? { Scheduled: next.scheduled } : {}),
-            ...(next && 'poisoned' in next ? { Poisoned: true } : {}),
+            ...(poisoned ? { Poisoned: true } : {}),
         });
     }
 
     /** An uncertain delivery's lead is in the poison queue, for an operator to decide on. */
     async markPoisoned(leadId: string, destination: string): Promise<void> {
         await this.client.updateEntity({ partitionKey: leadId, rowKey: destination, Poisoned: true }, 'Merge');
+    }
+
+    /**
+     * The records that failed since a time, across leads. The table is keyed by lead, so this is a
+     * filtered scan that the table service runs: the console's health strip, not the delivery path.
+     */
+    async failedSince(since: Date): Promise<DeliveryRecord[]> {
+        await this.ensureTable();
+        const records: DeliveryRecord[] = [];
+        const filter = `State eq 'failed' and UpdatedAt ge '${since.toISOString()}'`;
+        for await (const entity of this.client.listEntities<DeliveryEntity>({ queryOptions: { filter } })) records.push(toRecord(entity));
+        return records;
     }
 
     /** Every destination's record for one lead. */

@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TableClient } from '@azure/data-tables';
 import type { Progress } from '../notify/cursor';
-import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 interface ProgressEntity {
@@ -50,6 +50,71 @@ function unpack(entity: object, prefix: PartPrefix): string {
     return Array.from({ length: count }, (_, i) => text(parts[`${prefix}${i}`])).join('');
 }
 
+function blobOf(value: unknown): string {
+    return gzipSync(JSON.stringify(value)).toString('base64');
+}
+
+function fromBlob(blob: string): unknown {
+    if (!blob) return undefined;
+    try {
+        return JSON.parse(gunzipSync(Buffer.from(blob, 'base64')).toString('utf8'));
+    } catch {
+        return undefined;
+    }
+}
+
+/** A mail written down before it is sent, as entity properties (gzip + base64 in parts); undefined when it is too large to keep. */
+export function packMail(prefix: 'Pending' | 'Mail', mail: unknown, maxParts: number): Record<string, string | number> | undefined {
+    return pack(prefix, blobOf(mail), maxParts);
+}
+
+/** The mail `packMail` wrote into an entity, or undefined when there is none (or it cannot be read). */
+export function unpackMail(entity: object, prefix: 'Pending' | 'Mail'): unknown {
+    return fromBlob(unpack(entity, prefix));
+}
+
+/** The row a lease lives on. */
+export interface LeaseKeys {
+    partitionKey: string;
+    rowKey: string;
+}
+
+/**
+ * Takes a lease on a row read just before (`existing`, whose ETag guards the write), or creates the
+ * row with `fresh` when there was none. Returns the new ETag, or undefined when another run holds
+ * the lease or wrote the row first: two overlapping runs, or two instances, cannot both send.
+ */
+export async function takeLease(
+    client: TableClient,
+    keys: LeaseKeys,
+    existing: { LeaseUntil?: string; etag?: string } | undefined,
+    leaseUntil: string,
+    now: Date,
+    fresh: Record<string, string | number | boolean>,
+): Promise<string | undefined> {
+    if (existing?.LeaseUntil && Date.parse(existing.LeaseUntil) > now.getTime()) return undefined;
+    try {
+        const written = existing
+            ? await client.updateEntity({ ...keys, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() }, 'Merge', { etag: existing.etag })
+            : await client.createEntity({ ...keys, ...fresh, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() });
+        return written.etag ?? '';
+    } catch (error) {
+        if (statusOf(error) === 409 || statusOf(error) === 412) return undefined;
+        throw error;
+    }
+}
+
+/** Gives a lease up early; a lease lost meanwhile is the other run's, and left alone. */
+export async function releaseLease(client: TableClient, keys: LeaseKeys, etag: string): Promise<void> {
+    await client.updateEntity({ ...keys, LeaseUntil: '' }, 'Merge', { etag }).catch(() => undefined);
+}
+
+/** Text as part of a table key: Azure Tables refuses `/ \\ # ?` and control characters in keys. */
+export function tableKeySafe(text: string): string {
+    // eslint-disable-next-line no-control-regex -- table keys may not hold control characters
+    return text.replace(/[/\\#?\u0000-\u001f\u007f]/g, '_');
+}
+
 /** A digest written down before it is sent, so that after a crash it is sent again as the same mail. */
 export interface PendingDigest {
     id: string;
@@ -63,27 +128,10 @@ export interface PendingDigest {
     html: string;
 }
 
-function blobOf(pending: PendingDigest): string {
-    return gzipSync(JSON.stringify(pending)).toString('base64');
-}
-
 function packPending(pending: PendingDigest | undefined): Record<string, string | number> {
     if (!pending) return { PendingParts: 0 };
     // Too large to keep (a digest of thousands of leads): sent as before, where a crash means a repeat, never a miss.
-    return pack('Pending', blobOf(pending), maxPendingParts) ?? { PendingParts: 0 };
-}
-
-function digestFrom(blob: string): PendingDigest | undefined {
-    if (!blob) return undefined;
-    try {
-        return JSON.parse(gunzipSync(Buffer.from(blob, 'base64')).toString('utf8')) as PendingDigest;
-    } catch {
-        return undefined;
-    }
-}
-
-function unpackPending(entity: ProgressEntity): PendingDigest | undefined {
-    return digestFrom(unpack(entity, 'Pending'));
+    return packMail('Pending', pending, maxPendingParts) ?? { PendingParts: 0 };
 }
 
 /** The right to send digests for one source until it expires, and the progress read with it. */
@@ -127,24 +175,12 @@ export class NotifyProgressStore {
     async claim(leaseMs: number, now = new Date()): Promise<Claim | undefined> {
         await this.ensureTable();
         const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
-        let existing: ProgressEntity | undefined;
-        try {
-            existing = await this.client.getEntity<ProgressEntity>('progress', this.source);
-        } catch (error) {
-            if (statusOf(error) !== 404) throw error;
-        }
-        if (existing && existing.LeaseUntil && Date.parse(existing.LeaseUntil) > now.getTime()) return undefined;
+        const existing = await readEntity<ProgressEntity>(this.client, 'progress', this.source);
         const recent = existing ? unpack(existing, 'Recent') : '';
         const progress: Progress = { cursor: existing?.Cursor ?? '', recent: recent ? recent.split(',') : [] };
-        try {
-            const written = existing
-                ? await this.client.updateEntity({ partitionKey: 'progress', rowKey: this.source, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() }, 'Merge', { etag: existing.etag })
-                : await this.client.createEntity({ partitionKey: 'progress', rowKey: this.source, Cursor: '', RecentParts: 0, LeaseUntil: leaseUntil, UpdatedAt: now.toISOString() });
-            return { progress, pending: existing ? unpackPending(existing) : undefined, etag: written.etag ?? '', leaseUntil };
-        } catch (error) {
-            if (statusOf(error) === 409 || statusOf(error) === 412) return undefined;
-            throw error;
-        }
+        const etag = await takeLease(this.client, { partitionKey: 'progress', rowKey: this.source }, existing, leaseUntil, now, { Cursor: '', RecentParts: 0 });
+        if (etag === undefined) return undefined;
+        return { progress, pending: existing ? (unpackMail(existing, 'Pending') as PendingDigest | undefined) : undefined, etag, leaseUntil };
     }
 
     /** Records progress, and the digest about to be sent (or none); fails if the lease was lost. */
@@ -169,7 +205,7 @@ export class NotifyProgressStore {
     }
 
     async release(claim: Claim): Promise<void> {
-        await this.client.updateEntity({ partitionKey: 'progress', rowKey: this.source, LeaseUntil: '' }, 'Merge', { etag: claim.etag }).catch(() => undefined);
+        await releaseLease(this.client, { partitionKey: 'progress', rowKey: this.source }, claim.etag);
     }
 
     /**
@@ -177,7 +213,7 @@ export class NotifyProgressStore {
      * sent to them again on the next runs. Returns false when it is too large to keep.
      */
     async keepForRetry(digest: PendingDigest): Promise<boolean> {
-        const parts = pack('Mail', blobOf(digest), maxRetryParts);
+        const parts = packMail('Mail', digest, maxRetryParts);
         if (!parts) return false;
         await this.ensureTable();
         await this.client.upsertEntity({ partitionKey: 'retry', rowKey: `${this.source}_${digest.id}`, ...parts, UpdatedAt: new Date().toISOString() }, 'Replace');
@@ -190,7 +226,7 @@ export class NotifyProgressStore {
         const digests: { at: string; digest: PendingDigest }[] = [];
         const filter = `PartitionKey eq 'retry' and RowKey ge '${this.source}_' and RowKey lt '${this.source}_~'`;
         for await (const row of this.client.listEntities({ queryOptions: { filter } })) {
-            const digest = digestFrom(unpack(row, 'Mail'));
+            const digest = unpackMail(row, 'Mail') as PendingDigest | undefined;
             if (digest) digests.push({ at: text(row.UpdatedAt), digest });
         }
         return digests.sort((a, b) => (a.at < b.at ? -1 : 1)).map((d) => d.digest);
@@ -204,8 +240,7 @@ export class NotifyProgressStore {
 
     async setAside(entry: Omit<SetAside, 'source' | 'at'>, now = new Date()): Promise<void> {
         await this.ensureTable();
-        // eslint-disable-next-line no-control-regex -- table keys may not hold control characters
-        const rowKey = `${this.source}_${entry.kind}_${entry.subject.replace(/[/\\#?\u0000-\u001f\u007f]/g, '_')}`;
+        const rowKey = `${this.source}_${entry.kind}_${tableKeySafe(entry.subject)}`;
         await this.client.upsertEntity({ partitionKey: 'set-aside', rowKey, Kind: entry.kind, Subject: entry.subject, Reason: entry.reason, At: now.toISOString(), Source: this.source }, 'Replace');
     }
 }

@@ -9,7 +9,7 @@ import { readHostConfig } from '../../src/host/hostConfig';
 import { appEntryFiles, loadFunctions } from '../../src/host/loadApp';
 import { ignoreRule, packagedFiles, stage, stageFolder } from '../../src/scripts/package';
 import { coreToolsIgnores } from '../helpers/coreToolsIgnore';
-import { projectRoot } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
 
 const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8');
 const settingNames = Object.keys(settingsSchema.shape);
@@ -90,12 +90,24 @@ describe('the deployment pieces agree', () => {
     });
 
     it('package.json "main" matches the build output, and each file there defines functions', () => {
-        const files = appEntryFiles(projectRoot);
+        const files = appEntryFiles(projectRoot, buildRoot);
         assert.ok(files.length >= 3);
         const names = loadFunctions(files)
             .map((f) => f.name)
             .sort();
-        assert.deepEqual(names, ['deliverDynamics', 'deliverHubspot', 'deliverLead', 'deliverMarketo', 'deliverSalesforce', 'deliverTable', 'deliverWebhook', 'notifyContacts', 'receiveLead']);
+        assert.deepEqual(names, [
+            'deliverDynamics',
+            'deliverHubspot',
+            'deliverLead',
+            'deliverMarketo',
+            'deliverSalesforce',
+            'deliverTable',
+            'deliverWebhook',
+            'leadConsole',
+            'notifyContacts',
+            'receiveLead',
+            'sendAlerts',
+        ]);
     });
 
     it('host.json is version 2.0 with the extension bundle and the queue settings the app relies on', () => {

@@ -8,7 +8,7 @@ import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { appEntryFiles } from '../../src/host/loadApp';
 import { leadIdsIn, parseMail } from '../helpers/mime';
-import { msftTestForm, projectRoot, sampleText } from '../helpers/samples';
+import { buildRoot, msftTestForm, projectRoot, sampleText } from '../helpers/samples';
 import type { RpcBindingInfo, RpcInvocationRequest, RpcInvocationResponse, RpcLogCategory, RpcLogLevel, RpcTypedData } from './coreTypes';
 import type * as FakeCore from './fakeFunctionsCore';
 
@@ -113,16 +113,30 @@ describe('the app as the Node worker runs it in Azure', () => {
 
     before(async () => {
         // As the worker: load every file of package.json "main", then ask for the capabilities.
-        for (const file of appEntryFiles(projectRoot)) await import(file);
+        for (const file of appEntryFiles(projectRoot, buildRoot)) await import(file);
         const capabilities = (await core.getProgrammingModel().getCapabilities?.({})) ?? {};
         httpUri = capabilities.HttpUri ?? '';
     });
 
     it('registers each function once, with the bindings the app means', () => {
         const names = [...core.registered.keys()].sort();
-        assert.deepEqual(names, ['deliverDynamics', 'deliverHubspot', 'deliverLead', 'deliverMarketo', 'deliverSalesforce', 'deliverTable', 'deliverWebhook', 'notifyContacts', 'receiveLead']);
+        assert.deepEqual(names, [
+            'deliverDynamics',
+            'deliverHubspot',
+            'deliverLead',
+            'deliverMarketo',
+            'deliverSalesforce',
+            'deliverTable',
+            'deliverWebhook',
+            'leadConsole',
+            'notifyContacts',
+            'receiveLead',
+            'sendAlerts',
+        ]);
         const input = { direction: 'in', properties: { supportsDeferredBinding: 'false' } };
         assert.deepEqual(unnamed(binding('receiveLead', 'in', isTrigger)[1]), { type: 'httpTrigger', authLevel: 'function', methods: ['POST'], route: 'leads', ...input });
+        // Anonymous at the function level: App Service Authentication signs people in, the console checks who (src/console/access.ts).
+        assert.deepEqual(unnamed(binding('leadConsole', 'in', isTrigger)[1]), { type: 'httpTrigger', authLevel: 'anonymous', methods: ['GET', 'POST'], route: 'console/{*path}', ...input });
         const outputs = Object.entries(core.registered.get('receiveLead')?.metadata.bindings ?? {}).filter(([, b]) => b.direction === 'out');
         assert.deepEqual(
             outputs.map(([key, b]) => [key, unnamed(b)]),
@@ -136,6 +150,7 @@ describe('the app as the Node worker runs it in Azure', () => {
             assert.deepEqual(triggerOf(name), { type: 'queueTrigger', queueName: `%LEADS_QUEUE%-${destination}`, connection: 'AzureWebJobsStorage', ...input });
         }
         assert.deepEqual(triggerOf('notifyContacts'), { type: 'timerTrigger', schedule: '%NOTIFY_SCHEDULE%', ...input });
+        assert.deepEqual(triggerOf('sendAlerts'), { type: 'timerTrigger', schedule: '%ALERT_SCHEDULE%', ...input });
         for (const { metadata } of core.registered.values()) assert.equal(metadata.retryOptions, undefined, `${metadata.name}: the queue's own retries and poison queue, not a retry policy`);
     });
 
