@@ -93,7 +93,7 @@ param alertTo string = ''
 @description('At most one alert mail per kind in this many minutes.')
 param alertIntervalMinutes int = 30
 @description('A destination failing for a lead this many minutes is an alert.')
-param alertFailingMinutes int = 15
+param alertFailingMinutes int = 3
 @description('No lead for this many hours is an alert; blank for none.')
 param alertQuietHours string = ''
 

@@ -159,7 +159,7 @@ export const settingsSchema = z.object({
     /** At most one mail per alert kind in this many minutes (fractions allowed, for tests). */
     ALERT_INTERVAL_MINUTES: setting(z.coerce.number().positive().max(1440).default(30)),
     /** A destination that has failed for a lead this long (from the first failure of its retry chain) is an alert; 0: at the first failure. */
-    ALERT_FAILING_MINUTES: setting(z.coerce.number().min(0).max(10_080).default(15)),
+    ALERT_FAILING_MINUTES: setting(z.coerce.number().min(0).max(10_080).default(3)),
     /** No lead for this many hours is an alert, once per quiet spell; unset: no such alert. */
     ALERT_QUIET_HOURS: setting(z.coerce.number().positive().max(8760).optional()),
     ALERTS_TABLE: setting(tableName.default('LeadAlerts')),
