@@ -48,7 +48,7 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Where each lead goes: table, webhook, dynamics, salesforce, marketo, hubspot (comma-separated).')
+@description('Where each lead goes: table, webhook, dynamics, salesforce, salesforce-api, marketo, hubspot, teams, slack (comma-separated).')
 param leadDestinations string = 'table'
 
 @description('JSON routing rules by offer and action; empty for none.')
@@ -85,8 +85,16 @@ param dynamicsUrl string = ''
 param dynamicsTenantId string = ''
 param dynamicsClientId string = ''
 param salesforceOid string = ''
+param salesforceDomain string = ''
+param salesforceClientId string = ''
+param salesforceExternalIdField string = ''
 param marketoUrl string = ''
 param marketoClientId string = ''
+@description('CRM field mappings (JSON objects from CRM field to lead field or "=constant"); blank: the built-in mapping.')
+param dynamicsFields string = ''
+param salesforceFields string = ''
+param marketoFields string = ''
+param hubspotFields string = ''
 
 @description('Who is e-mailed when something needs a person (poison, failing destination, set aside, quiet); blank: notifyTo.')
 param alertTo string = ''
@@ -111,6 +119,13 @@ param dynamicsClientSecret string = ''
 param marketoClientSecret string = ''
 @secure()
 param hubspotToken string = ''
+@secure()
+param salesforceClientSecret string = ''
+@secure()
+@description('Teams Workflows and Slack incoming-webhook URLs carry their own signature: kept as secrets.')
+param teamsWebhookUrl string = ''
+@secure()
+param slackWebhookUrl string = ''
 @secure()
 param smtpPassword string = ''
 @secure()
@@ -167,6 +182,9 @@ module vault 'app/keyvault.bicep' = {
       'smtp-password': smtpPassword
       'notify-source-connection': notifySourceConnection
       'console-client-secret': consoleClientSecret
+      'salesforce-client-secret': salesforceClientSecret
+      'teams-webhook-url': teamsWebhookUrl
+      'slack-webhook-url': slackWebhookUrl
     }
   }
 }
@@ -210,8 +228,15 @@ module api 'app/api.bicep' = {
     dynamicsTenantId: dynamicsTenantId
     dynamicsClientId: dynamicsClientId
     salesforceOid: salesforceOid
+    salesforceDomain: salesforceDomain
+    salesforceClientId: salesforceClientId
+    salesforceExternalIdField: salesforceExternalIdField
     marketoUrl: marketoUrl
     marketoClientId: marketoClientId
+    dynamicsFields: dynamicsFields
+    salesforceFields: salesforceFields
+    marketoFields: marketoFields
+    hubspotFields: hubspotFields
     alertTo: alertTo
     alertIntervalMinutes: alertIntervalMinutes
     alertFailingMinutes: alertFailingMinutes

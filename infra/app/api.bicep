@@ -31,8 +31,15 @@ param dynamicsUrl string
 param dynamicsTenantId string
 param dynamicsClientId string
 param salesforceOid string
+param salesforceDomain string
+param salesforceClientId string
+param salesforceExternalIdField string
 param marketoUrl string
 param marketoClientId string
+param dynamicsFields string
+param salesforceFields string
+param marketoFields string
+param hubspotFields string
 param alertTo string
 param alertIntervalMinutes int
 param alertFailingMinutes int
@@ -116,13 +123,24 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DYNAMICS_TENANT_ID: dynamicsTenantId
     DYNAMICS_CLIENT_ID: dynamicsClientId
     DYNAMICS_CLIENT_SECRET: secretSetting(keyVaultUri, secretNames, 'dynamics-client-secret')
+    DYNAMICS_FIELDS: dynamicsFields
     SALESFORCE_OID: salesforceOid
     SALESFORCE_URL: 'https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8'
+    SALESFORCE_FIELDS: salesforceFields
+    SALESFORCE_DOMAIN: salesforceDomain
+    SALESFORCE_CLIENT_ID: salesforceClientId
+    SALESFORCE_CLIENT_SECRET: secretSetting(keyVaultUri, secretNames, 'salesforce-client-secret')
+    SALESFORCE_EXTERNAL_ID_FIELD: salesforceExternalIdField
+    SALESFORCE_API_VERSION: '62.0'
     MARKETO_URL: marketoUrl
     MARKETO_CLIENT_ID: marketoClientId
     MARKETO_CLIENT_SECRET: secretSetting(keyVaultUri, secretNames, 'marketo-client-secret')
+    MARKETO_FIELDS: marketoFields
     HUBSPOT_TOKEN: secretSetting(keyVaultUri, secretNames, 'hubspot-token')
     HUBSPOT_URL: 'https://api.hubapi.com'
+    HUBSPOT_FIELDS: hubspotFields
+    TEAMS_WEBHOOK_URL: secretSetting(keyVaultUri, secretNames, 'teams-webhook-url')
+    SLACK_WEBHOOK_URL: secretSetting(keyVaultUri, secretNames, 'slack-webhook-url')
 
     NOTIFY_SCHEDULE: notifySchedule
     NOTIFY_TO: notifyTo

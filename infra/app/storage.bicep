@@ -52,7 +52,7 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 }
 
 // One queue per destination, so that a destination that hangs or is down delays only itself.
-resource destinationQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for destination in ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot']: {
+resource destinationQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for destination in ['table', 'webhook', 'dynamics', 'salesforce', 'salesforce-api', 'marketo', 'hubspot', 'teams', 'slack']: {
   parent: queues
   name: 'leads-${destination}'
 }]

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fieldMappingSchema } from '../lead/fieldMapping';
 import { storageConnection, type StorageConnection } from '../storage/connection';
 
 /** Empty settings count as unset, so a blank line in local.settings.json falls back to the default. */
@@ -9,12 +10,12 @@ function setting<T extends z.ZodType>(schema: T) {
 }
 
 // Each destination has "<name>-<destination>" and the host may add "-poison" to it: the longest,
-// "<name>-salesforce-poison", must also fit Azure's 63-character limit.
+// "<name>-salesforce-api-poison", must also fit Azure's 63-character limit.
 const queueName = z
     .string()
     .trim()
-    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,43}[a-z0-9]$/, {
-        message: 'a queue name has 3 to 45 lower-case letters, digits and single hyphens, and starts and ends with a letter or digit',
+    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,39}[a-z0-9]$/, {
+        message: 'a queue name has 3 to 41 lower-case letters, digits and single hyphens, and starts and ends with a letter or digit',
     });
 
 const tableName = z
@@ -32,7 +33,7 @@ const leadsTableName = z
         message: 'the leads table name has 3 to 56 letters and digits (the app adds "Updates" for a second table) and starts with a letter',
     });
 
-export const destinationNames = ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot'] as const;
+export const destinationNames = ['table', 'webhook', 'dynamics', 'salesforce', 'salesforce-api', 'marketo', 'hubspot', 'teams', 'slack'] as const;
 export type DestinationName = (typeof destinationNames)[number];
 
 const destinationList = z
@@ -122,16 +123,46 @@ export const settingsSchema = z.object({
     DYNAMICS_CLIENT_ID: setting(z.string().optional()),
     DYNAMICS_CLIENT_SECRET: setting(z.string().optional()),
     DYNAMICS_AUTHORITY_HOST: setting(url.optional()),
+    /** The CRM's field names, each from a lead field or a constant, merged over the built-in mapping (see fieldMappingSchema). */
+    DYNAMICS_FIELDS: setting(fieldMappingSchema.default({})),
 
     SALESFORCE_OID: setting(z.string().optional()),
     SALESFORCE_URL: setting(url.default('https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8')),
+    /** For both Salesforce destinations: Web-to-Lead form fields, or Lead fields of the REST API. */
+    SALESFORCE_FIELDS: setting(fieldMappingSchema.default({})),
+
+    /** `salesforce-api`: the org's My Domain, `https://contoso.my.salesforce.com`. */
+    SALESFORCE_DOMAIN: setting(url.optional()),
+    SALESFORCE_CLIENT_ID: setting(z.string().optional()),
+    SALESFORCE_CLIENT_SECRET: setting(z.string().optional()),
+    SALESFORCE_EXTERNAL_ID_FIELD: setting(
+        z
+            .string()
+            .trim()
+            .regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, { message: 'expected the API name of a custom field, such as Marketplace_Lead_Id__c' })
+            .optional(),
+    ),
+    SALESFORCE_API_VERSION: setting(
+        z
+            .string()
+            .trim()
+            .regex(/^\d{2,3}\.0$/, { message: 'expected a REST API version such as 62.0' })
+            .default('62.0'),
+    ),
 
     MARKETO_URL: setting(url.optional()),
     MARKETO_CLIENT_ID: setting(z.string().optional()),
     MARKETO_CLIENT_SECRET: setting(z.string().optional()),
+    MARKETO_FIELDS: setting(fieldMappingSchema.default({})),
 
     HUBSPOT_TOKEN: setting(z.string().optional()),
     HUBSPOT_URL: setting(url.default('https://api.hubapi.com')),
+    HUBSPOT_FIELDS: setting(fieldMappingSchema.default({})),
+
+    /** `teams`: a Teams Workflows "When a Teams webhook request is received" URL; it holds its own signature. */
+    TEAMS_WEBHOOK_URL: setting(url.optional()),
+    /** `slack`: an incoming-webhook URL; its path is its secret. */
+    SLACK_WEBHOOK_URL: setting(url.optional()),
 
     NOTIFY_SCHEDULE: setting(z.string().trim().default('0 */5 * * * *')),
     NOTIFY_TO: setting(addressList.default([])),
@@ -198,8 +229,11 @@ export const settingsByDestination: Record<DestinationName, readonly SettingName
     webhook: ['WEBHOOK_URL', 'WEBHOOK_SECRET'],
     dynamics: ['DYNAMICS_URL', 'DYNAMICS_TENANT_ID', 'DYNAMICS_CLIENT_ID', 'DYNAMICS_CLIENT_SECRET', 'DYNAMICS_AUTHORITY_HOST'],
     salesforce: ['SALESFORCE_OID', 'SALESFORCE_URL'],
+    'salesforce-api': ['SALESFORCE_DOMAIN', 'SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_EXTERNAL_ID_FIELD', 'SALESFORCE_API_VERSION'],
     marketo: ['MARKETO_URL', 'MARKETO_CLIENT_ID', 'MARKETO_CLIENT_SECRET'],
     hubspot: ['HUBSPOT_TOKEN', 'HUBSPOT_URL'],
+    teams: ['TEAMS_WEBHOOK_URL'],
+    slack: ['SLACK_WEBHOOK_URL'],
 };
 
 /** The settings each mail transport reads: a mistake in them stops the digests, never the delivery of leads. */
@@ -215,8 +249,11 @@ const requiredByDestination: Record<DestinationName, readonly SettingName[]> = {
     webhook: ['WEBHOOK_URL'],
     dynamics: ['DYNAMICS_URL'],
     salesforce: ['SALESFORCE_OID'],
+    'salesforce-api': ['SALESFORCE_DOMAIN', 'SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_EXTERNAL_ID_FIELD'],
     marketo: ['MARKETO_URL', 'MARKETO_CLIENT_ID', 'MARKETO_CLIENT_SECRET'],
     hubspot: ['HUBSPOT_TOKEN'],
+    teams: ['TEAMS_WEBHOOK_URL'],
+    slack: ['SLACK_WEBHOOK_URL'],
 };
 
 function missingDestinationSettings(parsed: Settings): string[] {
@@ -285,7 +322,8 @@ export function runsInAzure(env: Record<string, string | undefined>): boolean {
 
 /** Values of these settings never appear in messages. */
 function looksSecret(name: string): boolean {
-    return /secret|password|key|token|connection|storage/i.test(name);
+    // A Teams Workflows or Slack webhook URL is its own credential: whoever has it may post.
+    return /secret|password|key|token|connection|storage|^(TEAMS|SLACK)_WEBHOOK_URL$/i.test(name);
 }
 
 export class ConfigurationError extends Error {

@@ -3,6 +3,7 @@ import { destinationsFor } from '../deliver/routing';
 import { contactFor, type PiiMode } from '../notify/mask';
 import { originInWords } from '../notify/words';
 import type { DeliveryRecord, DeliveryState } from '../store/deliveryLog';
+import { campaignOf } from '../store/campaignColumns';
 import { customerOf, historyOf, type LeadEntity } from '../store/leadsTable';
 
 /** One destination's state for a lead; `pending` also for a destination with no record yet. */
@@ -98,6 +99,7 @@ export function leadDetail(row: LeadEntity, destinations: DestinationState[], pi
         ['Title', customer.Title ?? ''],
         ['Country', customer.Country ?? ''],
         ['Description', row.Description],
+        ...Object.entries(campaignOf(row)).map(([key, value]): [string, string] => [`Campaign ${key}`, value]),
         ['Test lead', row.IsTest ? 'yes' : 'no'],
         ['Do not contact', row.DoNotContact ? 'yes' : 'no'],
         ['Format', row.Format],

@@ -135,3 +135,8 @@ export async function callExpectingSuccess(url: string | URL, options: CallOptio
     if (!response.ok) throw await failureFor(response, options.service, read);
     return response;
 }
+
+/** `{"error":{"code":…,"message":…}}`, as Dataverse and Power Automate answer: the code only, as the message can quote values. */
+export function nestedErrorCode(body: unknown): ErrorDetail {
+    return { codes: isRecord(body) && isRecord(body.error) ? identifiers(body.error.code) : [] };
+}

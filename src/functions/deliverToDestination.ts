@@ -4,11 +4,15 @@ import { lazy } from '../runtime/lazy';
 
 const delivery = lazy(() => import('../deliver/deliverToDestination'));
 
+/** `salesforce-api` → `SalesforceApi`: a function name has letters and digits only. */
 function capitalised(name: string): string {
-    return `${name[0]?.toUpperCase() ?? ''}${name.slice(1)}`;
+    return name
+        .split('-')
+        .map((part) => `${part[0]?.toUpperCase() ?? ''}${part.slice(1)}`)
+        .join('');
 }
 
-/** `deliverWebhook` on `%LEADS_QUEUE%-webhook`, and so on: each destination drains its own queue. */
+/** `deliverWebhook` on `%LEADS_QUEUE%-webhook`, `deliverSalesforceApi` on `%LEADS_QUEUE%-salesforce-api`, and so on: each destination drains its own queue. */
 function destinationFunction(destination: DestinationName): QueueFunctionDefinition {
     return queueFunction(`deliver${capitalised(destination)}`, {
         queueName: `%LEADS_QUEUE%-${destination}`,

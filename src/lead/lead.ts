@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { campaignSchema } from './campaign';
 
 const plainObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'expected an object' });
 
@@ -34,6 +35,8 @@ export const leadSchema = z.object({
     offerTitle: z.string(),
     description: z.string(),
     customer: customerSchema,
+    /** Campaign values found in the Description (mktcmpid, utm_*); the Description itself is kept as sent. */
+    campaign: campaignSchema,
     isTest: z.boolean(),
     doNotContact: z.boolean(),
     /** Properties the model does not know, kept as sent. */

@@ -1,3 +1,4 @@
+import { parseCampaign } from './campaign';
 import { customerFields, type CustomerField } from './fields';
 import { dedupeKeyFor, isAnonymous, leadIdFor } from './identity';
 import type { Customer, Lead } from './lead';
@@ -36,6 +37,7 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
     const customer = customerOf(raw);
     const dedupeKey = dedupeKeyFor(customer, parts.offer || offerTitle, action, receipt.receiptId);
     const texts = [leadSource, customer.email, customer.firstName, customer.lastName, customer.company];
+    const description = clean(raw.fields.description);
     const lead: Omit<Lead, 'version'> = {
         id: leadIdFor(dedupeKey),
         dedupeKey,
@@ -49,7 +51,8 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
         publisherId: parts.publisherId,
         offerId: parts.offerId,
         offerTitle,
-        description: clean(raw.fields.description),
+        description,
+        campaign: parseCampaign(description),
         customer,
         isTest: texts.some((text) => testMarker.test(text)),
         doNotContact: action === 'DNC',

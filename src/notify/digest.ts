@@ -1,4 +1,5 @@
 import { parseLeadSource } from '../lead/leadSource';
+import { campaignOf } from '../store/campaignColumns';
 import { contactFor, type PiiMode } from './mask';
 import { originInWords } from './words';
 
@@ -16,6 +17,8 @@ export interface DigestLead {
     email: string;
     phone: string;
     description: string;
+    /** Campaign values found in the lead, as `mktcmpid=…, utm_source=…`; empty or absent when none. */
+    campaign?: string;
     isTest: boolean;
     doNotContact: boolean;
     /** A lead that came back with new content: the fields that changed, and when it was first seen. */
@@ -63,6 +66,9 @@ export function digestLeadFrom(entity: object, time: string): DigestLead {
         email: text(info.Email),
         phone: text(info.Phone),
         description: text(row.Description),
+        campaign: Object.entries(campaignOf(row))
+            .map(([key, value]) => `${key}=${value}`)
+            .join(', '),
         isTest: row.IsTest === true || /MSFT_TEST/i.test(all),
         doNotContact: row.DoNotContact === true || action.toUpperCase() === 'DNC',
     };
@@ -124,6 +130,7 @@ function entryLines(lead: DigestLead, pii: PiiMode): [string, string][] {
         ['Offer', oneLine(lead.offer)],
         ['Company', where],
         ['Contact', lead.doNotContact ? `do not contact${contactLine ? ` (${contactLine})` : ''}` : contactLine],
+        ['Campaign', lead.campaign ?? ''],
         ['Changed', lead.update ? lead.update.changed.join(', ') || 'details' : ''],
         ['First seen', lead.update?.firstSeen ?? ''],
         ['Lead id', lead.leadId],

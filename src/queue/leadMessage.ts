@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { destinationNames } from '../config/settings';
 import { leadSchema } from '../lead/lead';
+import { parseCampaign } from '../lead/campaign';
 import { contentVersion } from '../lead/version';
 
 /**
@@ -25,11 +26,11 @@ const deliverySchema = z.object({
 
 /**
  * A message on the leads queue or a destination's queue: the lead and, past intake, its delivery
- * envelope. Messages written before leads had versions get theirs from their content.
+ * envelope. Messages written before leads had versions or campaigns get them from their content.
  */
 export const leadMessageSchema = leadSchema
-    .extend({ version: leadSchema.shape.version.optional(), delivery: deliverySchema.optional() })
-    .transform((message) => ({ ...message, version: message.version ?? contentVersion(message) }));
+    .extend({ version: leadSchema.shape.version.optional(), campaign: leadSchema.shape.campaign.optional(), delivery: deliverySchema.optional() })
+    .transform((message) => ({ ...message, version: message.version ?? contentVersion(message), campaign: message.campaign ?? parseCampaign(message.description) }));
 
 export type LeadMessage = z.output<typeof leadMessageSchema>;
 export type Delivery = z.output<typeof deliverySchema>;

@@ -1,6 +1,7 @@
 import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
+import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 
 /**
@@ -54,6 +55,13 @@ export interface LeadEntity {
     ReceiptIds: string;
     Format: string;
     Extra?: string;
+    /** Campaign values found in the Description (see parseCampaign), each in a column of its own when present. */
+    Campaign?: string;
+    UtmSource?: string;
+    UtmMedium?: string;
+    UtmCampaign?: string;
+    UtmTerm?: string;
+    UtmContent?: string;
     /** The content version the columns show, and when it was received. */
     Version?: string;
     VersionAt?: string;
@@ -139,13 +147,29 @@ export function leadEntity(lead: Lead, keys: LeadRowKeys): LeadEntity {
         Version: lead.version,
         VersionAt: lead.receivedAt,
         ...extra,
+        ...campaignCells(lead.campaign),
     };
 }
 
 const keptVersions = 5;
 
 /** The content columns a new version replaces; the first-seen time, counts and keys stay. */
-const contentColumns = ['LeadSource', 'ActionCode', 'OfferDisplayName', 'Description', 'CustomerInfo', 'Source', 'Offer', 'PublisherId', 'OfferId', 'IsTest', 'DoNotContact', 'Format', 'Extra'] as const;
+const contentColumns = [
+    'LeadSource',
+    'ActionCode',
+    'OfferDisplayName',
+    'Description',
+    'CustomerInfo',
+    'Source',
+    'Offer',
+    'PublisherId',
+    'OfferId',
+    'IsTest',
+    'DoNotContact',
+    'Format',
+    'Extra',
+    ...Object.values(campaignColumns),
+] as const;
 
 /** The earlier versions recorded on a row, oldest first. */
 export function historyOf(row: Pick<LeadEntity, 'History'>): HistoryEntry[] {

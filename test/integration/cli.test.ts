@@ -53,7 +53,7 @@ describe('npm start (the local runtime)', () => {
     it('refuses to start with a queue name Azure Storage would refuse, naming the setting', async () => {
         for (const name of ['x', 'Not_A_Queue']) {
             const app = startApp({ env: { LEADS_QUEUE: name }, port: await freePort() });
-            await assert.rejects(app, new RegExp(`LEADS_QUEUE is "${name}": a queue name has 3 to 45`));
+            await assert.rejects(app, new RegExp(`LEADS_QUEUE is "${name}": a queue name has 3 to 41`));
         }
     });
 });

@@ -70,9 +70,31 @@ describe('the deployment pieces agree', () => {
         const missing = params.filter((name) => !new RegExp(`"${name}": \\{ "value": "?\\$\\{[A-Z_]+(=[^}]*)?\\}"? \\}`).test(parameters));
         assert.deepEqual(missing, []);
         const secure = [...main.matchAll(/@secure\(\)\n(?:@description\([^\n]*\)\n)?param (\w+) /g)].map((m) => m[1] ?? '');
-        assert.deepEqual(secure.sort(), ['consoleClientSecret', 'dynamicsClientSecret', 'hubspotToken', 'marketoClientSecret', 'notifySourceConnection', 'smtpPassword', 'webhookSecret']);
+        assert.deepEqual(secure.sort(), [
+            'consoleClientSecret',
+            'dynamicsClientSecret',
+            'hubspotToken',
+            'marketoClientSecret',
+            'notifySourceConnection',
+            'salesforceClientSecret',
+            'slackWebhookUrl',
+            'smtpPassword',
+            'teamsWebhookUrl',
+            'webhookSecret',
+        ]);
         for (const name of secure) assert.match(main, new RegExp(`'[a-z-]+': ${name}\\n`), `${name} is stored in Key Vault`);
-        for (const setting of ['WEBHOOK_SECRET', 'DYNAMICS_CLIENT_SECRET', 'MARKETO_CLIENT_SECRET', 'HUBSPOT_TOKEN', 'SMTP_PASSWORD', 'NOTIFY_SOURCE_CONNECTION', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET']) {
+        for (const setting of [
+            'WEBHOOK_SECRET',
+            'DYNAMICS_CLIENT_SECRET',
+            'MARKETO_CLIENT_SECRET',
+            'HUBSPOT_TOKEN',
+            'SMTP_PASSWORD',
+            'NOTIFY_SOURCE_CONNECTION',
+            'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET',
+            'SALESFORCE_CLIENT_SECRET',
+            'TEAMS_WEBHOOK_URL',
+            'SLACK_WEBHOOK_URL',
+        ]) {
             assert.match(bicep, new RegExp(`${setting}: secretSetting\\(`), `${setting} is a Key Vault reference`);
         }
         assert.doesNotMatch(bicep, /EMAIL_TRANSPORT: [^\n]*'outbox'/, 'the outbox cannot work in Azure');
@@ -101,7 +123,10 @@ describe('the deployment pieces agree', () => {
             'deliverLead',
             'deliverMarketo',
             'deliverSalesforce',
+            'deliverSalesforceApi',
+            'deliverSlack',
             'deliverTable',
+            'deliverTeams',
             'deliverWebhook',
             'leadConsole',
             'notifyContacts',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, mailSettingsProblems, readIntakeSettings, readSettings } from '../../src/config/settings';
+import { ConfigurationError, destinationNames, mailSettingsProblems, readIntakeSettings, readSettings } from '../../src/config/settings';
 import { queueServiceClientFor, tableClientFor } from '../../src/storage/clients';
 
 describe('settings', () => {
@@ -23,9 +23,9 @@ describe('settings', () => {
     });
 
     it('leaves room for the destination and poison queues in the queue name', () => {
-        assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(46) }), /LEADS_QUEUE/);
-        const longest = readSettings({ LEADS_QUEUE: 'a'.repeat(45) }).LEADS_QUEUE;
-        assert.ok(`${longest}-salesforce-poison`.length <= 63);
+        assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(42) }), /LEADS_QUEUE/);
+        const longest = readSettings({ LEADS_QUEUE: 'a'.repeat(41) }).LEADS_QUEUE;
+        for (const destination of destinationNames) assert.ok(`${longest}-${destination}-poison`.length <= 63, destination);
     });
 
     it('leaves room for the updates table in the leads table name', () => {

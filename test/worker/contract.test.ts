@@ -126,7 +126,10 @@ describe('the app as the Node worker runs it in Azure', () => {
             'deliverLead',
             'deliverMarketo',
             'deliverSalesforce',
+            'deliverSalesforceApi',
+            'deliverSlack',
             'deliverTable',
+            'deliverTeams',
             'deliverWebhook',
             'leadConsole',
             'notifyContacts',
@@ -145,8 +148,18 @@ describe('the app as the Node worker runs it in Azure', () => {
         );
         const triggerOf = (name: string) => unnamed(binding(name, 'in', isTrigger)[1]);
         assert.deepEqual(triggerOf('deliverLead'), { type: 'queueTrigger', queueName: '%LEADS_QUEUE%', connection: 'AzureWebJobsStorage', ...input });
-        for (const destination of ['table', 'webhook', 'dynamics', 'salesforce', 'marketo', 'hubspot']) {
-            const name = `deliver${destination[0]?.toUpperCase()}${destination.slice(1)}`;
+        const functionNames: Record<string, string> = {
+            table: 'deliverTable',
+            webhook: 'deliverWebhook',
+            dynamics: 'deliverDynamics',
+            salesforce: 'deliverSalesforce',
+            'salesforce-api': 'deliverSalesforceApi',
+            marketo: 'deliverMarketo',
+            hubspot: 'deliverHubspot',
+            teams: 'deliverTeams',
+            slack: 'deliverSlack',
+        };
+        for (const [destination, name] of Object.entries(functionNames)) {
             assert.deepEqual(triggerOf(name), { type: 'queueTrigger', queueName: `%LEADS_QUEUE%-${destination}`, connection: 'AzureWebJobsStorage', ...input });
         }
         assert.deepEqual(triggerOf('notifyContacts'), { type: 'timerTrigger', schedule: '%NOTIFY_SCHEDULE%', ...input });

@@ -1,8 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Settings } from '../../config/settings';
+import { mappedFields, type FieldMapping } from '../../lead/fieldMapping';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, failureFor, identifiers, isRecord, type ErrorDetail } from '../http';
+import { call, failureFor, nestedErrorCode, type ErrorReader } from '../http';
 import { describeOrigin } from './salesforce';
 
 /** The lead id (32 hex digits) as the Dataverse record id, so every retry names the same record. */
@@ -11,12 +12,10 @@ export function recordIdFor(leadId: string): string {
 }
 
 /** Dataverse answers `{"error":{"code":"0x80040217","message":…}}`; only the code is kept, as the message can quote column values. */
-export function dataverseError(body: unknown): ErrorDetail {
-    return { codes: isRecord(body) && isRecord(body.error) ? identifiers(body.error.code) : [] };
-}
+export const dataverseError: ErrorReader = nestedErrorCode;
 
-/** The Dataverse `lead` columns a marketplace lead fills; empty ones are left out. */
-export function dataverseLead(lead: Lead): Record<string, string> {
+/** The Dataverse `lead` columns a marketplace lead fills, with DYNAMICS_FIELDS merged over them; empty ones are left out. */
+export function dataverseLead(lead: Lead, mapping: FieldMapping = {}): Record<string, string> {
     const { customer } = lead;
     const offer = lead.offerTitle || lead.offer || 'an offer';
     const columns: Record<string, string> = {
@@ -30,7 +29,7 @@ export function dataverseLead(lead: Lead): Record<string, string> {
         address1_country: customer.country,
         description: describeOrigin(lead),
     };
-    return nonEmpty(columns);
+    return nonEmpty(mappedFields(columns, mapping, lead));
 }
 
 /**
@@ -49,6 +48,7 @@ export class DynamicsDestination implements Destination {
         private readonly orgUrl: string,
         private readonly credential: TokenCredential,
         private readonly timeoutMs: number,
+        private readonly mapping: FieldMapping = {},
     ) {}
 
     static async create(settings: Settings): Promise<DynamicsDestination> {
@@ -60,7 +60,7 @@ export class DynamicsDestination implements Destination {
                 ? new identity.ClientSecretCredential(DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, authority)
                 : // The app's managed identity: AZURE_CLIENT_ID names the user-assigned one in Azure.
                   new identity.DefaultAzureCredential(DYNAMICS_CLIENT_ID ? { managedIdentityClientId: DYNAMICS_CLIENT_ID } : {});
-        return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+        return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.DYNAMICS_FIELDS);
     }
 
     private async accessToken(signal: AbortSignal | undefined): Promise<string> {
@@ -87,7 +87,7 @@ export class DynamicsDestination implements Destination {
                 'odata-version': '4.0',
                 ...(mode === 'create' ? { 'if-none-match': '*' } : {}),
             },
-            body: JSON.stringify(dataverseLead(lead)),
+            body: JSON.stringify(dataverseLead(lead, this.mapping)),
             timeoutMs: this.timeoutMs,
             service: 'Dynamics 365',
             signal,

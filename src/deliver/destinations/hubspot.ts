@@ -1,10 +1,14 @@
 import type { Settings } from '../../config/settings';
+import { mappedFields, type FieldMapping } from '../../lead/fieldMapping';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { call, failureFor, identifiers, isRecord, type ErrorDetail } from '../http';
 
-/** The standard contact properties a lead fills; empty ones are left out so an update never blanks a field. */
-export function contactProperties(lead: Lead): Record<string, string> {
+/**
+ * The contact properties a lead fills: the standard ones, with HUBSPOT_FIELDS merged over them;
+ * empty ones are left out so an update never blanks a field.
+ */
+export function contactProperties(lead: Lead, mapping: FieldMapping = {}): Record<string, string> {
     const { customer } = lead;
     const properties: Record<string, string> = {
         email: customer.email,
@@ -15,7 +19,7 @@ export function contactProperties(lead: Lead): Record<string, string> {
         jobtitle: customer.title,
         country: customer.country,
     };
-    return nonEmpty(properties);
+    return nonEmpty(mappedFields(properties, mapping, lead));
 }
 
 /**
@@ -46,10 +50,11 @@ export class HubSpotDestination implements Destination {
         private readonly baseUrl: string,
         private readonly token: string,
         private readonly timeoutMs: number,
+        private readonly mapping: FieldMapping = {},
     ) {}
 
     static create(settings: Settings): HubSpotDestination {
-        return new HubSpotDestination(settings.HUBSPOT_URL.replace(/\/+$/, ''), settings.HUBSPOT_TOKEN ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+        return new HubSpotDestination(settings.HUBSPOT_URL.replace(/\/+$/, ''), settings.HUBSPOT_TOKEN ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.HUBSPOT_FIELDS);
     }
 
     private request(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
@@ -66,7 +71,7 @@ export class HubSpotDestination implements Destination {
     /** The first version and every update alike: an upsert by e-mail that sends only the fields the lead has. */
     async deliver(lead: Lead, { signal }: DeliveryContext): Promise<DeliveryOutcome> {
         if (!lead.customer.email) return { state: 'skipped', reason: 'HubSpot contacts are upserted by e-mail, and this lead has none.' };
-        const properties = contactProperties(lead);
+        const properties = contactProperties(lead, this.mapping);
         const created = await this.request('POST', '/crm/v3/objects/contacts', { properties }, signal);
         if (created.ok) return { state: 'delivered', target: await contactId(created) };
         if (created.status !== 409) throw await failureFor(created, 'HubSpot', hubSpotError);

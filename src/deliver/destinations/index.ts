@@ -9,6 +9,9 @@ const factories: Record<DestinationName, (settings: Settings) => Promise<Destina
     salesforce: async (settings) => (await import('./salesforce')).SalesforceDestination.create(settings),
     marketo: async (settings) => (await import('./marketo')).MarketoDestination.create(settings),
     hubspot: async (settings) => (await import('./hubspot')).HubSpotDestination.create(settings),
+    'salesforce-api': async (settings) => (await import('./salesforceApi')).SalesforceApiDestination.create(settings),
+    teams: async (settings) => (await import('./teams')).TeamsDestination.create(settings),
+    slack: async (settings) => (await import('./slack')).SlackDestination.create(settings),
 };
 
 const created = new Map<DestinationName, Promise<Destination>>();

@@ -1,7 +1,9 @@
 import type { Settings } from '../../config/settings';
+import { mappedFields, type FieldMapping } from '../../lead/fieldMapping';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, callExpectingSuccess, describeDetail, identifiers, isRecord, type ErrorDetail } from '../http';
+import { call, callExpectingSuccess, describeDetail } from '../http';
+import { CachedToken, oauthError, type IssuedToken } from '../oauthToken';
 
 interface MarketoError {
     code?: string;
@@ -25,13 +27,8 @@ function describeErrors(errors: MarketoError[] | undefined): string {
     return detail ? `${detail}.` : 'no error code given.';
 }
 
-/** The identity endpoint's OAuth error (`{"error":"invalid_client","error_description":…}`), by its code. */
-function oauthError(body: unknown): ErrorDetail {
-    return { codes: isRecord(body) ? identifiers(body.error) : [] };
-}
-
-/** The lead's fields under Marketo's REST names; empty ones are left out so an update never blanks a field. */
-export function marketoLead(lead: Lead): Record<string, string> {
+/** The lead's fields under Marketo's REST names, with MARKETO_FIELDS merged over them; empty ones are left out so an update never blanks a field. */
+export function marketoLead(lead: Lead, mapping: FieldMapping = {}): Record<string, string> {
     const { customer } = lead;
     const fields: Record<string, string> = {
         email: customer.email,
@@ -43,7 +40,7 @@ export function marketoLead(lead: Lead): Record<string, string> {
         country: customer.country,
         leadSource: lead.source,
     };
-    return nonEmpty(fields);
+    return nonEmpty(mappedFields(fields, mapping, lead));
 }
 
 /**
@@ -55,37 +52,36 @@ export class MarketoDestination implements Destination {
     readonly name = 'marketo';
     /** A token, the sync, a new token after 601/602 or 401, and the sync again. */
     readonly maxCalls = 4;
-    private token: { value: string; expiresAt: number } | undefined;
+    private readonly token = new CachedToken((signal) => this.issueToken(signal));
 
     constructor(
         private readonly baseUrl: string,
         private readonly clientId: string,
         private readonly clientSecret: string,
         private readonly timeoutMs: number,
+        private readonly mapping: FieldMapping = {},
     ) {}
 
     static create(settings: Settings): MarketoDestination {
         const { MARKETO_URL = '', MARKETO_CLIENT_ID = '', MARKETO_CLIENT_SECRET = '' } = settings;
-        return new MarketoDestination(MARKETO_URL.replace(/\/+$/, ''), MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET, settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+        return new MarketoDestination(MARKETO_URL.replace(/\/+$/, ''), MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET, settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.MARKETO_FIELDS);
     }
 
-    private async accessToken(refresh: boolean, signal: AbortSignal | undefined): Promise<string> {
-        if (!refresh && this.token && this.token.expiresAt > Date.now()) return this.token.value;
+    private async issueToken(signal: AbortSignal | undefined): Promise<IssuedToken<string>> {
         const url = new URL(`${this.baseUrl}/identity/oauth/token`);
         url.search = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }).toString();
         const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint', signal }, oauthError);
         const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
         if (!body.access_token) throw new DeliveryFailure('The Marketo identity endpoint answered without an access_token.', 'transient');
         // Renew a minute early, so a token does not expire between check and use.
-        this.token = { value: body.access_token, expiresAt: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
-        return this.token.value;
+        return { token: body.access_token, lifetimeMs: ((body.expires_in ?? 3600) - 60) * 1000 };
     }
 
-    private async sync(lead: Lead, refresh: boolean, signal: AbortSignal | undefined): Promise<{ response: Response; body?: SyncResponse }> {
+    private async sync(lead: Lead, token: string, signal: AbortSignal | undefined): Promise<{ response: Response; body?: SyncResponse }> {
         const response = await call(`${this.baseUrl}/rest/v1/leads.json`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${await this.accessToken(refresh, signal)}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ action: 'createOrUpdate', lookupField: 'email', input: [marketoLead(lead)] }),
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ action: 'createOrUpdate', lookupField: 'email', input: [marketoLead(lead, this.mapping)] }),
             timeoutMs: this.timeoutMs,
             service: 'Marketo',
             signal,
@@ -101,12 +97,12 @@ export class MarketoDestination implements Destination {
     /** The first version and every update alike: createOrUpdate sends only the fields the lead has. */
     async deliver(lead: Lead, { signal }: DeliveryContext): Promise<DeliveryOutcome> {
         if (!lead.customer.email) return { state: 'skipped', reason: 'Marketo looks leads up by e-mail, and this lead has none.' };
-        let answer = await this.sync(lead, false, signal);
-        if (MarketoDestination.needsNewToken(answer)) {
-            await answer.response.body?.cancel().catch(() => undefined);
-            answer = await this.sync(lead, true, signal);
-        }
-        const { response, body } = answer;
+        const { response, body } = await this.token.call(
+            signal,
+            (token) => this.sync(lead, token, signal),
+            (answer) => MarketoDestination.needsNewToken(answer),
+            async (answer) => answer.response.body?.cancel().catch(() => undefined),
+        );
         if (!response.ok) {
             const transient = response.status === 408 || response.status === 429 || response.status >= 500;
             throw new DeliveryFailure(`Marketo answered ${response.status}.`, transient ? 'transient' : 'permanent');

@@ -1,4 +1,5 @@
 import type { Settings } from '../../config/settings';
+import { mappedFields, type FieldMapping } from '../../lead/fieldMapping';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
 import { callExpectingSuccess } from '../http';
@@ -14,11 +15,10 @@ export function describeOrigin(lead: Lead): string {
     return lead.description ? `${lead.description}\n\n${origin}` : origin;
 }
 
-/** The Web-to-Lead form fields, as the marketplace's own Salesforce destination sends them. */
-export function webToLeadForm(lead: Lead, oid: string): URLSearchParams {
+/** The Web-to-Lead form fields, as the marketplace's own Salesforce destination sends them, with SALESFORCE_FIELDS merged over them. */
+export function webToLeadForm(lead: Lead, oid: string, mapping: FieldMapping = {}): URLSearchParams {
     const { customer } = lead;
-    return new URLSearchParams({
-        oid,
+    const fields = {
         first_name: customer.firstName,
         last_name: customer.lastName,
         email: customer.email,
@@ -28,8 +28,9 @@ export function webToLeadForm(lead: Lead, oid: string): URLSearchParams {
         country: customer.country,
         lead_source: lead.source,
         description: describeOrigin(lead),
-        encoding: 'UTF-8',
-    });
+    };
+    // The org id and the encoding are the form's own: a mapping cannot change where the lead goes.
+    return new URLSearchParams({ ...mappedFields(fields, mapping, lead), oid, encoding: 'UTF-8' });
 }
 
 /**
@@ -46,10 +47,11 @@ export class SalesforceDestination implements Destination {
         private readonly url: string,
         private readonly oid: string,
         private readonly timeoutMs: number,
+        private readonly mapping: FieldMapping = {},
     ) {}
 
     static create(settings: Settings): SalesforceDestination {
-        return new SalesforceDestination(settings.SALESFORCE_URL, settings.SALESFORCE_OID ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000);
+        return new SalesforceDestination(settings.SALESFORCE_URL, settings.SALESFORCE_OID ?? '', settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.SALESFORCE_FIELDS);
     }
 
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
@@ -58,7 +60,7 @@ export class SalesforceDestination implements Destination {
             await callExpectingSuccess(this.url, {
                 method: 'POST',
                 headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
-                body: webToLeadForm(lead, this.oid),
+                body: webToLeadForm(lead, this.oid, this.mapping),
                 timeoutMs: this.timeoutMs,
                 service: 'Salesforce Web-to-Lead',
                 signal: context.signal,
