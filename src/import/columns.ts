@@ -60,6 +60,16 @@ export class HeaderError extends Error {
     }
 }
 
+/**
+ * A header as messages show it. A file without a header row has a customer's values where the
+ * header should be: a cell that looks like data (an address, a phone number, a long text) is named
+ * by its position instead.
+ */
+export function shownHeader(cell: string, index: number): string {
+    const looksLikeData = cell.length > 40 || /@|\d{5}|\d[\d\s().-]{6,}\d/.test(cell);
+    return looksLikeData ? `column ${index + 1}` : `"${cell}"`;
+}
+
 /** Which columns of a file feed which field. */
 export interface ColumnPlan {
     /** The header's cell count: a row with another count is refused. */
@@ -96,7 +106,7 @@ export function planColumns(header: readonly string[], map: Readonly<Record<stri
     const columns: ColumnPlan['columns'] = {};
     for (const { field, index, header: name } of ranked) (columns[field] ??= []).push({ index, header: name });
     if (!leadContentFields.some((field) => columns[field])) {
-        throw new HeaderError(`None of the columns (${header.map((cell) => `"${cell}"`).join(', ')}) is a lead field: name them with --map "Header=field".`);
+        throw new HeaderError(`None of the ${header.length} columns (${header.map(shownHeader).join(', ')}) is a lead field: name them with --map "Header=field", or add the header row if the file has none.`);
     }
     return { width: header.length, columns, ignored };
 }

@@ -34,6 +34,35 @@ function describe(error: unknown, row: number, line: number): CsvSyntaxError {
     return new CsvSyntaxError(line, `The file is not valid CSV at ${where}: ${reason}. The rows before it were read.`);
 }
 
+/** The file is not text in the encoding it starts with: its bytes past a point are no UTF-8 (or UTF-16) at all. */
+class EncodingError extends Error {}
+
+/**
+ * The text of the input, decoded as it streams: UTF-16 when it starts with a UTF-16 byte-order
+ * mark, else UTF-8, strictly. A Windows-1252 file (Excel's "CSV (Comma delimited)") is refused
+ * rather than read with replacement characters, which would deliver mangled names.
+ */
+async function* decoded(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+    let decoder: InstanceType<typeof TextDecoder> | undefined;
+    for await (const chunk of input) {
+        if (typeof chunk === 'string') {
+            yield chunk;
+            continue;
+        }
+        decoder ??= new TextDecoder(chunk[0] === 0xff && chunk[1] === 0xfe ? 'utf-16le' : chunk[0] === 0xfe && chunk[1] === 0xff ? 'utf-16be' : 'utf-8', { fatal: true });
+        try {
+            yield decoder.decode(chunk, { stream: true });
+        } catch {
+            throw new EncodingError();
+        }
+    }
+    try {
+        if (decoder) yield decoder.decode();
+    } catch {
+        throw new EncodingError();
+    }
+}
+
 /**
  * Reads CSV as it streams in, a chunk at a time: a UTF-8 byte-order mark is dropped, LF, CRLF and
  * CR line ends are all fine, blank lines are skipped, and rows may have any number of cells (the
@@ -68,10 +97,17 @@ export async function* csvRecords(input: AsyncIterable<Uint8Array | string>): As
         }
     }
     try {
-        for await (const chunk of input) {
-            await new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
+        try {
+            for await (const chunk of decoded(input)) {
+                await new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
+                yield* taken();
+                if (failure !== undefined) throw describe(failure, row, nextLine);
+            }
+        } catch (error) {
+            if (!(error instanceof EncodingError)) throw error;
             yield* taken();
-            if (failure !== undefined) throw describe(failure, row, nextLine);
+            const where = row === 0 ? 'the header' : `row ${row} (around line ${nextLine})`;
+            throw new CsvSyntaxError(nextLine, `The file is not UTF-8 text from ${where} on: save it as "CSV UTF-8" (in Excel: Save As → CSV UTF-8). The rows before it were read.`);
         }
         parser.end();
         await ended;

@@ -5,7 +5,7 @@ import { leadMessageReserve } from '../queue/leadMessage';
 import { encodeQueueMessage, maxQueueMessageLength } from '../queue/message';
 import { lazy } from '../runtime/lazy';
 import { AppLeads } from './appLeads';
-import { HeaderError, planColumns, type ColumnPlan, type ImportField } from './columns';
+import { HeaderError, planColumns, shownHeader, type ColumnPlan, type ImportField } from './columns';
 import { csvRecords, CsvSyntaxError, type CsvRecord } from './csvRecords';
 import { leadFromRow } from './rowLead';
 import { isUpdateOf } from './update';
@@ -30,7 +30,7 @@ export interface ImportSummary extends ImportCounts {
     dryRun: boolean;
     /** The first refused rows, in file order: at most maxListedRefusals of `refused`. */
     refusals: Refusal[];
-    /** The file's headers the import does not read. */
+    /** The file's headers the import does not read, quoted, or by position where a header looks like data. */
     ignoredColumns: string[];
     /** Why the import stopped before the end of the file (a CSV syntax error, storage down); the counts cover the rows before. */
     stopped?: { reason: string; line?: number };
@@ -103,11 +103,12 @@ export async function importLeads(input: AsyncIterable<Uint8Array | string>, opt
     const deliver = async (lead: Lead) => {
         if (!dryRun) await (await queue()).send(lead, { reserve: leadMessageReserve });
     };
-    const handle = async (lead: Lead, knownId: string | undefined, repeated: boolean): Promise<Outcome> => {
+    const handle = async (lead: Lead, timed: boolean, knownId: string | undefined, repeated: boolean): Promise<Outcome> => {
         // A lead without personal data is found by the id the file gives it; its content cannot be compared.
         if (knownId && (await app.find(knownId)).held) return 'alreadyThere';
         const held = await app.find(lead.id);
-        if (held.held && !(held.row && isUpdateOf(lead, held.row, carried))) return 'alreadyThere';
+        // A row without its creation time takes the import's, which says nothing about whether it is newer.
+        if (held.held && !(timed && held.row && isUpdateOf(lead, held.row, carried))) return 'alreadyThere';
         await deliver(lead);
         return held.held || repeated ? 'updated' : 'new';
     };
@@ -131,7 +132,7 @@ export async function importLeads(input: AsyncIterable<Uint8Array | string>, opt
             return;
         }
         handled.set(lead.id, lead.version);
-        const task: Promise<void> = handle(lead, result.knownId, earlier !== undefined)
+        const task: Promise<void> = handle(lead, result.timed, result.knownId, earlier !== undefined)
             .then(count, (error: unknown) => {
                 failure ??= error;
             })
@@ -144,7 +145,8 @@ export async function importLeads(input: AsyncIterable<Uint8Array | string>, opt
             if (!plan) {
                 plan = planColumns(record.cells, options.map);
                 carried = Object.keys(plan.columns) as ImportField[];
-                summary.ignoredColumns = plan.ignored;
+                const header = record.cells;
+                summary.ignoredColumns = plan.ignored.map((cell) => shownHeader(cell, header.indexOf(cell)));
                 continue;
             }
             summary.rows++;

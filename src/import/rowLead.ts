@@ -17,7 +17,11 @@ export function undefused(cell: string): string {
  * A row as a lead; `knownId` is the id the file gives a lead without personal data, whose own id
  * depends on the POST that first brought it and cannot be derived again.
  */
-export type RowLead = { ok: true; lead: Lead; knownId?: string } | { ok: false; reason: string };
+/** `timed`: the row gave its creation time; only then can it be newer than what the app holds. */
+export type RowLead = { ok: true; lead: Lead; timed: boolean; knownId?: string } | { ok: false; reason: string };
+
+/** A creation time past this much after the import is a typo (a year 2205), which would make every real update look older. */
+const maxFutureMs = 24 * 3_600_000;
 
 const copiedFields = [...customerFields, 'actionCode', 'description'] as const;
 
@@ -58,8 +62,12 @@ export function leadFromRow(cells: readonly string[], plan: ColumnPlan, imported
 
     const created = cell('createdTime');
     const createdAt = created.text ? parseCreatedTime(created.text) : undefined;
+    // The cell is not quoted: a shifted column would put a name or an e-mail here.
     if (created.text && !createdAt) {
-        return { ok: false, reason: `The creation time "${created.text}" in column "${created.header}" is not a date: use ISO 8601 (2024-05-13T10:22:33Z) or month/day/year (5/13/2024 10:22:33 AM).` };
+        return { ok: false, reason: `The creation time in column "${created.header}" is not a date: use ISO 8601 (2024-05-13T10:22:33Z) or month/day/year (5/13/2024 10:22:33 AM).` };
+    }
+    if (createdAt && createdAt.getTime() > importedAt.getTime() + maxFutureMs) {
+        return { ok: false, reason: `The creation time in column "${created.header}" is more than a day after the import: a lead cannot have been created then.` };
     }
     const content = JSON.stringify([fields, createdAt?.toISOString() ?? '']);
     const receiptId = `import-${createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 32)}`;
@@ -67,5 +75,6 @@ export function leadFromRow(cells: readonly string[], plan: ColumnPlan, imported
     const lead = normalizeLead(raw, { receivedAt: createdAt ?? importedAt, receiptId });
     const givenId = cell('leadId').text.toLowerCase();
     const knownId = isAnonymous(lead.customer) && /^[0-9a-f]{32}$/.test(givenId) && givenId !== lead.id ? givenId : undefined;
-    return knownId ? { ok: true, lead, knownId } : { ok: true, lead };
+    const timed = createdAt !== undefined;
+    return knownId ? { ok: true, lead, timed, knownId } : { ok: true, lead, timed };
 }

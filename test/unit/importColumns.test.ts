@@ -111,7 +111,9 @@ describe('matching CSV headers to lead fields', () => {
     it('refuses a map to an unknown field or from a missing header, and a header without any lead field, naming them', () => {
         refuses(['Email'], { Email: 'mail' }, /the field "mail", which is not one of firstName/);
         refuses(['Email'], { Org: 'company' }, /the column "Org", which the file does not have/);
-        refuses(['Id', 'When'], {}, /None of the columns \("Id", "When"\) is a lead field/);
+        refuses(['Id', 'When'], {}, /None of the 2 columns \("Id", "When"\) is a lead field/);
+        // A file without a header row: its first row is a customer's, and is never echoed.
+        refuses(['Jane', 'jane.doe@contoso.example', '+1 425 555 0100', 'Contoso'], {}, /None of the 4 columns \("Jane", column 2, column 3, "Contoso"\) is a lead field[^]*add the header row/);
         // An id and a time alone are no lead.
         refuses(['LeadId', 'Created'], {}, /is a lead field/);
     });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { csvCell, leadCsvHeader, leadCsvLine } from '../../src/csv/leadsCsv';
 import { planColumns } from '../../src/import/columns';
@@ -104,7 +105,7 @@ describe('creation times', () => {
 describe('a CSV row as a lead', () => {
     it('gives a lead from the app export the id, source, action, offer, customer and creation time it had, and the same version', async () => {
         await fc.assert(
-            fc.asyncProperty(customer, origin, fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }), async (userDetails, fields, receivedAt) => {
+            fc.asyncProperty(customer, origin, fc.date({ min: new Date('2020-01-01'), max: importedAt, noInvalidDate: true }), async (userDetails, fields, receivedAt) => {
                 const body = { UserDetails: userDetails, ...fields };
                 const original = posted(body, receivedAt);
                 // A lead without personal data is known by the POST that brought it: see the LeadId test below.
@@ -192,7 +193,7 @@ describe('a CSV row as a lead', () => {
         assert.deepEqual(reasons, [
             'The row has 2 cells where the header has 3.',
             'The row has no lead fields: every column the import reads is empty.',
-            'The creation time "13/05/2024" in column "Created" is not a date: use ISO 8601 (2024-05-13T10:22:33Z) or month/day/year (5/13/2024 10:22:33 AM).',
+            'The creation time in column "Created" is not a date: use ISO 8601 (2024-05-13T10:22:33Z) or month/day/year (5/13/2024 10:22:33 AM).',
         ]);
     });
 });
@@ -255,5 +256,49 @@ describe("deciding whether an import updates the app's lead", () => {
         assert.equal(isUpdateOf(older, row, ['email', 'title', 'leadSource', 'createdTime']), false);
         const same = await leadOf('EMAIL,Lead source,Created\r\n Ada@Contoso.example ,AzureMarketplace-INS|contoso.analytics,2024-06-01T00:00:00Z\r\n');
         assert.equal(isUpdateOf(same, row, ['email', 'leadSource', 'createdTime']), false, 'title and phone are not in the file');
+    });
+});
+
+describe('what a row may not say', () => {
+    const plan = planColumns(['Email', 'Company', 'Created']);
+
+    it('refuses a creation time more than a day after the import, and never quotes the cell', () => {
+        const refused = leadFromRow(['ada@contoso.example', 'Contoso', '2205-01-01T00:00:00Z'], plan, importedAt);
+        assert.deepEqual(refused, { ok: false, reason: 'The creation time in column "Created" is more than a day after the import: a lead cannot have been created then.' });
+        const shifted = leadFromRow(['Contoso', 'ada@contoso.example', 'Ada Lovelace'], plan, importedAt);
+        assert.equal(shifted.ok, false);
+        assert.doesNotMatch(JSON.stringify(shifted), /Ada|ada@/);
+    });
+
+    it('says whether the row gave its own creation time', () => {
+        const timed = leadFromRow(['ada@contoso.example', 'Contoso', '2026-11-30T10:00:00Z'], plan, importedAt);
+        const untimed = leadFromRow(['ada@contoso.example', 'Contoso', ''], plan, importedAt);
+        assert.ok(timed.ok && timed.timed);
+        assert.ok(untimed.ok && !untimed.timed);
+    });
+});
+
+describe('the encoding of a file', () => {
+    async function cellsOf(bytes: Uint8Array): Promise<string[][]> {
+        const rows: string[][] = [];
+        for await (const record of csvRecords(Readable.from([bytes]))) rows.push(record.cells);
+        return rows;
+    }
+
+    it('refuses text that is not UTF-8 (Excel\'s "CSV (Comma delimited)"), after the rows before it', async () => {
+        const windows1252 = Buffer.concat([Buffer.from('Company\r\nContoso\r\nM'), Buffer.from([0xfc]), Buffer.from('ller GmbH\r\n')]);
+        const read: string[][] = [];
+        await assert.rejects(
+            async () => {
+                for await (const record of csvRecords(Readable.from([windows1252]))) read.push(record.cells);
+            },
+            (error: unknown) => error instanceof CsvSyntaxError && /not UTF-8 text .* save it as "CSV UTF-8"/.test(error.message),
+        );
+        assert.doesNotMatch(JSON.stringify(read), /\ufffd/, 'nothing read with replacement characters');
+    });
+
+    it('reads UTF-16 with its byte-order mark, as Excel\'s "Unicode Text" writes it', async () => {
+        const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Company\r\nMüller GmbH\r\n', 'utf16le')]);
+        assert.deepEqual(await cellsOf(utf16), [['Company'], ['Müller GmbH']]);
     });
 });
