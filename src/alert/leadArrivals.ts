@@ -20,12 +20,12 @@ export class LeadArrivals {
         return new LeadArrivals(await tableClientFor(connection, tableName));
     }
 
-    /** Whether any lead was stored at or after `time`: stops at the first row found (pages may come back empty, hence the loop). */
+    /** Whether any lead arrived at or after `time`, imported ones aside: stops at the first row found (pages may come back empty, hence the loop). */
     async anySince(time: Date): Promise<boolean> {
         const filter = `PartitionKey ge '${dayOf(time)}' and RowKey ge '${time.toISOString()}'`;
         try {
-            for await (const page of this.client.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1 })) {
-                if (page.length > 0) return true;
+            for await (const page of this.client.listEntities<{ Imported?: boolean }>({ queryOptions: { filter, select: ['RowKey', 'Imported'] } }).byPage({ maxPageSize: 100 })) {
+                if (page.some((row) => row.Imported !== true)) return true;
             }
         } catch (error) {
             if (statusOf(error) !== 404) throw error;
@@ -48,7 +48,7 @@ export class LeadArrivals {
     private async allKeys(filter: string): Promise<string[]> {
         const keys: string[] = [];
         try {
-            for await (const row of this.client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) keys.push(row.rowKey ?? '');
+            for await (const row of this.client.listEntities<{ Imported?: boolean }>({ queryOptions: { filter, select: ['RowKey', 'Imported'] } })) if (row.Imported !== true) keys.push(row.rowKey ?? '');
         } catch (error) {
             if (statusOf(error) !== 404) throw error;
         }

@@ -129,6 +129,7 @@ export async function sendAlerts(context: InvocationContext): Promise<AlertRunRe
 
 /** One alert run with the given services. */
 export async function runAlerts(svc: AlertServices, context: InvocationContext, now = new Date()): Promise<AlertRunReport> {
+    for (const problem of svc.settings.fallbacks) context.error(`An alert setting is wrong: ${problem}.`);
     const to = alertRecipients(svc.settings);
     if (to.length === 0) {
         context.log('Neither ALERT_TO nor NOTIFY_TO is set: no alert is mailed, and the events wait until one is.');

@@ -221,7 +221,24 @@ export type Settings = z.infer<typeof settingsSchema> & {
     inAzure: boolean;
     /** App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED): only then is a sign-in header the platform's. */
     authEnabled: boolean;
+    /** Alert and console settings that could not be read: they stand at their defaults, and the alert runs report them. */
+    fallbacks: string[];
 };
+
+/**
+ * Settings of the alerts and the console: a mistake in one must never stop leads from being
+ * delivered (or, through that, raise the very alerts it would silence). A bad value falls back to
+ * the default and is reported by every alert run, and by npm start.
+ */
+const lenientSettings = ['ALERT_TO', 'ALERT_INTERVAL_MINUTES', 'ALERT_FAILING_MINUTES', 'ALERT_QUIET_HOURS', 'ALERTS_TABLE', 'CONSOLE_URL', 'CONSOLE_ALLOWED'] as const satisfies readonly SettingName[];
+
+function lenientFallbacks(env: Record<string, string | undefined>): { names: string[]; problems: string[] } {
+    const failed = lenientSettings.flatMap((name) => {
+        const result = settingsSchema.shape[name].safeParse(env[name]);
+        return result.success ? [] : [{ name, message: result.error.issues[0]?.message ?? 'not valid' }];
+    });
+    return { names: failed.map((f) => f.name), problems: failed.map((f) => `${f.name} is "${env[f.name] ?? ''}": ${f.message}; it stands at its default until it is fixed`) };
+}
 
 /** Every setting each destination reads: an unresolved Key Vault reference in one of them fails only that destination. */
 export const settingsByDestination: Record<DestinationName, readonly SettingName[]> = {
@@ -347,9 +364,10 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
     const deferred = new Set<SettingName>([...Object.values(settingsByDestination).flat(), ...Object.values(settingsByTransport).flat(), 'NOTIFY_SOURCE_CONNECTION']);
     const fatal = unresolved.filter((name) => !deferred.has(name));
     if (fatal.length > 0) throw new ConfigurationError(fatal.map(unresolvedProblem));
-    const result = settingsSchema.safeParse(withoutSettings(env, unresolved));
+    const fallbacks = lenientFallbacks(env);
+    const result = settingsSchema.safeParse(withoutSettings(env, [...unresolved, ...fallbacks.names]));
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: /^\s*true\s*$/i.test(env.WEBSITE_AUTH_ENABLED ?? '') };
+    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: /^\s*true\s*$/i.test(env.WEBSITE_AUTH_ENABLED ?? ''), fallbacks: fallbacks.problems };
     const missing = missingDestinationSettings(parsed);
     if (missing.length > 0) throw new ConfigurationError(missing);
     return parsed;

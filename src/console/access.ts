@@ -21,8 +21,10 @@ const groupClaimTypes = ['groups', 'http://schemas.microsoft.com/ws/2008/06/iden
 export type AccessDecision = { allowed: true; who: string } | { allowed: false; status: 401 | 403 | 404; reason: string };
 
 export interface AccessPolicy {
-    /** The app runs in Azure; locally the console is open, as `func start` serves every function. */
+    /** The app runs in Azure; elsewhere the console is open on localhost only, as `func start` serves every function there. */
     inAzure: boolean;
+    /** The host name the request was sent to (its Host header). */
+    host: string;
     /** App Service Authentication is on (WEBSITE_AUTH_ENABLED): without it no header can be trusted. */
     authEnabled: boolean;
     /** App roles or group object ids, any one of which lets a person in. */
@@ -50,13 +52,20 @@ function membershipsOf(principal: ClientPrincipal): Set<string> {
 
 type HeaderReader = (name: string) => string | null;
 
+const loopbackHosts = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
 /**
  * Who may see the console. In Azure: nobody unless authentication is on and CONSOLE_ALLOWED names
  * a role or group (404, as if there were no console, so a missing setting never shows leads), and
  * then only a signed-in principal of the identity provider that signed them in, holding one of them.
  */
 export function decideAccess(policy: AccessPolicy, header: HeaderReader): AccessDecision {
-    if (!policy.inAzure) return { allowed: true, who: 'local' };
+    // Outside Azure nobody signs anyone in: only a browser on this machine, asking for localhost by name, may see leads.
+    // A request for any other host (from the network, or a page that rebound its own name to this machine) sees no console.
+    if (!policy.inAzure)
+        return loopbackHosts.includes(policy.host.toLowerCase())
+            ? { allowed: true, who: 'local' }
+            : { allowed: false, status: 404, reason: `Outside Azure the console answers only on localhost, and this request was for "${policy.host}".` };
     if (!policy.authEnabled) return { allowed: false, status: 404, reason: 'App Service Authentication is not enabled on this app, so the console is off.' };
     if (policy.allowed.length === 0) return { allowed: false, status: 404, reason: 'CONSOLE_ALLOWED names no role or group, so the console is off.' };
     const raw = header('x-ms-client-principal');

@@ -4,6 +4,7 @@ import { DeliveryLog } from '../store/deliveryLog';
 import { customerOf, LeadsTable, parseRowKeys, type LeadEntity } from '../store/leadsTable';
 import { needsAttention, type Attention } from './attention';
 import { healthOf, type Health } from './health';
+import type { PiiMode } from '../notify/mask';
 import type { LeadQuery } from './leadQuery';
 import { destinationStates, leadDetail, leadSummary, type DestinationState, type LeadDetail, type LeadSummary } from './leadView';
 
@@ -34,12 +35,18 @@ function contains(haystack: string | undefined, needle: string): boolean {
     return (haystack ?? '').toLowerCase().includes(needle);
 }
 
-/** The text search: company, e-mail, offer or lead id, ignoring case. */
-function matchesText(row: LeadEntity, q: string | undefined): boolean {
+/**
+ * The text search: company, offer or lead id containing the text, ignoring case; and the e-mail:
+ * containing it with NOTIFY_PII=full, else only the whole address, so that searching cannot spell
+ * out an address the page masks.
+ */
+function matchesText(row: LeadEntity, q: string | undefined, pii: PiiMode): boolean {
     if (!q) return true;
     const needle = q.toLowerCase();
     const customer = customerOf(row);
-    return [customer.Company, customer.Email, row.OfferDisplayName, row.Offer, row.LeadId].some((field) => contains(field, needle));
+    const email = (customer.Email ?? '').toLowerCase();
+    if (pii === 'full' ? email.includes(needle) : email !== '' && email === needle.trim()) return true;
+    return [customer.Company, row.OfferDisplayName, row.Offer, row.LeadId].some((field) => contains(field, needle));
 }
 
 function matchesOffer(row: LeadEntity, offer: string | undefined): boolean {
@@ -109,8 +116,7 @@ export class ConsoleData {
         for await (const row of this.leads.newest({ fromDay: query.fromDay, toDay: query.toDay, before: query.before, filter: tableFilter(query) })) {
             scan.count++;
             scan.last = row.rowKey;
-            if (!matchesText(row, query.q) || !matchesOffer(row, query.offer)) continue;
-            batch.push(row);
+            if (matchesText(row, query.q, this.settings.NOTIFY_PII) && matchesOffer(row, query.offer)) batch.push(row);
             if (batch.length >= lookupBatch) yield* flush.call(this);
             if (scan.max !== undefined && scan.count >= scan.max) {
                 scan.capped = true;

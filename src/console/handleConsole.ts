@@ -10,6 +10,19 @@ import { parseLeadQuery, QueryError } from './leadQuery';
 import { consolePath, renderDetailPage, renderListPage, renderMessagePage } from './render';
 import { replayRequest } from './replayRequest';
 import { ConsoleRequestError } from './consoleRequestError';
+import { StorageUnavailableError } from '../queue/jsonQueue';
+import { statusOf } from '../storage/clients';
+
+/** An error of the storage service or of the way to it (a status from the service, or no answer at all). */
+function isStorageError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return (
+        error instanceof StorageUnavailableError ||
+        statusOf(error) !== undefined ||
+        (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+|REQUEST_SEND_ERROR)$/.test(code)) ||
+        (error as { name?: unknown } | null)?.name === 'RestError'
+    );
+}
 
 /**
  * Every answer of the console: its own scripts and styles only, never framed, never cached (it
@@ -119,12 +132,13 @@ export async function handleConsole(request: HttpRequest, context: InvocationCon
         // In Azure a broken setting must not tell strangers about the app; locally the developer needs to know.
         return runsInAzure(process.env) ? json(404, { error: 'Not found.' }) : problem(path, 503, error.message);
     }
-    const access = decideAccess({ inAzure: s.inAzure, authEnabled: s.authEnabled, allowed: s.CONSOLE_ALLOWED }, (name) => request.headers.get(name));
+    const url = new URL(request.url);
+    const access = decideAccess({ inAzure: s.inAzure, host: url.hostname, authEnabled: s.authEnabled, allowed: s.CONSOLE_ALLOWED }, (name) => request.headers.get(name));
     if (!access.allowed) {
         context.warn(`Console request refused with ${access.status}: ${access.reason}`);
         if (access.status === 404) return json(404, { error: 'Not found.' });
         if (access.status === 401 && request.method.toUpperCase() === 'GET' && wantsPage(path)) {
-            return { status: 302, headers: { ...securityHeaders, location: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(`${consolePath}${path ? `/${path}` : ''}`)}` } };
+            return { status: 302, headers: { ...securityHeaders, location: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(`${consolePath}${path ? `/${path}` : ''}${url.search}`)}` } };
         }
         return problem(path, access.status, access.reason);
     }
@@ -132,7 +146,12 @@ export async function handleConsole(request: HttpRequest, context: InvocationCon
         return await route(request, s, path);
     } catch (error) {
         if (error instanceof QueryError || error instanceof ConsoleRequestError) return problem(path, 400, error.message);
-        context.error(`The console could not read the app's storage: ${error instanceof Error ? error.name : 'an error'}.`);
-        return problem(path, 503, "The app's storage cannot be read just now; try again shortly.");
+        if (isStorageError(error)) {
+            context.error(`The console could not read the app's storage: ${error instanceof Error ? error.name : 'an error'}.`);
+            return problem(path, 503, "The app's storage cannot be read just now; try again shortly.");
+        }
+        // A fault of the console's own: logged by the host with its stack, answered with nothing of it.
+        context.error(`The console failed: ${error instanceof Error ? error.name : 'an error'}.`);
+        return problem(path, 500, 'The console failed to answer this request.');
     }
 }

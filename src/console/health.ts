@@ -33,8 +33,9 @@ async function lastDigestSent(s: Settings): Promise<string | undefined> {
     return last;
 }
 
+/** When the newest lead the marketplace sent was stored (imported leads are not a sign that leads arrive). */
 async function newestLeadAt(leads: LeadsTable, now: number): Promise<string | undefined> {
-    for await (const row of leads.newest({ fromDay: dayOf(now - 365 * dayMs), toDay: dayOf(now) })) return row.CreatedTime;
+    for await (const row of leads.newest({ fromDay: dayOf(now - 365 * dayMs), toDay: dayOf(now) })) if (row.Imported !== true) return row.rowKey.slice(0, 24);
     return undefined;
 }
 

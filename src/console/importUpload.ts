@@ -14,14 +14,27 @@ async function uploaded(request: HttpRequest): Promise<{ csv: AsyncIterable<Uint
     const type = request.headers.get('content-type') ?? '';
     const query = new URL(request.url).searchParams;
     if (/^multipart\/form-data/i.test(type)) {
-        const form = await request.formData();
+        let form: FormData;
+        try {
+            form = await request.formData();
+        } catch {
+            throw new ConsoleRequestError('The body is not a valid multipart/form-data form: send the CSV file in a field named "file".');
+        }
         const file = form.get('file');
         if (file === null || typeof file === 'string') throw new ConsoleRequestError('The form has no file: choose a CSV file to import.');
-        return { csv: file.stream() as unknown as AsyncIterable<Uint8Array>, dryRun: form.get('dryRun') === 'true' };
+        const field = form.get('dryRun');
+        return { csv: file.stream() as unknown as AsyncIterable<Uint8Array>, dryRun: dryRunOf(query.get('dryRun')) || dryRunOf(typeof field === 'string' ? field : null) };
     }
     if (!/^text\/csv|^text\/plain|^application\/octet-stream/i.test(type)) throw new ConsoleRequestError(`The body is "${type || 'untyped'}": send the CSV file as multipart/form-data (field "file") or as text/csv.`);
     if (!request.body) throw new ConsoleRequestError('The body is empty: send a CSV file.');
-    return { csv: request.body as unknown as AsyncIterable<Uint8Array>, dryRun: query.get('dryRun') === 'true' };
+    return { csv: request.body as unknown as AsyncIterable<Uint8Array>, dryRun: dryRunOf(query.get('dryRun')) };
+}
+
+/** `dryRun`: true, 1 or on (a checkbox) is a dry run; false, 0 or nothing is none; anything else is a mistake, not a real import. */
+function dryRunOf(value: string | null): boolean {
+    if (value === null || ['', 'false', '0', 'off'].includes(value.toLowerCase())) return false;
+    if (['true', '1', 'on'].includes(value.toLowerCase())) return true;
+    throw new ConsoleRequestError(`dryRun is "${value.slice(0, 20)}": use true or false.`);
 }
 
 /** POST /api/console/import: the same import as `npm run leads -- import`, for a file uploaded from the page. */

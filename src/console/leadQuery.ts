@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import type { DeliveryState } from '../store/deliveryLog';
 
+/** The text is that instant, written as toISOString writes it: a 30 February or a 25th hour is not. */
+function roundTrips(text: string, length: number): boolean {
+    const time = Date.parse(text.slice(0, length));
+    return !Number.isNaN(time) && new Date(time).toISOString().slice(0, length) === text.slice(0, length);
+}
+
 const day = z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a day as YYYY-MM-DD' })
-    .refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected a real day' });
+    .regex(/^(19|20)\d{2}-\d{2}-\d{2}$/, { message: 'expected a day as YYYY-MM-DD, from 1900 to 2099' })
+    .refine((text) => roundTrips(text, 10), { message: 'expected a day of the calendar' });
 const states = ['delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain'] as const satisfies readonly DeliveryState[];
 const optionalText = (max: number) =>
     z
@@ -28,7 +34,8 @@ export const leadQuerySchema = z
         to: z.union([z.literal(''), day]).optional(),
         before: z
             .string()
-            .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{32}$/, { message: 'expected a position from a previous page' })
+            .regex(/^(19|20)\d{2}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{32}$/, { message: 'expected a position from a previous page' })
+            .refine((text) => roundTrips(text, 24), { message: 'expected a position from a previous page' })
             .optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
     })

@@ -98,7 +98,8 @@ export function leadDetail(row: LeadEntity, destinations: DestinationState[], pi
         ['Company', customer.Company ?? ''],
         ['Title', customer.Title ?? ''],
         ['Country', customer.Country ?? ''],
-        ['Description', row.Description],
+        // Free text the customer wrote: it may hold a phone number or a name.
+        ['Description', pii === 'full' ? row.Description : row.Description ? 'hidden (NOTIFY_PII)' : ''],
         ...Object.entries(campaignOf(row)).map(([key, value]): [string, string] => [`Campaign ${key}`, value]),
         ['Test lead', row.IsTest ? 'yes' : 'no'],
         ['Do not contact', row.DoNotContact ? 'yes' : 'no'],

@@ -188,7 +188,7 @@ export function renderDetailPage(lead: LeadDetail): string {
     const destinations = lead.destinations
         .map(
             (d) =>
-                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${d.attempts}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
     return page(
@@ -196,7 +196,7 @@ export function renderDetailPage(lead: LeadDetail): string {
         `<p><a href="${consolePath}">← All leads</a></p>
 <h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>
 <section aria-labelledby="fields-title"><h2 id="fields-title">Fields</h2><table class="fields">${fields}</table></section>
-<section aria-labelledby="versions-title"><h2 id="versions-title">Versions</h2><p>Received ${lead.occurrences} time(s).</p><ol>${versions}</ol></section>
+<section aria-labelledby="versions-title"><h2 id="versions-title">Versions</h2><p>Received ${h(String(lead.occurrences))} time(s).</p><ol>${versions}</ol></section>
 <section aria-labelledby="dest-title"><h2 id="dest-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Target</th><th scope="col">Updated</th><th scope="col">Completed</th></tr></thead><tbody>${destinations}</tbody></table></div></section>`,
     );
 }

@@ -58,9 +58,16 @@ export function leadCsvValues(row: LeadEntity, customer = customerOf(row)): Reco
     };
 }
 
-export function leadCsvHeader(): string {
-    return `${leadCsvColumns.join(',')}\r\n`;
+/**
+ * The header line. `marked` columns carry a suffix, `Email (masked)`: an export that hides contact
+ * details says so in its header, and the import refuses it rather than store masks as contacts.
+ */
+export function leadCsvHeader(marked: Partial<Record<LeadCsvColumn, 'masked' | 'hidden'>> = {}): string {
+    return `${leadCsvColumns.map((column) => (marked[column] ? `${column} (${marked[column]})` : column)).join(',')}\r\n`;
 }
+
+/** A header of an export whose contact details were masked or hidden. */
+export const maskedHeader = /\((masked|hidden)\)\s*$/i;
 
 /** One CSV line (with its line end) for a row of the leads table. */
 export function leadCsvLine(row: LeadEntity, customer = customerOf(row)): string {

@@ -90,25 +90,26 @@ class Replayer {
 
     async drain(poison: QueueClient): Promise<void> {
         const seen = new Set<string>();
-        const skipped: { messageId: string; popReceipt: string }[] = [];
-        for (;;) {
-            const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-            const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
-            if (fresh.length === 0) break;
-            for (const message of fresh) {
-                seen.add(message.messageId);
-                const lead = poisonLead(message.messageText);
-                // Another lead's message, received only to reach the wanted ones: made visible again at once.
-                if (this.options.leadIds && !(lead && this.options.leadIds.has(lead.id))) {
-                    skipped.push(message);
-                    continue;
+        const left: { messageId: string; popReceipt: string }[] = [];
+        try {
+            for (;;) {
+                const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+                const fresh = receivedMessageItems.filter((m) => !seen.has(m.messageId));
+                if (fresh.length === 0) break;
+                for (const message of fresh) {
+                    seen.add(message.messageId);
+                    const lead = poisonLead(message.messageText);
+                    const wanted = !this.options.leadIds || (lead !== undefined && this.options.leadIds.has(lead.id));
+                    if (wanted && (await this.replayOne(lead))) {
+                        await poison.deleteMessage(message.messageId, message.popReceipt);
+                        this.report.moved++;
+                    } else left.push(message);
                 }
-                if (!(await this.replayOne(lead))) continue;
-                await poison.deleteMessage(message.messageId, message.popReceipt);
-                this.report.moved++;
             }
+        } finally {
+            // Every message received and left (another lead's, one that is no lead, an uncertain delivery) is visible again at once, not in a minute.
+            await Promise.all(left.map((m) => poison.updateMessage(m.messageId, m.popReceipt, undefined, 0).catch(() => undefined)));
         }
-        await Promise.all(skipped.map((m) => poison.updateMessage(m.messageId, m.popReceipt, undefined, 0)));
     }
 }
 

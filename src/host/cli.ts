@@ -68,6 +68,7 @@ async function main(): Promise<void> {
         `\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`,
     );
     for (const problem of mailSettingsProblems(app)) say(`Mail will not go out: ${problem}.`);
+    for (const problem of app.fallbacks) say(`A setting is wrong: ${problem}.`);
     say('\nPress Ctrl-C to stop.\n');
 
     let stopping = false;

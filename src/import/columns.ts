@@ -1,3 +1,4 @@
+import { maskedHeader } from '../csv/leadsCsv';
 /**
  * What a column of an imported file can hold: the lead fields, and the parts that exports give in
  * columns of their own. `leadSource` is the combined `Source-Action|Offer` (or a bare source);
@@ -86,6 +87,12 @@ export interface ColumnPlan {
  * does not have, or a header with no lead field at all.
  */
 export function planColumns(header: readonly string[], map: Readonly<Record<string, string>> = {}): ColumnPlan {
+    const masked = header.filter((cell) => maskedHeader.test(cell));
+    if (masked.length > 0) {
+        throw new HeaderError(
+            `This file is an export whose contact details are masked or hidden (${masked.map((cell) => `"${cell}"`).join(', ')}): importing it would store the masks as contacts. Export with "npm run leads -- export --csv", or from the console with NOTIFY_PII=full.`,
+        );
+    }
     const mapped = new Map<number, ImportField>();
     for (const [mappedHeader, fieldName] of Object.entries(map)) {
         const field = importFieldNamed(fieldName);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { customerFields, type LeadField } from '../lead/fields';
 import { isAnonymous } from '../lead/identity';
-import type { Lead } from '../lead/lead';
+import { importReceiptPrefix, type Lead } from '../lead/lead';
 import { parseLeadSource, splitOffer } from '../lead/leadSource';
 import { normalizeLead } from '../lead/normalize';
 import type { RawLead } from '../lead/rawLead';
@@ -70,7 +70,7 @@ export function leadFromRow(cells: readonly string[], plan: ColumnPlan, imported
         return { ok: false, reason: `The creation time in column "${created.header}" is more than a day after the import: a lead cannot have been created then.` };
     }
     const content = JSON.stringify([fields, createdAt?.toISOString() ?? '']);
-    const receiptId = `import-${createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 32)}`;
+    const receiptId = `${importReceiptPrefix}${createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 32)}`;
     const raw: RawLead = { format: 'json', fields, extra: {} };
     const lead = normalizeLead(raw, { receivedAt: createdAt ?? importedAt, receiptId });
     const givenId = cell('leadId').text.toLowerCase();

@@ -44,4 +44,11 @@ export const leadSchema = z.object({
 });
 
 export type Lead = z.infer<typeof leadSchema>;
+
+/** The receipts of leads brought in by `npm run leads -- import`, not posted by the marketplace. */
+export const importReceiptPrefix = 'import-';
+
+export function isImported(lead: Pick<Lead, 'receiptId'>): boolean {
+    return lead.receiptId.startsWith(importReceiptPrefix);
+}
 export type Customer = z.infer<typeof customerSchema>;

@@ -1,6 +1,6 @@
 import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
-import type { Lead } from '../lead/lead';
+import { isImported, type Lead } from '../lead/lead';
 import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 
@@ -54,6 +54,8 @@ export interface LeadEntity {
     /** The receipts (one per POST) already counted, newest last: makes counting idempotent. */
     ReceiptIds: string;
     Format: string;
+    /** Brought in by an import and never posted by the marketplace since: not a sign that leads arrive. */
+    Imported?: boolean;
     Extra?: string;
     /** Campaign values found in the Description (see parseCampaign), each in a column of its own when present. */
     Campaign?: string;
@@ -148,6 +150,7 @@ export function leadEntity(lead: Lead, keys: LeadRowKeys): LeadEntity {
         VersionAt: lead.receivedAt,
         ...extra,
         ...campaignCells(lead.campaign),
+        ...(isImported(lead) ? { Imported: true } : {}),
     };
 }
 
@@ -225,6 +228,8 @@ export interface LeadRange {
 
 /** The first window a newest-first read looks at; each empty one is four times wider, each other one twice. */
 const firstWindowMs = 60_000;
+/** A window holding more rows than this is read again half as wide, so that a burst never loads thousands of rows for one page. */
+const maxWindowRows = 1_000;
 
 function odataText(text: string): string {
     return `'${text.replace(/'/g, "''")}'`;
@@ -301,6 +306,7 @@ export class LeadsTable {
                 Occurrences: ((row.Occurrences as number | undefined) ?? 1) + 1,
                 LastSeenAt: lead.receivedAt > row.LastSeenAt ? lead.receivedAt : row.LastSeenAt,
                 ReceiptIds: [...receipts, lead.receiptId].slice(-keptReceipts).join(','),
+                ...(row.Imported && !isImported(lead) ? { Imported: false } : {}),
             };
             const newer = (row.Version ?? '') !== lead.version && lead.receivedAt >= (row.VersionAt ?? row.CreatedTime);
             const changes = newer ? { ...counted, ...this.newVersion(row, lead, keys, now) } : counted;
@@ -367,7 +373,18 @@ export class LeadsTable {
             const keys = `PartitionKey ge ${odataText(low.slice(0, 10))} and PartitionKey le ${odataText(high.slice(0, 10))} and RowKey ge ${odataText(low)} and RowKey lt ${odataText(high)}`;
             const filter = range.filter ? `${keys} and (${range.filter})` : keys;
             const rows: LeadEntity[] = [];
-            for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter } })) rows.push(row);
+            let crowded = false;
+            for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter } })) {
+                rows.push(row);
+                if (rows.length > maxWindowRows && widthMs > 1) {
+                    crowded = true;
+                    break;
+                }
+            }
+            if (crowded) {
+                widthMs = Math.max(1, Math.floor(widthMs / 4));
+                continue;
+            }
             rows.sort((a, b) => (a.rowKey < b.rowKey ? 1 : -1));
             yield* rows;
             high = low;
@@ -375,12 +392,12 @@ export class LeadsTable {
         }
     }
 
-    /** How many leads were stored on or after a UTC day: reads only the keys of those days' rows. */
+    /** How many leads arrived on or after a UTC day, by day, imported ones left out: reads only the keys and that flag of those days' rows. */
     async countSince(day: string): Promise<Map<string, number>> {
         await this.ensureTable();
         const counts = new Map<string, number>();
-        const rows = this.client.listEntities({ queryOptions: { filter: `PartitionKey ge ${odataText(day)}`, select: ['PartitionKey'] } });
-        for await (const row of rows) counts.set(row.partitionKey ?? '', (counts.get(row.partitionKey ?? '') ?? 0) + 1);
+        const rows = this.client.listEntities<Pick<LeadEntity, 'Imported'>>({ queryOptions: { filter: `PartitionKey ge ${odataText(day)}`, select: ['PartitionKey', 'Imported'] } });
+        for await (const row of rows) if (row.Imported !== true) counts.set(row.partitionKey ?? '', (counts.get(row.partitionKey ?? '') ?? 0) + 1);
         return counts;
     }
 

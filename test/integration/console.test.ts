@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
+import { JsonQueue } from '../../src/queue/jsonQueue';
 import { launchBrowser } from '../helpers/browser';
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
@@ -167,7 +169,10 @@ describe('the lead console in a browser', () => {
         const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
         const path = await download.path();
         const csv = readFileSync(path, 'utf8').trimEnd().split('\r\n');
-        assert.equal(csv[0], 'LeadId,CreatedTime,LastSeenAt,Occurrences,LeadSource,Source,ActionCode,Offer,OfferDisplayName,FirstName,LastName,Email,Phone,Country,Company,Title,Description,IsTest,DoNotContact');
+        assert.equal(
+            csv[0],
+            'LeadId,CreatedTime,LastSeenAt,Occurrences,LeadSource,Source,ActionCode,Offer,OfferDisplayName,FirstName,LastName (masked),Email (masked),Phone (masked),Country,Company,Title,Description (hidden),IsTest,DoNotContact',
+        );
         assert.deepEqual(
             csv.slice(1).map((line) => line.split(',')[0]),
             [ids.refused, ids.first],
@@ -206,7 +211,60 @@ describe('the lead console in a browser', () => {
         await form.getByRole('button', { name: 'Import' }).click();
         await eventually(async () => ((await page.locator('#import-result').innerText()).startsWith('Imported') ? true : undefined), 10_000, 'the second summary');
         assert.match(await page.locator('#import-result').innerText(), /Imported 1 row\(s\): 0 new, 1 already there/);
+        const health = (await (await fetch(`${app.url}/api/console/health`)).json()) as { leadsToday: number; lastLeadAt: string };
+        assert.equal(health.leadsToday, 3, 'an imported lead is no sign that leads arrive');
+        assert.ok(!health.lastLeadAt.startsWith('2026-10-01'));
         await page.close();
+    });
+
+    it('refuses to import its own masked export, which would store the masks as contacts', async () => {
+        const exported = await (await fetch(`${app.url}/api/console/export.csv`)).text();
+        const form = new FormData();
+        form.set('file', new Blob([exported], { type: 'text/csv' }), 'leads.csv');
+        const response = await fetch(`${app.url}/api/console/import`, { method: 'POST', body: form, headers: { accept: 'application/json' } });
+        assert.equal(response.status, 400);
+        assert.match(((await response.json()) as { error: string }).error, /an export whose contact details are masked or hidden \("LastName \(masked\)"/);
+    });
+
+    it('takes a dry run from the query or the form, and refuses a value that is neither true nor false', async () => {
+        const form = () => {
+            const data = new FormData();
+            data.set('file', new Blob(['Email,Company\r\nzoe@wingtip.example,Wingtip\r\n'], { type: 'text/csv' }), 'leads.csv');
+            return data;
+        };
+        const dry = await fetch(`${app.url}/api/console/import?dryRun=true`, { method: 'POST', body: form(), headers: { accept: 'application/json' } });
+        assert.equal(((await dry.json()) as { dryRun: boolean; new: number }).dryRun, true);
+        const odd = await fetch(`${app.url}/api/console/import?dryRun=maybe`, { method: 'POST', body: form(), headers: { accept: 'application/json' } });
+        assert.equal(odd.status, 400);
+        const garbage = await fetch(`${app.url}/api/console/import`, { method: 'POST', body: 'not a form', headers: { 'content-type': 'multipart/form-data', accept: 'application/json' } });
+        assert.equal(garbage.status, 400);
+        assert.match(((await garbage.json()) as { error: string }).error, /not a valid multipart\/form-data form/);
+    });
+
+    it('after a replay, shows at once what it left in the poison queue (a message that is no lead)', async () => {
+        const poison = await JsonQueue.connect(azurite.connectionString, 'leads-poison');
+        await poison.send({ not: 'a lead' });
+        const replay = await fetch(`${app.url}/api/console/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"all": true}' });
+        assert.deepEqual(await replay.json(), { moved: 0, kept: 1, uncertain: 0, lines: [] });
+        const attention = (await (await fetch(`${app.url}/api/console/attention`)).json()) as { poisoned: { leadId?: string; reason: string }[]; poisonCount: number };
+        assert.equal(attention.poisoned.length, 1, 'visible again at once, not in a minute');
+        assert.match(attention.poisoned[0]?.reason ?? '', /not a lead/);
+    });
+
+    it('answers only requests for localhost when not in Azure', async () => {
+        const { port } = new URL(app.url);
+        const status = (host: string) =>
+            new Promise<number>((resolve, reject) => {
+                const req = request({ host: '127.0.0.1', port, path: '/api/console/leads', headers: { host } }, (res) => {
+                    res.resume();
+                    resolve(res.statusCode ?? 0);
+                });
+                req.on('error', reject).end();
+            });
+        assert.equal(await status(`localhost:${port}`), 200);
+        assert.equal(await status(`127.0.0.1:${port}`), 200);
+        assert.equal(await status(`evil.example:${port}`), 404, 'a page that rebound its own name to this machine sees nothing');
+        assert.equal(await status(`192.168.1.20:${port}`), 404);
     });
 
     it('is readable on a phone: nothing but the tables scrolls sideways', async () => {

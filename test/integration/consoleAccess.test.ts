@@ -81,6 +81,9 @@ describe('the console in Azure, behind App Service Authentication', () => {
             ['state=lost', /state is "lost": use one of delivered/],
             ['colour=red', /there is no filter "colour"/],
             ['before=x', /before is "x": expected a position from a previous page/],
+            ['before=2026-99-99T99:99:99.999Z_00000000000000000000000000000000', /before is .*: expected a position from a previous page/],
+            ['to=2026-02-31', /to is "2026-02-31": expected a day of the calendar/],
+            ['to=9999-12-31', /to is "9999-12-31": expected a day as YYYY-MM-DD, from 1900 to 2099/],
             ['from=2026-12-01&to=2026-01-01', /from \(2026-12-01\) is after to \(2026-01-01\)/],
         ];
         for (const [query, message] of cases) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TransactionAction } from '@azure/data-tables';
 import { readSettings } from '../../src/config/settings';
 import { ConsoleData } from '../../src/console/consoleData';
 import { parseLeadQuery } from '../../src/console/leadQuery';
@@ -81,5 +82,58 @@ describe('console paging over the leads table', () => {
             expected.slice(0, 10),
         );
         assert.ok(page.scanned <= 61, `read ${page.scanned} rows for a page of 10`);
+    });
+});
+
+/* A burst: 5,100 leads within a minute, more than a window reads at once and more than a search reads for one page. */
+describe('console paging through a burst of leads', () => {
+    let azurite: Azurite;
+    let data: ConsoleData;
+    const now = Date.parse('2026-11-30T12:00:00.000Z');
+    const expected: string[] = [];
+
+    before(async () => {
+        azurite = await startAzurite();
+        const s = readSettings({ AzureWebJobsStorage: azurite.connectionString, LEADS_TABLE: 'BurstLeads' });
+        const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
+        await table.ensureTable();
+        const template = parseLead(JSON.stringify(documentedSample()), 'json', { receivedAt: new Date(now), receiptId: 'r' });
+        const rows = Array.from({ length: 5_100 }, (_, i) => {
+            const id = (i + 1).toString(16).padStart(32, '0');
+            const keys = rowKeysFor(id, new Date(now - i * 10));
+            expected.push(keys.rowKey);
+            return leadEntity({ ...template, id }, keys);
+        });
+        for (let at = 0; at < rows.length; at += 100) await table.client.submitTransaction(rows.slice(at, at + 100).map((row): TransactionAction => ['create', { ...row }]));
+        expected.sort().reverse();
+        data = await ConsoleData.connect(s);
+    });
+
+    after(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning it
+        await azurite?.stop();
+    });
+
+    it('lists every lead once, newest first, through windows too crowded to read whole', async () => {
+        const seen: string[] = [];
+        let before: string | undefined;
+        for (let pages = 0; pages < 40; pages++) {
+            const page = await data.page(parseLeadQuery(new URLSearchParams({ limit: '200', ...(before ? { before } : {}) }), new Date(now)));
+            seen.push(...page.items.map((item) => item.position));
+            if (!page.next) break;
+            before = page.next;
+        }
+        assert.equal(seen.length, expected.length);
+        assert.deepEqual(seen, expected);
+    });
+
+    it('stops a search that finds nothing after 5,000 rows, and goes on from there on the next page', async () => {
+        const first = await data.page(parseLeadQuery(new URLSearchParams({ q: 'no such company' }), new Date(now)));
+        assert.deepEqual(first.items, []);
+        assert.equal(first.scanned, 5_000);
+        assert.equal(first.next, expected[4_999]);
+        const second = await data.page(parseLeadQuery(new URLSearchParams({ q: 'no such company', before: first.next ?? '' }), new Date(now)));
+        assert.equal(second.scanned, 100);
+        assert.equal(second.next, undefined);
     });
 });

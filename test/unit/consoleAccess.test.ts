@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideAccess, parsePrincipal, type AccessPolicy } from '../../src/console/access';
 
-const azure: AccessPolicy = { inAzure: true, authEnabled: true, allowed: ['Leads.Read', '7f4c1a9e-2b1d-4c8e-9a55-0d3e6f1b2c3d'] };
+const azure: AccessPolicy = { inAzure: true, host: 'func-contoso.azurewebsites.net', authEnabled: true, allowed: ['Leads.Read', '7f4c1a9e-2b1d-4c8e-9a55-0d3e6f1b2c3d'] };
 const roleType = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 
 function principal(claims: { typ: string; val: string }[], extra: Record<string, unknown> = {}): string {
@@ -14,8 +14,14 @@ function headers(values: Record<string, string>): (name: string) => string | nul
 }
 
 describe('who may open the console', () => {
-    it('is open on a developer machine, as func start serves every function', () => {
-        assert.deepEqual(decideAccess({ ...azure, inAzure: false, authEnabled: false, allowed: [] }, headers({})), { allowed: true, who: 'local' });
+    it('is open on a developer machine for localhost only, as func start serves every function there', () => {
+        for (const host of ['localhost', '127.0.0.1', '[::1]', 'LOCALHOST'])
+            assert.deepEqual(decideAccess({ ...azure, host, inAzure: false, authEnabled: false, allowed: [] }, headers({})), { allowed: true, who: 'local' }, host);
+        // The machine's address on the network, a rebound name, or a container behind an ingress: no console, signed-in header or not.
+        for (const host of ['192.168.1.20', 'evil.example', 'leads.contoso.example']) {
+            const decision = decideAccess({ ...azure, host, inAzure: false, authEnabled: false, allowed: ['Leads.Read'] }, headers({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Leads.Read' }]) }));
+            assert.equal((decision as { status: number }).status, 404, host);
+        }
     });
 
     it('answers 404 in Azure when App Service Authentication is off or CONSOLE_ALLOWED is empty, whatever the headers say', () => {

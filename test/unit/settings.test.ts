@@ -22,6 +22,17 @@ describe('settings', () => {
         );
     });
 
+    it('never lets a wrong alert or console setting stop deliveries: it stands at its default, and is reported', () => {
+        const s = readSettings({ ALERT_TO: 'ops', ALERT_INTERVAL_MINUTES: '0', ALERT_FAILING_MINUTES: '3m', ALERTS_TABLE: 'x', CONSOLE_URL: 'not a url', NOTIFY_TO: 'sales@contoso.example' });
+        assert.deepEqual([s.ALERT_TO, s.ALERT_INTERVAL_MINUTES, s.ALERT_FAILING_MINUTES, s.ALERTS_TABLE, s.CONSOLE_URL], [undefined, 30, 3, 'LeadAlerts', undefined]);
+        assert.deepEqual(
+            s.fallbacks.map((problem) => problem.split(' ')[0]),
+            ['ALERT_TO', 'ALERT_INTERVAL_MINUTES', 'ALERT_FAILING_MINUTES', 'ALERTS_TABLE', 'CONSOLE_URL'],
+        );
+        assert.match(s.fallbacks[0] ?? '', /^ALERT_TO is "ops": expected an e-mail address; it stands at its default until it is fixed$/);
+        assert.deepEqual(readSettings({}).fallbacks, []);
+    });
+
     it('leaves room for the destination and poison queues in the queue name', () => {
         assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(42) }), /LEADS_QUEUE/);
         const longest = readSettings({ LEADS_QUEUE: 'a'.repeat(41) }).LEADS_QUEUE;
