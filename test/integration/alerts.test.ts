@@ -12,6 +12,7 @@ import { attemptDelivery } from '../../src/deliver/deliverToDestination';
 import type { DeliveryServices } from '../../src/deliver/services';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
+import { importReceiptPrefix } from '../../src/lead/lead';
 import { JsonQueue } from '../../src/queue/jsonQueue';
 import type { DestinationMessage } from '../../src/queue/leadMessage';
 import { SmtpTransport } from '../../src/notify/transports/smtp';
@@ -245,9 +246,9 @@ describe('alert runs against Azurite and a real SMTP server', () => {
             run: (now = new Date(), using = svc) => runAlerts(using, quiet(), now),
             mails: () => smtp.mails.slice(mailsBefore).map(read),
             poison: (id = String(++leads).padStart(2, '0').padEnd(32, 'a')) => svc.store.record(poisonedEvent({ id, offer: 'contoso.analytics' }, 'hubspot', 1, 'The HubSpot API answered 401.')).then(() => id),
-            async storeLead(at: Date): Promise<void> {
+            async storeLead(at: Date, receiptPrefix = 'r'): Promise<void> {
                 const table = await LeadsTable.connect(azurite.connectionString, settings.LEADS_TABLE);
-                const lead = parseLead(JSON.stringify(customer(`Quiet${++leads}`)), 'json', { receivedAt: at, receiptId: `r${leads}` });
+                const lead = parseLead(JSON.stringify(customer(`Quiet${++leads}`)), 'json', { receivedAt: at, receiptId: `${receiptPrefix}${leads}` });
                 await table.insert(lead, rowKeysFor(lead.id, at));
             },
         };
@@ -266,10 +267,13 @@ describe('alert runs against Azurite and a real SMTP server', () => {
         assert.match(mail?.text ?? '', /Console: http:\/\/localhost:7071\/api\/console/);
         for (const later of [62, 95, 200, 400]) assert.equal((await s.run(at(later))).mails, 0, `the same spell at ${later} minutes`);
 
-        await s.storeLead(at(410));
-        assert.equal((await s.run(at(440))).mails, 0, 'a lead came');
-        assert.equal((await s.run(at(475))).mails, 1, 'a new spell');
-        assert.equal((await s.run(at(600))).mails, 0);
+        await s.storeLead(at(405), importReceiptPrefix);
+        assert.equal((await s.run(at(440))).mails, 0);
+        assert.equal((await s.run(at(470))).mails, 0, 'an imported lead is no arrival: the spell goes on, and no new one begins an hour after it');
+        await s.storeLead(at(480));
+        assert.equal((await s.run(at(510))).mails, 0, 'a lead came');
+        assert.equal((await s.run(at(545))).mails, 1, 'a new spell');
+        assert.equal((await s.run(at(700))).mails, 0);
         assert.equal(s.mails().length, 2);
     });
 
