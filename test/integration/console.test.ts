@@ -44,7 +44,7 @@ describe('the lead console in a browser', () => {
         });
         ids.first = await postLead(app.url, lead('Fabrikam', 'ada@fabrikam.example', 'Contoso Analytics'));
         ids.refused = await postLead(app.url, lead('Refused Ltd', 'ada@refused.example', 'Contoso Analytics'));
-        ids.last = await postLead(app.url, lead('Northwind <Traders>', 'ada@northwind.example', 'Contoso CRM', 'PLT'));
+        ids.last = await postLead(app.url, { ...lead('Northwind <Traders>', 'ada@northwind.example', 'Contoso CRM', 'PLT'), Description: 'Call Ada on +1 617 555 0199' });
         await eventually(() => (webhook.requests.length >= 3 ? true : undefined), 20_000, 'the webhook to see three leads');
         browser = await launchBrowser();
     });
@@ -102,6 +102,11 @@ describe('the lead console in a browser', () => {
         await page.getByRole('button', { name: 'Filter' }).click();
         await page.waitForURL(/q=ada%40northwind/);
         assert.deepEqual(await rowIds(page), [ids.last]);
+        // Masked (the default): an address is found only whole, so searching cannot spell it out.
+        await page.getByLabel('Search').fill('ada@north');
+        await page.getByLabel('Search').press('Enter');
+        await page.waitForURL(/q=ada%40north(&|$)/);
+        assert.deepEqual(await rowIds(page), []);
         await page.getByLabel('Search').fill(ids.refused ?? '');
         await page.getByLabel('Search').press('Enter');
         await page.waitForURL(new RegExp(`q=${ids.refused ?? ''}`));
@@ -135,6 +140,9 @@ describe('the lead console in a browser', () => {
         assert.match(webhookRow, /in the poison queue/);
         assert.match(await page.locator('tr[data-destination="table"]').innerText(), /delivered/);
         assert.match(await page.getByRole('heading', { name: 'Versions' }).locator('..').innerText(), /Received 1 time/);
+        const northwind = await (await fetch(`${app.url}/api/console/leads/${ids.last ?? ''}`)).json();
+        assert.doesNotMatch(JSON.stringify(northwind), /555 0199/, 'the Description, free text, is shown only with NOTIFY_PII=full');
+        assert.match(JSON.stringify(northwind), /"Description","hidden \(NOTIFY_PII\)"/);
         await page.close();
     });
 
