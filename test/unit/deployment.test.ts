@@ -10,6 +10,7 @@ import { appEntryFiles, loadFunctions } from '../../src/host/loadApp';
 import { ignoreRule, packagedFiles, stage, stageFolder } from '../../src/scripts/package';
 import { coreToolsIgnores } from '../helpers/coreToolsIgnore';
 import { buildRoot, projectRoot } from '../helpers/samples';
+import { appFunctionNames } from '../helpers/functions';
 
 const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8');
 const settingNames = Object.keys(settingsSchema.shape);
@@ -117,22 +118,7 @@ describe('the deployment pieces agree', () => {
         const names = loadFunctions(files)
             .map((f) => f.name)
             .sort();
-        assert.deepEqual(names, [
-            'deliverDynamics',
-            'deliverHubspot',
-            'deliverLead',
-            'deliverMarketo',
-            'deliverSalesforce',
-            'deliverSalesforceApi',
-            'deliverSlack',
-            'deliverTable',
-            'deliverTeams',
-            'deliverWebhook',
-            'leadConsole',
-            'notifyContacts',
-            'receiveLead',
-            'sendAlerts',
-        ]);
+        assert.deepEqual(names, appFunctionNames);
     });
 
     it('host.json is version 2.0 with the extension bundle and the queue settings the app relies on', () => {

@@ -11,6 +11,7 @@ import { leadIdsIn, parseMail } from '../helpers/mime';
 import { buildRoot, msftTestForm, projectRoot, sampleText } from '../helpers/samples';
 import type { RpcBindingInfo, RpcInvocationRequest, RpcInvocationResponse, RpcLogCategory, RpcLogLevel, RpcTypedData } from './coreTypes';
 import type * as FakeCore from './fakeFunctionsCore';
+import { appFunctionNames } from '../helpers/functions';
 
 /*
  * Runs in a child process whose NODE_PATH resolves `@azure/functions-core` to the fake (see
@@ -120,22 +121,7 @@ describe('the app as the Node worker runs it in Azure', () => {
 
     it('registers each function once, with the bindings the app means', () => {
         const names = [...core.registered.keys()].sort();
-        assert.deepEqual(names, [
-            'deliverDynamics',
-            'deliverHubspot',
-            'deliverLead',
-            'deliverMarketo',
-            'deliverSalesforce',
-            'deliverSalesforceApi',
-            'deliverSlack',
-            'deliverTable',
-            'deliverTeams',
-            'deliverWebhook',
-            'leadConsole',
-            'notifyContacts',
-            'receiveLead',
-            'sendAlerts',
-        ]);
+        assert.deepEqual(names, appFunctionNames);
         const input = { direction: 'in', properties: { supportsDeferredBinding: 'false' } };
         assert.deepEqual(unnamed(binding('receiveLead', 'in', isTrigger)[1]), { type: 'httpTrigger', authLevel: 'function', methods: ['POST'], route: 'leads', ...input });
         // Anonymous at the function level: App Service Authentication signs people in, the console checks who (src/console/access.ts).

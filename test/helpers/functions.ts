@@ -1,0 +1,17 @@
+/** Every function the app defines, sorted: what the local host loads and what the worker registers. */
+export const appFunctionNames = [
+    'deliverDynamics',
+    'deliverHubspot',
+    'deliverLead',
+    'deliverMarketo',
+    'deliverSalesforce',
+    'deliverSalesforceApi',
+    'deliverSlack',
+    'deliverTable',
+    'deliverTeams',
+    'deliverWebhook',
+    'leadConsole',
+    'notifyContacts',
+    'receiveLead',
+    'sendAlerts',
+];
