@@ -97,7 +97,9 @@ describe('faults', () => {
             );
             assert.ok(statuses.includes(503), 'some requests met the outage');
             assert.ok(accepted.length > 0);
-            const rows = await allStored(azurite.connectionString, accepted, 120_000);
+            // A lead whose attempt died with the storage holds its delivery lease until it ends (four calls of
+            // DELIVERY_TIMEOUT_SECONDS and a margin: 135 s), then the next copy delivers it: wait past that.
+            const rows = await allStored(azurite.connectionString, accepted, 240_000);
             for (const id of accepted) assert.equal(rows.get(id), 1);
         } finally {
             await app.stop();
