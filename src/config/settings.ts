@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { destinationNames, type DestinationName } from './destinationNames';
 import { fieldMappingSchema } from '../lead/fieldMapping';
 import { storageConnection, type StorageConnection } from '../storage/connection';
 
@@ -33,8 +34,7 @@ const leadsTableName = z
         message: 'the leads table name has 3 to 56 letters and digits (the app adds "Updates" for a second table) and starts with a letter',
     });
 
-export const destinationNames = ['table', 'webhook', 'dynamics', 'salesforce', 'salesforce-api', 'marketo', 'hubspot', 'teams', 'slack'] as const;
-export type DestinationName = (typeof destinationNames)[number];
+export { destinationNames, type DestinationName };
 
 const destinationList = z
     .string()

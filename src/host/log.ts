@@ -16,7 +16,9 @@ process.on('exit', flush);
 
 /** One line per entry, as `func start` prints them: time, then the message. */
 export function hostLog(level: LogLevel, ...args: unknown[]): void {
-    const line = `[${new Date().toISOString()}] ${format(...args)}\n`;
+    // Most lines are plain text: joined as util.format would, without its per-argument inspection.
+    const text = args.every((arg) => typeof arg === 'string') ? args.join(' ') : format(...args);
+    const line = `[${new Date().toISOString()}] ${text}\n`;
     (level === 'error' || level === 'critical' || level === 'warning' ? pending.stderr : pending.stdout).push(line);
     if (!flushScheduled) {
         flushScheduled = true;

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { TableClient, type TableTransaction } from '@azure/data-tables';
+import { readSettings } from '../src/config/settings';
+import { ConsoleData } from '../src/console/consoleData';
+import { parseLeadQuery } from '../src/console/leadQuery';
+import { parseLead } from '../src/intake/parseLead';
+import { leasedEntity } from '../src/store/deliveryLog';
+import { formatRowKeys, leadEntity, rowKeysFor, type LeadEntity } from '../src/store/leadsTable';
+import { load, median, round } from './stats';
+
+const dayMs = 86_400_000;
+/** The leads are spread evenly over this many days, ending now: that many day partitions (one more when the span crosses a midnight). */
+const spanDays = 10;
+
+export interface ConsoleListResult {
+    /** The median time of the console's first page of leads (ConsoleData.page, as GET /api/console/leads computes it). */
+    listMs: number;
+    /** The median time of one single-partition range read of as many rows as that page shows. */
+    rangeReadMs: number;
+    listRatio: number;
+    leads: number;
+    pageSize: number;
+    rounds: number;
+}
+
+function sampleLead(): Record<string, unknown> {
+    return {
+        UserDetails: { FirstName: 'Some', LastName: 'One', Email: 'someone@contoso.com', Phone: '16175555555', Country: 'USA', Company: 'Contoso', Title: 'Esquire' },
+        LeadSource: 'AzureMarketplace-INS|contoso.contoso-analytics-byol',
+        ActionCode: 'INS',
+        OfferTitle: 'Test Microsoft',
+        Description: 'Test run through Power Automate',
+    };
+}
+
+/** A lead id as the app makes them: 32 hexadecimal digits. */
+function leadIdOf(i: number): string {
+    return createHash('md5').update(`bench-console-${i}`).digest('hex');
+}
+
+/** The rows of `count` leads, oldest first, one every (spanDays / count) ending at `end`, as the table destination writes them. */
+function leadRows(count: number, end: number): LeadEntity[] {
+    const template = parseLead(JSON.stringify(sampleLead()), 'json', { receivedAt: new Date(end), receiptId: 'bench-console' });
+    const stepMs = (spanDays * dayMs) / Math.max(count, 1);
+    return Array.from({ length: count }, (_, i) => {
+        const storedAt = new Date(Math.round(end - (count - 1 - i) * stepMs));
+        const id = leadIdOf(i);
+        const lead = { ...template, id, receiptId: `bench-console-${i}`, receivedAt: storedAt.toISOString(), customer: { ...template.customer, lastName: `One${i}`, email: `someone${i}@contoso.com` } };
+        return leadEntity(lead, rowKeysFor(id, storedAt));
+    });
+}
+
+/** The delivery record of a lead stored in the table: 'delivered', its target the row's keys, as DeliveryLog.acquire and complete leave it. */
+function deliveredRecord(row: LeadEntity) {
+    const request = { leadId: row.LeadId, destination: 'table' as const, version: row.Version ?? '', receivedAt: row.CreatedTime, receiptId: row.ReceiptIds, ticket: 1, replay: false };
+    const at = new Date(Date.parse(row.CreatedTime) + 50);
+    return {
+        ...leasedEntity(request, undefined, true, 60_000, at),
+        State: 'delivered' as const,
+        CompletedAt: at.toISOString(),
+        LastError: '',
+        FailureKind: '' as const,
+        LeaseUntil: '',
+        FailingSince: '',
+        FailingAlerted: false,
+        DeliveredVersion: request.version,
+        Target: formatRowKeys({ partitionKey: row.partitionKey, rowKey: row.rowKey }),
+    };
+}
+
+/** Writes the rows a partition's transaction of 100 at a time, and one delivery record per lead. */
+async function fill(leadsClient: TableClient, deliveriesClient: TableClient, rows: readonly LeadEntity[]): Promise<void> {
+    await Promise.all([leadsClient.createTable(), deliveriesClient.createTable()]);
+    const batches: LeadEntity[][] = [];
+    for (const row of rows) {
+        const last = batches[batches.length - 1];
+        if (last && last.length < 100 && last[0]?.partitionKey === row.partitionKey) last.push(row);
+        else batches.push([row]);
+    }
+    await load(batches.length, 4, async (b) => {
+        const actions: TableTransaction['actions'] = (batches[b] ?? []).map((row) => ['create', { ...row }]);
+        await leadsClient.submitTransaction(actions);
+    });
+    // The delivery log is keyed by lead: every record is a partition of its own, so a write each.
+    await load(rows.length, 16, async (i) => {
+        const row = rows[i];
+        if (row) await deliveriesClient.createEntity(deliveredRecord(row));
+    });
+}
+
+/** The first `count` rows of one partition, in key order: the least a page of that many rows can cost. */
+async function rangeRead(client: TableClient, partitionKey: string, count: number): Promise<number> {
+    let read = 0;
+    const pages = client.listEntities<LeadEntity>({ queryOptions: { filter: `PartitionKey eq '${partitionKey}'` } }).byPage({ maxPageSize: count });
+    for await (const page of pages) {
+        read += page.length;
+        if (read >= count) break;
+    }
+    return read;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+    const started = performance.now();
+    const value = await work();
+    return { ms: performance.now() - started, value };
+}
+
+let tables = 0;
+
+/**
+ * The console's list against a single-partition range read of as many rows: fills a leads table of
+ * its own with `leads` rows over ten day partitions (and a 'table' delivery record each), then
+ * times the first page as the console computes it, in process, and the range read, one after the
+ * other in each of `rounds` rounds after a warm-up.
+ */
+export async function benchConsoleList(azurite: { connectionString: string }, leads: number, rounds: number): Promise<ConsoleListResult> {
+    tables++;
+    const suffix = `${process.pid}x${tables}`;
+    const env = { AzureWebJobsStorage: azurite.connectionString, LEADS_TABLE: `BenchConsole${suffix}`, DELIVERIES_TABLE: `BenchConsoleDeliveries${suffix}`, NOTIFY_STATE_TABLE: `BenchConsoleNotify${suffix}` };
+    const settings = readSettings(env);
+    const leadsClient = TableClient.fromConnectionString(azurite.connectionString, settings.LEADS_TABLE, { allowInsecureConnection: true });
+    const deliveriesClient = TableClient.fromConnectionString(azurite.connectionString, settings.DELIVERIES_TABLE, { allowInsecureConnection: true });
+
+    // The newest lead a second ago: the console's first page is the leads that arrived just before now.
+    const rows = leadRows(leads, Date.now() - 1000);
+    await fill(leadsClient, deliveriesClient, rows);
+
+    const pageSize = parseLeadQuery(new URLSearchParams()).limit;
+    // The newest partition with a page's worth of rows (today's has fewer just after midnight UTC).
+    const perPartition = new Map<string, number>();
+    for (const row of rows) perPartition.set(row.partitionKey, (perPartition.get(row.partitionKey) ?? 0) + 1);
+    const partition = [...perPartition].filter(([, n]) => n >= pageSize).sort(([a], [b]) => (a < b ? 1 : -1))[0]?.[0];
+    if (partition === undefined) throw new Error(`No partition holds ${pageSize} leads: fill more than ${leads}.`);
+
+    const data = await ConsoleData.connect(settings);
+    // As GET /api/console/leads computes it: the filters from the (empty) query, then one page.
+    const listPage = () => data.page(parseLeadQuery(new URLSearchParams()));
+    const newest = rows
+        .slice(-pageSize)
+        .map((row) => row.rowKey)
+        .reverse();
+
+    const check = async () => {
+        const page = await listPage();
+        const shown = page.items.map((item) => item.position);
+        if (shown.join() !== newest.join()) throw new Error(`The console's first page is not the ${pageSize} newest leads (it shows ${shown.length}).`);
+        if (!page.items.every((item) => item.destinations.some((d) => d.destination === 'table' && d.state === 'delivered'))) throw new Error('The console did not show the table deliveries.');
+        const read = await rangeRead(leadsClient, partition, pageSize);
+        if (read !== pageSize) throw new Error(`The range read found ${read} rows, not ${pageSize}.`);
+    };
+    await check();
+
+    const listTimes: number[] = [];
+    const rangeTimes: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+        listTimes.push((await timed(listPage)).ms);
+        rangeTimes.push((await timed(() => rangeRead(leadsClient, partition, pageSize))).ms);
+    }
+    const listMs = median(listTimes);
+    const rangeReadMs = median(rangeTimes);
+    return { listMs: round(listMs), rangeReadMs: round(rangeReadMs), listRatio: round(listMs / rangeReadMs, 3), leads, pageSize, rounds };
+}
