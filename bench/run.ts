@@ -382,7 +382,7 @@ async function importChild(mode: string, path: string): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage.rss());
-    process.stdout.write(JSON.stringify({ rows, seconds, peakRssMb: (peak - startRss) / 2 ** 20 }));
+    process.stdout.write(`\n${JSON.stringify({ rows, seconds, peakRssMb: (peak - startRss) / 2 ** 20 })}\n`);
 }
 
 /** Parse and convert of importRows exported leads through the import's streaming reader, against a raw csv-parse pass over the same file. */
@@ -398,7 +398,8 @@ function benchImport() {
         });
         appendFileSync(path, lines.join(''));
     }
-    const pass = (mode: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--import-child', mode, path]).toString()) as { rows: number; seconds: number; peakRssMb: number };
+    // The report is the last line: modules the bench loads may print a line of their own first.
+    const pass = (mode: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--import-child', mode, path]).toString().trim().split('\n').pop() ?? '') as { rows: number; seconds: number; peakRssMb: number };
     const results = [];
     try {
         for (let r = 0; r < rounds; r++) {

@@ -96,34 +96,52 @@ export class ConsoleData {
         return row && leadDetail(row, await this.destinationsOf(row), this.settings.NOTIFY_PII);
     }
 
-    /** The rows that match the filters, newest first, with their destinations' states; unbounded (the export reads them all). */
-    async *matching(query: LeadQuery, scan: Scan = { count: 0 }): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
+    /**
+     * The rows that pass the filters on the lead's own columns, newest first, a lookup batch at a
+     * time, as they are read: the state filter, which needs the deliveries, is left to the caller.
+     */
+    private async *candidates(query: LeadQuery, scan: Scan): AsyncGenerator<LeadEntity[]> {
         if (query.q && leadIdPattern.test(query.q)) {
             const row = await this.findRow(query.q);
             const inRange = row && row.partitionKey >= query.fromDay && row.partitionKey <= query.toDay && (!query.before || row.rowKey < query.before);
-            if (row && inRange && matchesOffer(row, query.offer) && (!query.action || row.ActionCode === canonicalAction(query.action))) {
-                const destinations = await this.destinationsOf(row);
-                if (!query.state || destinations.some((d) => d.state === query.state)) yield { row, destinations };
-            }
+            if (row && inRange && matchesOffer(row, query.offer) && (!query.action || row.ActionCode === canonicalAction(query.action))) yield [row];
             return;
         }
         let batch: LeadEntity[] = [];
-        const flush = async function* (this: ConsoleData): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
-            const looked = await Promise.all(batch.map(async (row) => ({ row, destinations: await this.destinationsOf(row) })));
-            batch = [];
-            for (const found of looked) if (!query.state || found.destinations.some((d) => d.state === query.state)) yield found;
-        };
         for await (const row of this.leads.newest({ fromDay: query.fromDay, toDay: query.toDay, before: query.before, filter: tableFilter(query) })) {
             scan.count++;
             scan.last = row.rowKey;
             if (matchesText(row, query.q, this.settings.NOTIFY_PII) && matchesOffer(row, query.offer)) batch.push(row);
-            if (batch.length >= lookupBatch) yield* flush.call(this);
+            if (batch.length >= lookupBatch) {
+                yield batch;
+                batch = [];
+            }
             if (scan.max !== undefined && scan.count >= scan.max) {
                 scan.capped = true;
                 break;
             }
         }
-        yield* flush.call(this);
+        if (batch.length > 0) yield batch;
+    }
+
+    /** The rows with their destinations' states, looked up at once, that pass the state filter. */
+    private async matches(rows: readonly LeadEntity[], query: LeadQuery): Promise<{ row: LeadEntity; destinations: DestinationState[] }[]> {
+        const looked = await Promise.all(rows.map(async (row) => ({ row, destinations: await this.destinationsOf(row) })));
+        return looked.filter((found) => !query.state || found.destinations.some((d) => d.state === query.state));
+    }
+
+    /** The rows that match the filters, newest first, with their destinations' states; unbounded. */
+    async *matching(query: LeadQuery, scan: Scan = { count: 0 }): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
+        for await (const batch of this.candidates(query, scan)) yield* await this.matches(batch, query);
+    }
+
+    /** The rows that match the filters, newest first (the export reads them all): their deliveries are read only when the state filter needs them. */
+    async *matchingRows(query: LeadQuery): AsyncGenerator<LeadEntity> {
+        if (query.state) {
+            for await (const { row } of this.matching(query)) yield row;
+            return;
+        }
+        for await (const batch of this.candidates(query, { count: 0 })) yield* batch;
     }
 
     /** One page of the list: `limit` leads at most, and where the next page starts. */
@@ -131,12 +149,15 @@ export class ConsoleData {
         const scan: Scan = { count: 0, max: maxScannedPerPage };
         const items: LeadSummary[] = [];
         let full = false;
-        for await (const { row, destinations } of this.matching(query, scan)) {
-            if (items.length === query.limit) {
+        for await (const batch of this.candidates(query, scan)) {
+            const room = query.limit - items.length;
+            // Without a state filter every row of the batch matches: only those the page shows need their deliveries, and one more says a next page starts after them.
+            const found = await this.matches(query.state ? batch : batch.slice(0, room), query);
+            for (const { row, destinations } of found.slice(0, room)) items.push(leadSummary(row, destinations));
+            if ((query.state ? found.length : batch.length) > room) {
                 full = true;
                 break;
             }
-            items.push(leadSummary(row, destinations));
         }
         const next = full ? items[items.length - 1]?.position : scan.capped ? scan.last : undefined;
         return { items, scanned: scan.count, ...(next ? { next } : {}) };

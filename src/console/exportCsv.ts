@@ -27,7 +27,7 @@ const markedColumns: Record<PiiMode, Partial<Record<LeadCsvColumn, 'masked' | 'h
 export async function exportCsv(data: ConsoleData, s: Settings, query: LeadQuery, headers: Record<string, string>): Promise<HttpResponseInit> {
     const pii = s.NOTIFY_PII;
     const lines = [leadCsvHeader(markedColumns[pii])];
-    for await (const { row } of data.matching(query)) lines.push(leadCsvLine(pii === 'full' ? row : { ...row, Description: '' }, customerAsAllowed(customerOf(row), pii)));
+    for await (const row of data.matchingRows(query)) lines.push(leadCsvLine(pii === 'full' ? row : { ...row, Description: '' }, customerAsAllowed(customerOf(row), pii)));
     const name = `leads-${query.fromDay}-to-${query.toDay}.csv`;
     return { status: 200, body: lines.join(''), headers: { ...headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` } };
 }
