@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { freePort } from '../test/helpers/processes';
 import { buildRoot } from '../test/helpers/samples';
+import { sampleLead } from './sampleLead';
 import { median, round } from './stats';
 
 /** The project folder: dist/bench/coldStart.js sits two levels below it. */
@@ -14,17 +15,6 @@ const root = resolve(__dirname, '..', '..');
 /** Past this a run has failed rather than started slowly. */
 const runTimeoutMs = 30_000;
 const retryMs = 5;
-
-/** The lead bench/run.ts posts. */
-function sampleLead(i: number): Record<string, unknown> {
-    return {
-        UserDetails: { FirstName: 'Some', LastName: `One${i}`, Email: `someone${i}@contoso.com`, Phone: '16175555555', Country: 'USA', Company: 'Contoso', Title: 'Esquire' },
-        LeadSource: 'AzureMarketplace-INS|contoso.contoso-analytics-byol',
-        ActionCode: 'INS',
-        OfferTitle: 'Test Microsoft',
-        Description: 'Test run through Power Automate',
-    };
-}
 
 interface Child {
     /** The output so far, or undefined while the process runs. */

@@ -6,6 +6,7 @@ import { parseLeadQuery } from '../src/console/leadQuery';
 import { parseLead } from '../src/intake/parseLead';
 import { leasedEntity } from '../src/store/deliveryLog';
 import { formatRowKeys, leadEntity, rowKeysFor, type LeadEntity } from '../src/store/leadsTable';
+import { sampleLead } from './sampleLead';
 import { load, median, round } from './stats';
 
 const dayMs = 86_400_000;
@@ -23,16 +24,6 @@ export interface ConsoleListResult {
     rounds: number;
 }
 
-function sampleLead(): Record<string, unknown> {
-    return {
-        UserDetails: { FirstName: 'Some', LastName: 'One', Email: 'someone@contoso.com', Phone: '16175555555', Country: 'USA', Company: 'Contoso', Title: 'Esquire' },
-        LeadSource: 'AzureMarketplace-INS|contoso.contoso-analytics-byol',
-        ActionCode: 'INS',
-        OfferTitle: 'Test Microsoft',
-        Description: 'Test run through Power Automate',
-    };
-}
-
 /** A lead id as the app makes them: 32 hexadecimal digits. */
 function leadIdOf(i: number): string {
     return createHash('md5').update(`bench-console-${i}`).digest('hex');
@@ -40,7 +31,7 @@ function leadIdOf(i: number): string {
 
 /** The rows of `count` leads, oldest first, one every (spanDays / count) ending at `end`, as the table destination writes them. */
 function leadRows(count: number, end: number): LeadEntity[] {
-    const template = parseLead(JSON.stringify(sampleLead()), 'json', { receivedAt: new Date(end), receiptId: 'bench-console' });
+    const template = parseLead(JSON.stringify(sampleLead(0)), 'json', { receivedAt: new Date(end), receiptId: 'bench-console' });
     const stepMs = (spanDays * dayMs) / Math.max(count, 1);
     return Array.from({ length: count }, (_, i) => {
         const storedAt = new Date(Math.round(end - (count - 1 - i) * stepMs));

@@ -25,6 +25,7 @@ import { NotifyProgressStore } from '../src/store/notifyProgress';
 import { freePort, startApp, type RunningApp } from '../test/helpers/processes';
 import { benchFirstResponse } from './coldStart';
 import { benchConsoleList } from './consoleList';
+import { sampleLead } from './sampleLead';
 import { load, median, quantile, round } from './stats';
 import { benchStorageCost } from './storageCost';
 
@@ -41,16 +42,6 @@ const coldRuns = Number(process.env.BENCH_COLD ?? 9);
 
 function say(line: string): void {
     process.stdout.write(`${line}\n`);
-}
-
-function sampleLead(i: number): Record<string, unknown> {
-    return {
-        UserDetails: { FirstName: 'Some', LastName: `One${i}`, Email: `someone${i}@contoso.com`, Phone: '16175555555', Country: 'USA', Company: 'Contoso', Title: 'Esquire' },
-        LeadSource: 'AzureMarketplace-INS|contoso.contoso-analytics-byol',
-        ActionCode: 'INS',
-        OfferTitle: 'Test Microsoft',
-        Description: 'Test run through Power Automate',
-    };
 }
 
 function leadFor(i: number, receivedAt = new Date()): Lead {
