@@ -73,6 +73,27 @@ param notifySourceTable string = ''
 @description('Provision Azure Communication Services Email with an Azure-managed domain and send digests with it.')
 param enableEmail bool = true
 
+@description('Where Azure Communication Services keeps its data at rest (Europe keeps EU data in the EU); cannot be changed once created.')
+@allowed([
+  'Africa'
+  'Asia Pacific'
+  'Australia'
+  'Brazil'
+  'Canada'
+  'Europe'
+  'France'
+  'Germany'
+  'India'
+  'Japan'
+  'Korea'
+  'Norway'
+  'Switzerland'
+  'UAE'
+  'UK'
+  'United States'
+])
+param emailDataLocation string = 'United States'
+
 @description('An SMTP server to send digests through instead of ACS (with enableEmail=false); blank for none.')
 param smtpHost string = ''
 param smtpPort int = 587
@@ -139,6 +160,21 @@ param consoleClientSecret string = ''
 param deployerPrincipalId string = ''
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
+
+// Every secret Key Vault holds, by its name there; a blank one is not stored.
+var secrets = {
+  'webhook-secret': webhookSecret
+  'dynamics-client-secret': dynamicsClientSecret
+  'marketo-client-secret': marketoClientSecret
+  'hubspot-token': hubspotToken
+  'smtp-password': smtpPassword
+  'notify-source-connection': notifySourceConnection
+  'console-client-secret': consoleClientSecret
+  'salesforce-client-secret': salesforceClientSecret
+  'teams-webhook-url': teamsWebhookUrl
+  'slack-webhook-url': slackWebhookUrl
+}
+var storedSecretNames = map(filter(items(secrets), secret => !empty(secret.value)), secret => secret.key)
 var tags = { 'azd-env-name': environmentName }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -169,30 +205,21 @@ module vault 'app/keyvault.bicep' = {
   scope: rg
   name: 'keyvault'
   params: {
-    name: 'kv-${token}'
+    // Named after the identity's principal id, which is new whenever the identity is: after `azd down`
+    // the old vault stays soft-deleted (purge protection) with its name taken, and `azd up` makes a new one.
+    name: 'kv-${take(uniqueString(token, identity.outputs.principalId), 13)}'
     location: location
     tags: tags
     principalId: identity.outputs.principalId
     deployerPrincipalId: deployerPrincipalId
-    secrets: {
-      'webhook-secret': webhookSecret
-      'dynamics-client-secret': dynamicsClientSecret
-      'marketo-client-secret': marketoClientSecret
-      'hubspot-token': hubspotToken
-      'smtp-password': smtpPassword
-      'notify-source-connection': notifySourceConnection
-      'console-client-secret': consoleClientSecret
-      'salesforce-client-secret': salesforceClientSecret
-      'teams-webhook-url': teamsWebhookUrl
-      'slack-webhook-url': slackWebhookUrl
-    }
+    secrets: secrets
   }
 }
 
 module email 'app/email.bicep' = if (enableEmail) {
   scope: rg
   name: 'email'
-  params: { token: token, tags: tags, principalId: identity.outputs.principalId }
+  params: { token: token, tags: tags, principalId: identity.outputs.principalId, dataLocation: emailDataLocation }
 }
 
 module api 'app/api.bicep' = {
@@ -208,7 +235,7 @@ module api 'app/api.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     keyVaultUri: vault.outputs.uri
-    secretNames: vault.outputs.secretNames
+    secretNames: storedSecretNames
     acsEndpoint: enableEmail ? email!.outputs.endpoint : ''
     acsSender: enableEmail ? email!.outputs.senderAddress : ''
     leadDestinations: leadDestinations

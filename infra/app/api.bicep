@@ -85,6 +85,20 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No deployment with a user name and password: FTP and the SCM site's basic credentials are off, so
+// publishing goes through Entra ID (azd, az and Core Tools all use an access token).
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: { allow: false }
+}
+
 // A Key Vault reference when the secret was stored, else unset.
 func secretSetting(vaultUri string, stored array, secret string) string => contains(stored, secret) ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secret}/)' : ''
 
@@ -165,6 +179,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     ALERT_QUIET_HOURS: alertQuietHours
     ALERTS_TABLE: 'LeadAlerts'
     CONSOLE_ALLOWED: consoleAllowed
+    // Written only with the sign-in below: where the platform does not set WEBSITE_AUTH_ENABLED, this tells the app it is behind it.
+    CONSOLE_SIGN_IN: empty(consoleClientId) ? '' : 'entra'
     CONSOLE_URL: 'https://${app.properties.defaultHostName}/api/console'
     // Read by App Service Authentication itself (clientSecretSettingName below), not by the app.
     MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: secretSetting(keyVaultUri, secretNames, 'console-client-secret')

@@ -1,11 +1,11 @@
 // Optional: Azure Communication Services Email with an Azure-managed domain, and the right for the
-// app's identity to send with it (a custom role with just the actions sending needs).
+// app's identity to send with it.
 param token string
 param tags object
 @description('Identity that sends mail.')
 param principalId string
-@description('Where ACS keeps its data.')
-param dataLocation string = 'United States'
+@description('Where ACS keeps its data at rest (fixed once created).')
+param dataLocation string
 
 resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
   name: 'email-${token}'
@@ -37,31 +37,16 @@ resource communication 'Microsoft.Communication/communicationServices@2025-09-01
   }
 }
 
-resource sender 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, 'acs-email-sender')
-  properties: {
-    roleName: 'ACS email sender (${token})'
-    description: 'Send e-mail through Azure Communication Services, nothing else.'
-    type: 'CustomRole'
-    assignableScopes: [resourceGroup().id]
-    permissions: [
-      {
-        actions: [
-          'Microsoft.Communication/CommunicationServices/Read'
-          'Microsoft.Communication/CommunicationServices/Write'
-          'Microsoft.Communication/EmailServices/write'
-        ]
-        dataActions: []
-      }
-    ]
-  }
-}
+// Communication and Email Service Owner, the built-in role Microsoft names for sending with an Entra ID
+// identity (its SMTP authentication page; no narrower role is documented for the Email REST API that
+// @azure/communication-email calls). Its key actions give nothing here: local auth is off.
+var emailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
 
 resource canSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: communication
-  name: guid(communication.id, principalId, sender.id)
+  name: guid(communication.id, principalId, emailServiceOwner)
   properties: {
-    roleDefinitionId: sender.id
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', emailServiceOwner)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

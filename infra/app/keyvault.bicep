@@ -22,6 +22,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
+    // Purge protection: a deleted vault and its secrets can be recovered for softDeleteRetentionInDays,
+    // and nobody can purge them sooner. It can never be turned off again, and the name stays taken
+    // for those days: main.bicep names the vault after the identity, so `azd down` then `azd up` gets a new one.
+    enablePurgeProtection: true
     softDeleteRetentionInDays: 7
     publicNetworkAccess: 'Enabled'
   }
@@ -54,5 +58,3 @@ resource officer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!emp
 
 output name string = vault.name
 output uri string = vault.properties.vaultUri
-@description('The secrets that were stored, by name.')
-output secretNames array = [for secret in items(secrets): empty(secret.value) ? '' : secret.key]

@@ -209,6 +209,12 @@ export const settingsSchema = z.object({
     ),
     /** The console's address in links from alerts and channels; by default derived from WEBSITE_HOSTNAME in Azure. */
     CONSOLE_URL: setting(url.optional()),
+    /**
+     * `entra` when the deployment turned on App Service Authentication for the console (the Bicep
+     * writes it with authsettingsV2): the sign-in header is then the platform's where the platform
+     * does not say either way in WEBSITE_AUTH_ENABLED. Blank: only WEBSITE_AUTH_ENABLED counts.
+     */
+    CONSOLE_SIGN_IN: setting(z.enum(['', 'entra']).default('')),
 });
 
 export type SettingName = keyof z.infer<typeof settingsSchema>;
@@ -219,7 +225,7 @@ export type Settings = z.infer<typeof settingsSchema> & {
     unresolved: readonly SettingName[];
     /** The app runs in Azure (App Service sets WEBSITE_INSTANCE_ID, Flex Consumption WEBSITE_SKU), not on a developer's machine. */
     inAzure: boolean;
-    /** App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED): only then is a sign-in header the platform's. */
+    /** App Service Authentication is in front of the app (signInEnabled): only then is a sign-in header the platform's. */
     authEnabled: boolean;
     /** Alert and console settings that could not be read: they stand at their defaults, and the alert runs report them. */
     fallbacks: string[];
@@ -230,7 +236,7 @@ export type Settings = z.infer<typeof settingsSchema> & {
  * delivered (or, through that, raise the very alerts it would silence). A bad value falls back to
  * the default and is reported by every alert run, and by npm start.
  */
-const lenientSettings = ['ALERT_TO', 'ALERT_INTERVAL_MINUTES', 'ALERT_FAILING_MINUTES', 'ALERT_QUIET_HOURS', 'ALERTS_TABLE', 'CONSOLE_URL', 'CONSOLE_ALLOWED'] as const satisfies readonly SettingName[];
+const lenientSettings = ['ALERT_TO', 'ALERT_INTERVAL_MINUTES', 'ALERT_FAILING_MINUTES', 'ALERT_QUIET_HOURS', 'ALERTS_TABLE', 'CONSOLE_URL', 'CONSOLE_ALLOWED', 'CONSOLE_SIGN_IN'] as const satisfies readonly SettingName[];
 
 function lenientFallbacks(env: Record<string, string | undefined>): { names: string[]; problems: string[] } {
     const failed = lenientSettings.flatMap((name) => {
@@ -337,6 +343,20 @@ export function runsInAzure(env: Record<string, string | undefined>): boolean {
     return Boolean(env.WEBSITE_INSTANCE_ID?.trim() || env.WEBSITE_SKU?.trim());
 }
 
+/**
+ * Whether App Service Authentication is in front of the app. WEBSITE_AUTH_ENABLED is the platform's
+ * word: App Service sets it, and on Linux Consumption and Flex Consumption the Functions host sets it
+ * from the site's auth settings when an instance is assigned, unless an app setting of that name
+ * exists (azure-functions-host HostAssignmentContext.ApplyAppSettings). An explicit "False" always
+ * closes the console. Where the variable is absent, CONSOLE_SIGN_IN=entra, which the Bicep writes only
+ * in the deployment that turns sign-in on, stands in for it.
+ */
+export function signInEnabled(env: Record<string, string | undefined>): boolean {
+    const platform = env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase();
+    if (platform) return platform === 'true';
+    return env.CONSOLE_SIGN_IN?.trim().toLowerCase() === 'entra';
+}
+
 /** Values of these settings never appear in messages. */
 function looksSecret(name: string): boolean {
     // A Teams Workflows or Slack webhook URL is its own credential: whoever has it may post.
@@ -367,7 +387,7 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
     const fallbacks = lenientFallbacks(env);
     const result = settingsSchema.safeParse(withoutSettings(env, [...unresolved, ...fallbacks.names]));
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
-    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: /^\s*true\s*$/i.test(env.WEBSITE_AUTH_ENABLED ?? ''), fallbacks: fallbacks.problems };
+    const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: signInEnabled(env), fallbacks: fallbacks.problems };
     const missing = missingDestinationSettings(parsed);
     if (missing.length > 0) throw new ConfigurationError(missing);
     return parsed;

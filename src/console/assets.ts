@@ -6,6 +6,9 @@ const types: Record<string, string> = {
     'console.js': 'text/javascript; charset=utf-8',
 };
 
+/** The files under static/ that the console serves, and so that a deployment carries. */
+export const consoleAssetNames: readonly string[] = Object.keys(types);
+
 const cache = new Map<string, string>();
 
 /** A file of the console's own, served by the app itself (no CDN); undefined for any other name. */

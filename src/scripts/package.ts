@@ -1,39 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { cpSync, createWriteStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ZipFile } from 'yazl';
+import { consoleAssetNames } from '../console/assets';
 import { expandGlob } from '../host/glob';
 
-const root = resolve(__dirname, '..', '..', '..');
-
-/** Turns one .funcignore line (gitignore syntax, without negation) into a test on a relative path. */
-export function ignoreRule(line: string): ((path: string) => boolean) | undefined {
-    const pattern = line.trim();
-    if (!pattern || pattern.startsWith('#') || pattern.startsWith('!')) return undefined;
-    const anchored = pattern.replace(/\/$/, '').includes('/');
-    const body = pattern
-        .replace(/^\/|\/$/g, '')
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\u0000')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')
-        // eslint-disable-next-line no-control-regex -- \u0000 stood in for ** while the pattern was translated
-        .replace(/\u0000/g, '.*');
-    const regex = new RegExp(anchored ? `^${body}(/.*)?$` : `(^|/)${body}(/.*)?$`);
-    return (path) => regex.test(path);
-}
-
-/** The files a deployment carries: everything under the project but what .funcignore leaves out. */
-export function packagedFiles(projectRoot: string): string[] {
-    const rules = readFileSync(join(projectRoot, '.funcignore'), 'utf8')
-        .split(/\r?\n/)
-        .flatMap((line) => ignoreRule(line) ?? []);
-    return expandGlob(projectRoot, '**/*')
-        .map((file) => relative(projectRoot, file))
-        .filter((file) => !file.startsWith('node_modules/') && !file.startsWith('.git/') && !rules.some((ignored) => ignored(file)));
-}
-
-/** Where `npm run package` stages the app: the folder azd deploys (azure.yaml `dist`) and Core Tools can publish. */
+/** Where `npm run package` stages the app: the folder azd deploys (azure.yaml `dist`) and Core Tools publishes. */
 export const stageFolder = '.package';
+
+/** The zip `npm run deploy` uploads, under the project root. */
+export const zipPath = join('dist', 'marketplace-leads.zip');
+
+/**
+ * What a deployment carries, and nothing else: the compiled app but the local host and the scripts
+ * (neither runs in Azure), the console's assets, host.json and package.json. Anything else in the
+ * repository (a leads export, an .env file, local settings, the outbox's mails) never reaches it.
+ */
+export function appFiles(buildRoot: string): string[] {
+    const built = join(buildRoot, 'src');
+    const leftOut = ['host', 'scripts'].map((folder) => join(built, folder) + sep);
+    return [...expandGlob(built, '**/*.js'), ...consoleAssetNames.map((name) => join(built, 'console', 'static', name))]
+        .filter((file) => !leftOut.some((folder) => file.startsWith(folder)))
+        .map((file) => relative(built, file).split(sep).join('/'));
+}
 
 /** The package.json a deployment carries: no devDependencies, and no scripts a deployment tool could run. */
 function deployedPackageJson(projectRoot: string): string {
@@ -42,16 +31,43 @@ function deployedPackageJson(projectRoot: string): string {
 }
 
 /**
- * Stages the app as it runs in Azure: its files as .funcignore leaves them, production dependencies
- * only, and no source maps (the dependencies ship theirs; nothing reads them in Azure).
+ * Runs npm with the Node.js and npm that run this script (`npm_execpath` under `npm run`), so that
+ * no shell is needed: on Windows `npm` is a .cmd file, which Node will not start without one.
  */
-export function stage(projectRoot: string, folder: string): void {
+function runNpm(args: readonly string[], cwd: string): void {
+    const npmCli = process.env.npm_execpath;
+    if (npmCli && /\.c?js$/.test(npmCli)) execFileSync(process.execPath, [npmCli, ...args], { cwd, stdio: 'ignore' });
+    else execFileSync('npm', args, { cwd, stdio: 'ignore', shell: process.platform === 'win32' });
+}
+
+/**
+ * Stages the app as it runs in Azure, from an allow-list: the built app from `buildRoot` under
+ * dist/src (where package.json's `main` points), host.json, package.json, and the production
+ * dependencies the lockfile pins (installed here, then the lockfile and source maps removed).
+ */
+export function stage(projectRoot: string, buildRoot: string, folder: string): void {
     rmSync(folder, { recursive: true, force: true });
-    for (const file of packagedFiles(projectRoot)) cpSync(join(projectRoot, file), join(folder, file));
+    for (const file of appFiles(buildRoot)) cpSync(join(buildRoot, 'src', file), join(folder, 'dist', 'src', file));
+    cpSync(join(projectRoot, 'host.json'), join(folder, 'host.json'));
     writeFileSync(join(folder, 'package.json'), deployedPackageJson(projectRoot));
     cpSync(join(projectRoot, 'package-lock.json'), join(folder, 'package-lock.json'));
-    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: folder, stdio: 'ignore' });
+    runNpm(['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], folder);
+    rmSync(join(folder, 'package-lock.json'));
     for (const map of expandGlob(folder, 'node_modules/**/*.map')) rmSync(map);
+}
+
+/** Zips a folder (every file, sorted, "/" separators whatever the platform) with yazl. */
+export async function zipFolder(folder: string, zip: string): Promise<void> {
+    mkdirSync(dirname(zip), { recursive: true });
+    rmSync(zip, { force: true });
+    const archive = new ZipFile();
+    for (const file of expandGlob(folder, '**/*')) archive.addFile(file, relative(folder, file).split(sep).join('/'));
+    archive.end();
+    await new Promise<void>((done, fail) => {
+        const out = createWriteStream(zip);
+        out.on('close', done).on('error', fail);
+        archive.outputStream.on('error', fail).pipe(out);
+    });
 }
 
 function megabytes(bytes: number): string {
@@ -66,13 +82,19 @@ function folderBytes(folder: string): number {
  * Stages the app in .package (what azd and Core Tools deploy) and zips it into
  * dist/marketplace-leads.zip (what `npm run deploy` uploads), and prints both sizes.
  */
-function main(): void {
-    const folder = join(root, stageFolder);
-    stage(root, folder);
-    const zip = join(root, 'dist', 'marketplace-leads.zip');
-    if (existsSync(zip)) rmSync(zip);
-    execFileSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: folder });
+async function main(): Promise<void> {
+    const buildRoot = resolve(__dirname, '..', '..');
+    const projectRoot = resolve(buildRoot, '..');
+    const folder = join(projectRoot, stageFolder);
+    stage(projectRoot, buildRoot, folder);
+    const zip = join(projectRoot, zipPath);
+    await zipFolder(folder, zip);
     process.stdout.write(`${stageFolder}/: ${megabytes(folderBytes(folder))} unpacked\n${relative(process.cwd(), zip)}: ${megabytes(statSync(zip).size)}\n`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+    main().catch((error: unknown) => {
+        process.stderr.write(`npm run package failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+    });
+}

@@ -17,6 +17,8 @@ describe('the console in Azure, behind App Service Authentication', () => {
     const apps: RunningApp[] = [];
     let signedIn: RunningApp;
     let noAuth: RunningApp;
+    let flex: RunningApp;
+    let flexAuthOff: RunningApp;
 
     before(async () => {
         azurite = await startAzurite();
@@ -25,6 +27,13 @@ describe('the console in Azure, behind App Service Authentication', () => {
         apps.push(signedIn);
         noAuth = await startApp({ env, port: await freePort() });
         apps.push(noAuth);
+        // Flex Consumption as the Bicep configures it with sign-in: WEBSITE_SKU, and CONSOLE_SIGN_IN in
+        // place of a WEBSITE_AUTH_ENABLED the platform may not set; once with the platform saying "False".
+        const flexEnv = { ...env, WEBSITE_INSTANCE_ID: '', WEBSITE_SKU: 'FlexConsumption', CONSOLE_SIGN_IN: 'entra' };
+        flex = await startApp({ env: flexEnv, port: await freePort() });
+        apps.push(flex);
+        flexAuthOff = await startApp({ env: { ...flexEnv, WEBSITE_AUTH_ENABLED: 'False' }, port: await freePort() });
+        apps.push(flexAuthOff);
     });
 
     after(async () => {
@@ -40,6 +49,13 @@ describe('the console in Azure, behind App Service Authentication', () => {
             assert.doesNotMatch(await response.text(), /lead|sign|auth/i, 'says nothing about why');
         }
         assert.match(await postLead(noAuth.url, documentedSample()), /^[0-9a-f]{32}$/);
+    });
+
+    it('opens on Flex Consumption when the deployment turned sign-in on (CONSOLE_SIGN_IN), and stays shut when the platform says authentication is off', async () => {
+        const headers = { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'aad' };
+        assert.equal((await fetch(`${flex.url}/api/console/leads`, { headers })).status, 200);
+        assert.equal((await fetch(`${flex.url}/api/console/leads`)).status, 401);
+        assert.equal((await fetch(`${flexAuthOff.url}/api/console/leads`, { headers })).status, 404);
     });
 
     it('sends a person who is not signed in to the sign-in page, and answers 401 to the JSON endpoints', async () => {

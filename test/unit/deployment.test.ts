@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { settingsSchema } from '../../src/config/settings';
-import { expandGlob } from '../../src/host/glob';
 import { readHostConfig } from '../../src/host/hostConfig';
 import { appEntryFiles, loadFunctions } from '../../src/host/loadApp';
-import { ignoreRule, packagedFiles, stage, stageFolder } from '../../src/scripts/package';
-import { coreToolsIgnores } from '../helpers/coreToolsIgnore';
 import { buildRoot, projectRoot } from '../helpers/samples';
 import { appFunctionNames } from '../helpers/functions';
 
@@ -64,12 +60,8 @@ describe('the deployment pieces agree', () => {
         assert.match(bicep, /tier: 'FlexConsumption'/);
     });
 
-    it('azd fills every Bicep parameter from `azd env set NAME value`, and every secret goes through Key Vault', () => {
+    it('every secret goes through Key Vault', () => {
         const main = read('infra/main.bicep');
-        const parameters = read('infra/main.parameters.json');
-        const params = [...main.matchAll(/^param (\w+) /gm)].map((m) => m[1] ?? '');
-        const missing = params.filter((name) => !new RegExp(`"${name}": \\{ "value": "?\\$\\{[A-Z_]+(=[^}]*)?\\}"? \\}`).test(parameters));
-        assert.deepEqual(missing, []);
         const secure = [...main.matchAll(/@secure\(\)\n(?:@description\([^\n]*\)\n)?param (\w+) /g)].map((m) => m[1] ?? '');
         assert.deepEqual(secure.sort(), [
             'consoleClientSecret',
@@ -103,6 +95,29 @@ describe('the deployment pieces agree', () => {
         assert.match(read('infra/app/email.bicep'), /communicationServices@2025-09-01[^]*disableLocalAuth: true/);
     });
 
+    it('keeps secrets recoverable and names its vault anew after azd down; no basic publishing credentials; mail that can send and stays where the publisher says', () => {
+        const vault = read('infra/app/keyvault.bicep');
+        assert.match(vault, /enablePurgeProtection: true/);
+        const main = read('infra/main.bicep');
+        assert.match(main, /name: 'kv-\$\{take\(uniqueString\(token, identity\.outputs\.principalId\), 13\)\}'/, 'a new identity (azd down, then up) gets a new vault name');
+        for (const policy of ['ftp', 'scm']) assert.match(bicep, new RegExp(`basicPublishingCredentialsPolicies@[^']+' = \\{\\n\\s+parent: app\\n\\s+name: '${policy}'\\n\\s+properties: \\{ allow: false \\}`), policy);
+        const email = read('infra/app/email.bicep');
+        assert.match(email, /09976791-48a7-449e-bb21-39d1a415f350/, 'Communication and Email Service Owner, the built-in role');
+        assert.doesNotMatch(email, /roleDefinitions@/, 'no custom role of our own');
+        assert.match(main, /param emailDataLocation string = 'United States'/);
+        assert.match(main, /dataLocation: emailDataLocation/);
+    });
+
+    it('the README\'s "rotate a secret" names every secret Key Vault holds', () => {
+        const names = [...(/var secrets = \{\n((?:\s+'[a-z-]+': \w+\n)+)\}/.exec(read('infra/main.bicep'))?.[1]?.matchAll(/'([a-z-]+)'/g) ?? [])].map((m) => m[1] ?? '');
+        assert.equal(names.length, 10);
+        const rotate = /\*\*Rotate a secret[^]*?\n\n/.exec(read('README.md'))?.[0] ?? '';
+        assert.deepEqual(
+            names.filter((name) => !rotate.includes(`\`${name}\``)),
+            [],
+        );
+    });
+
     it('turns on App Service Authentication for the console in the mode that still lets the marketplace post leads', () => {
         const auth = /resource auth 'Microsoft\.Web\/sites\/config@[^']+' = if \(!empty\(consoleClientId\)\) \{[^]*?\n\}/.exec(bicep)?.[0] ?? '';
         assert.match(auth, /name: 'authsettingsV2'/);
@@ -131,15 +146,6 @@ describe('the deployment pieces agree', () => {
         assert.ok(config.queues.maxPollingInterval <= 2000, 'leads are picked up within seconds');
     });
 
-    it('.funcignore ships the compiled functions and leaves out sources, tests, maps and local data', () => {
-        const files = packagedFiles(projectRoot);
-        assert.ok(files.includes('dist/src/functions/receiveLead.js'));
-        assert.ok(files.includes('host.json'));
-        assert.ok(files.includes('package.json'));
-        const leaked = files.filter((file) => /^(src|test|dist\/test|dist\/src\/host|infra|\.azurite|outbox)\/|\.ts$|\.map$|^local\.settings/.test(file));
-        assert.deepEqual(leaked, []);
-    });
-
     it('azure.yaml deploys the app as the "api" function service', () => {
         const yaml = read('azure.yaml');
         assert.match(yaml, /services:\s*\n\s+api:\s*\n(\s+\w+: .*\n)*/);
@@ -147,72 +153,5 @@ describe('the deployment pieces agree', () => {
         assert.match(yaml, /language: ts/);
         assert.match(read('infra/app/api.bicep'), /resource app 'Microsoft\.Web\/sites/);
         assert.match(read('infra/main.bicep'), /'azd-service-name': 'api'/);
-    });
-});
-
-/** Top-level folders of the packages npm installs only for development, from the lockfile. */
-function devPackageFolders(): string[] {
-    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
-    return Object.entries(lock.packages)
-        .filter(([path, entry]) => entry.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path))
-        .map(([path]) => path);
-}
-
-/** What a file set must not hold: a development package, a source map, TypeScript sources or tests. */
-function unwanted(files: readonly string[]): string[] {
-    const dev = devPackageFolders();
-    return files.filter((file) => dev.some((folder) => file.startsWith(`${folder}/`)) || /\.map$/.test(file) || /^(src|test|bench|dist\/test)\//.test(file));
-}
-
-describe('what each documented deploy path ships', () => {
-    let staged: string[] = [];
-    let stagedIgnore = '';
-
-    before(() => {
-        // What npm run package stages into .package and zips: built here from the lockfile, as it does.
-        const folder = mkdtempSync(join(tmpdir(), 'marketplace-leads-stage-'));
-        try {
-            stage(projectRoot, folder);
-            staged = expandGlob(folder, '**/*').map((file) => relative(folder, file));
-            stagedIgnore = readFileSync(join(folder, '.funcignore'), 'utf8');
-        } finally {
-            rmSync(folder, { recursive: true, force: true });
-        }
-    });
-
-    it('has development packages to keep out, and the staged app runs', () => {
-        assert.ok(devPackageFolders().includes('node_modules/azurite'));
-        for (const file of ['host.json', 'package.json', 'dist/src/functions/receiveLead.js', 'node_modules/@azure/functions/package.json', 'node_modules/zod/package.json']) assert.ok(staged.includes(file), file);
-        assert.equal((JSON.parse(read('package.json')) as { main: string }).main, 'dist/src/functions/*.js');
-    });
-
-    it('npm run deploy uploads the zip of the staged app: no development package, no source map', () => {
-        assert.match(read('infra/deploy.sh'), /npm run package/);
-        assert.match(read('infra/deploy.sh'), /az functionapp deployment source config-zip [^\n]*--src dist\/marketplace-leads\.zip/);
-        assert.doesNotMatch(read('infra/deploy.sh'), /func azure functionapp publish/, 'Core Tools would zip the local folder, development tools and all');
-        assert.deepEqual(unwanted(staged), []);
-    });
-
-    it('Core Tools, run in .package as the README shows it, ships the same, read by its own .funcignore rules', () => {
-        assert.match(read('README.md'), new RegExp(`cd ${stageFolder.replace('.', '\\.')} && func azure functionapp publish`));
-        const ignored = coreToolsIgnores(stagedIgnore);
-        assert.deepEqual(unwanted(staged.filter((file) => !ignored(file))), []);
-    });
-
-    it('azd deploys .package (azure.yaml dist), built by its prepackage hook after installing, read with gitignore rules', () => {
-        const yaml = read('azure.yaml');
-        assert.match(yaml, new RegExp(`dist: ${stageFolder.replace('.', '\\.')}`));
-        assert.match(yaml, /run: npm ci [^\n]*&& npm run package/, 'on a fresh clone nothing is installed when the hook runs');
-        const rules = stagedIgnore.split(/\r?\n/).flatMap((line) => ignoreRule(line) ?? []);
-        assert.deepEqual(unwanted(staged.filter((file) => !rules.some((ignored) => ignored(file)))), []);
-        assert.ok(!rules.some((ignored) => ignored('node_modules/zod/package.json')), 'node_modules is shipped, so azd does not switch to a remote build');
-    });
-
-    it('Core Tools reads the root .funcignore as anchored: maps under dist are left out only by the **/ pattern, and the root folder would ship development packages', () => {
-        const funcignore = read('.funcignore');
-        const ignored = coreToolsIgnores(funcignore);
-        assert.equal(ignored('dist/src/functions/receiveLead.js.map'), true);
-        assert.equal(coreToolsIgnores(funcignore.replace('**/*.js.map', ''))('dist/src/functions/receiveLead.js.map'), false, 'the parser anchors "*.js.map" at the root');
-        assert.equal(ignored('node_modules/fast-check/package.json'), false, 'why the README publishes from .package, not the repository root');
     });
 });
