@@ -210,9 +210,8 @@ export const settingsSchema = z.object({
     /** The console's address in links from alerts and channels; by default derived from WEBSITE_HOSTNAME in Azure. */
     CONSOLE_URL: setting(url.optional()),
     /**
-     * `entra` when the deployment turned on App Service Authentication for the console (the Bicep
-     * writes it with authsettingsV2): the sign-in header is then the platform's where the platform
-     * does not say either way in WEBSITE_AUTH_ENABLED. Blank: only WEBSITE_AUTH_ENABLED counts.
+     * `entra` when the deployment configured App Service Authentication with Entra ID for the console
+     * (the Bicep writes it with authsettingsV2); blank: the console is off in Azure (signInEnabled).
      */
     CONSOLE_SIGN_IN: setting(z.enum(['', 'entra']).default('')),
 });
@@ -344,17 +343,17 @@ export function runsInAzure(env: Record<string, string | undefined>): boolean {
 }
 
 /**
- * Whether App Service Authentication is in front of the app. WEBSITE_AUTH_ENABLED is the platform's
- * word: App Service sets it, and on Linux Consumption and Flex Consumption the Functions host sets it
- * from the site's auth settings when an instance is assigned, unless an app setting of that name
- * exists (azure-functions-host HostAssignmentContext.ApplyAppSettings). An explicit "False" always
- * closes the console. Where the variable is absent, CONSOLE_SIGN_IN=entra, which the Bicep writes only
- * in the deployment that turns sign-in on, stands in for it.
+ * Whether the console may trust the platform's sign-in headers: App Service Authentication is on,
+ * and it is the Entra ID sign-in this deployment configured. WEBSITE_AUTH_ENABLED is the platform's
+ * word: App Service sets it, and on Flex Consumption (as on Linux Consumption) the Functions host
+ * sets it from the site's auth settings when an instance is assigned, then runs the sign-in module
+ * in the host (azure-functions-host HostAssignmentContext.ApplyAppSettings, reached from
+ * LegionInstanceManager through LinuxInstanceManager.AssignAsync; JobHostEasyAuthMiddleware).
+ * CONSOLE_SIGN_IN=entra is written by the Bicep only with the sign-in it configures. Both must hold:
+ * where either is missing the console stays off, so a doubt never shows leads.
  */
 export function signInEnabled(env: Record<string, string | undefined>): boolean {
-    const platform = env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase();
-    if (platform) return platform === 'true';
-    return env.CONSOLE_SIGN_IN?.trim().toLowerCase() === 'entra';
+    return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true' && env.CONSOLE_SIGN_IN?.trim().toLowerCase() === 'entra';
 }
 
 /** Values of these settings never appear in messages. */

@@ -25,7 +25,7 @@ export interface AccessPolicy {
     inAzure: boolean;
     /** The host name the request was sent to (its Host header). */
     host: string;
-    /** App Service Authentication is on (WEBSITE_AUTH_ENABLED): without it no header can be trusted. */
+    /** App Service Authentication with Entra ID is on (signInEnabled): without it no header can be trusted. */
     authEnabled: boolean;
     /** App roles or group object ids, any one of which lets a person in. */
     allowed: readonly string[];
@@ -66,7 +66,7 @@ export function decideAccess(policy: AccessPolicy, header: HeaderReader): Access
         return loopbackHosts.includes(policy.host.toLowerCase())
             ? { allowed: true, who: 'local' }
             : { allowed: false, status: 404, reason: `Outside Azure the console answers only on localhost, and this request was for "${policy.host}".` };
-    if (!policy.authEnabled) return { allowed: false, status: 404, reason: 'App Service Authentication is not enabled on this app, so the console is off.' };
+    if (!policy.authEnabled) return { allowed: false, status: 404, reason: 'App Service Authentication with Entra ID is not on for this app (WEBSITE_AUTH_ENABLED=True and CONSOLE_SIGN_IN=entra), so the console is off.' };
     if (policy.allowed.length === 0) return { allowed: false, status: 404, reason: 'CONSOLE_ALLOWED names no role or group, so the console is off.' };
     const raw = header('x-ms-client-principal');
     if (!raw) return { allowed: false, status: 401, reason: 'Sign in to see the console.' };

@@ -10,7 +10,8 @@ function principal(role: string): string {
 
 /*
  * The console as Azure would serve it: the app told it runs in Azure (WEBSITE_INSTANCE_ID), with
- * and without App Service Authentication (WEBSITE_AUTH_ENABLED, which the platform sets).
+ * and without App Service Authentication (WEBSITE_AUTH_ENABLED, which the platform sets, and
+ * CONSOLE_SIGN_IN=entra, which the Bicep writes with the sign-in it configures).
  */
 describe('the console in Azure, behind App Service Authentication', () => {
     let azurite: Azurite;
@@ -18,22 +19,26 @@ describe('the console in Azure, behind App Service Authentication', () => {
     let signedIn: RunningApp;
     let noAuth: RunningApp;
     let flex: RunningApp;
-    let flexAuthOff: RunningApp;
+    let flexNoPlatformWord: RunningApp;
+    let handSetAuth: RunningApp;
 
     before(async () => {
         azurite = await startAzurite();
         const env = { AzureWebJobsStorage: azurite.connectionString, WEBSITE_INSTANCE_ID: 'test-instance', EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'localhost', CONSOLE_ALLOWED: 'Leads.Read' };
-        signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True' }, port: await freePort() });
+        signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True', CONSOLE_SIGN_IN: 'entra' }, port: await freePort() });
         apps.push(signedIn);
         noAuth = await startApp({ env, port: await freePort() });
         apps.push(noAuth);
-        // Flex Consumption as the Bicep configures it with sign-in: WEBSITE_SKU, and CONSOLE_SIGN_IN in
-        // place of a WEBSITE_AUTH_ENABLED the platform may not set; once with the platform saying "False".
+        // Flex Consumption as the Bicep configures it with sign-in: WEBSITE_SKU, CONSOLE_SIGN_IN, and the
+        // WEBSITE_AUTH_ENABLED the host sets from the site's auth settings; once without the platform's word.
         const flexEnv = { ...env, WEBSITE_INSTANCE_ID: '', WEBSITE_SKU: 'FlexConsumption', CONSOLE_SIGN_IN: 'entra' };
-        flex = await startApp({ env: flexEnv, port: await freePort() });
+        flex = await startApp({ env: { ...flexEnv, WEBSITE_AUTH_ENABLED: 'True' }, port: await freePort() });
         apps.push(flex);
-        flexAuthOff = await startApp({ env: { ...flexEnv, WEBSITE_AUTH_ENABLED: 'False' }, port: await freePort() });
-        apps.push(flexAuthOff);
+        flexNoPlatformWord = await startApp({ env: flexEnv, port: await freePort() });
+        apps.push(flexNoPlatformWord);
+        // Authentication turned on by hand (portal, or an app setting), not the sign-in this deployment configured.
+        handSetAuth = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True' }, port: await freePort() });
+        apps.push(handSetAuth);
     });
 
     after(async () => {
@@ -51,11 +56,12 @@ describe('the console in Azure, behind App Service Authentication', () => {
         assert.match(await postLead(noAuth.url, documentedSample()), /^[0-9a-f]{32}$/);
     });
 
-    it('opens on Flex Consumption when the deployment turned sign-in on (CONSOLE_SIGN_IN), and stays shut when the platform says authentication is off', async () => {
+    it('opens on Flex Consumption behind the sign-in the deployment configured, and stays shut unless both the platform and the deployment say it is on', async () => {
         const headers = { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'aad' };
         assert.equal((await fetch(`${flex.url}/api/console/leads`, { headers })).status, 200);
         assert.equal((await fetch(`${flex.url}/api/console/leads`)).status, 401);
-        assert.equal((await fetch(`${flexAuthOff.url}/api/console/leads`, { headers })).status, 404);
+        assert.equal((await fetch(`${flexNoPlatformWord.url}/api/console/leads`, { headers })).status, 404);
+        assert.equal((await fetch(`${handSetAuth.url}/api/console/leads`, { headers })).status, 404);
     });
 
     it('sends a person who is not signed in to the sign-in page, and answers 401 to the JSON endpoints', async () => {

@@ -27,7 +27,7 @@ describe('who may open the console', () => {
     it('answers 404 in Azure when App Service Authentication is off or CONSOLE_ALLOWED is empty, whatever the headers say', () => {
         const signedIn = headers({ 'x-ms-client-principal': principal([{ typ: roleType, val: 'Leads.Read' }]) });
         assert.equal(decideAccess({ ...azure, authEnabled: false }, signedIn).allowed, false);
-        assert.deepEqual(decideAccess({ ...azure, authEnabled: false }, signedIn), { allowed: false, status: 404, reason: 'App Service Authentication is not enabled on this app, so the console is off.' });
+        assert.deepEqual(decideAccess({ ...azure, authEnabled: false }, signedIn), { allowed: false, status: 404, reason: 'App Service Authentication with Entra ID is not on for this app (WEBSITE_AUTH_ENABLED=True and CONSOLE_SIGN_IN=entra), so the console is off.' });
         assert.equal((decideAccess({ ...azure, allowed: [] }, signedIn) as { status: number }).status, 404);
     });
 
