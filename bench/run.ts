@@ -24,6 +24,7 @@ import { leadEntity, rowKeysFor } from '../src/store/leadsTable';
 import { NotifyProgressStore } from '../src/store/notifyProgress';
 import { freePort, startApp, type RunningApp } from '../test/helpers/processes';
 import { benchFirstResponse } from './coldStart';
+import { benchParsers } from './parsers';
 import { benchConsoleList } from './consoleList';
 import { sampleLead } from './sampleLead';
 import { load, median, quantile, round } from './stats';
@@ -452,7 +453,10 @@ async function main(): Promise<void> {
     say(`  first page of ${consoleList.pageSize} leads out of ${consoleList.leads}: ${consoleList.listMs} ms, one-partition range read of as many rows ${consoleList.rangeReadMs} ms`);
     say('Import:');
     const importing = benchImport();
-    const results = { measuredAt: new Date().toISOString(), machine, intake, e2e, notify, coldStart, csvImport: importing, storage, console: consoleList };
+    say('Parsers, slowest known 64 KiB input / a plain one:');
+    const parsers = await benchParsers();
+    for (const [name, figure] of Object.entries(parsers)) say(`  ${name}: ${figure.ratio} (${figure.worstMs} ms vs ${figure.plainMs} ms)`);
+    const results = { measuredAt: new Date().toISOString(), machine, intake, e2e, notify, coldStart, csvImport: importing, storage, console: consoleList, parsers };
     mkdirSync(join(root, 'bench'), { recursive: true });
     writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     say('');
@@ -473,6 +477,7 @@ async function main(): Promise<void> {
     say(`| console first page, ${consoleList.leads} leads (/ one-partition range read) | ${consoleList.listRatio} (${consoleList.listMs} ms vs ${consoleList.rangeReadMs} ms) | ≤ 2 |`);
     say(`| CSV import ratio (parse + convert / raw csv-parse, ${importing.rows} rows) | ${importing.ratio} (${importing.rowsPerSec} rows/s vs ${importing.rawRowsPerSec} rows/s) | |`);
     say(`| CSV import peak RSS delta | ${importing.peakRssMb} MB (raw csv-parse ${importing.rawPeakRssMb} MB) | |`);
+    for (const [name, figure] of Object.entries(parsers)) say(`| ${name} parser, worst / plain 64 KiB | ${figure.ratio} (${figure.worstMs} ms vs ${figure.plainMs} ms) | ≤ 3 |`);
     say('\nWrote bench/results.json.');
 }
 

@@ -128,8 +128,10 @@ param alertQuietHours string = ''
 
 @description('Client id of the Entra ID app registration that signs people in to the lead console; blank: the console answers 404.')
 param consoleClientId string = ''
-@description('App roles or group object ids allowed into the console (comma-separated); blank: nobody, the console answers 404.')
-param consoleAllowed string = ''
+@description('App role values allowed into the console (comma-separated): create them on the console\'s app registration (App roles, member type Users/Groups) and assign them in Enterprise applications, Users and groups. Blank here and in consoleAllowedGroups: nobody, the console answers 404.')
+param consoleAllowedRoles string = ''
+@description('Object ids (GUIDs) of the Entra ID groups whose members may open the console (comma-separated); a group is named by its id, never its name.')
+param consoleAllowedGroups string = ''
 
 @secure()
 @description('Secrets, stored in Key Vault and referenced from the app settings; blank ones are not created.')
@@ -269,7 +271,8 @@ module api 'app/api.bicep' = {
     alertFailingMinutes: alertFailingMinutes
     alertQuietHours: alertQuietHours
     consoleClientId: consoleClientId
-    consoleAllowed: consoleAllowed
+    consoleAllowedRoles: consoleAllowedRoles
+    consoleAllowedGroups: consoleAllowedGroups
   }
 }
 

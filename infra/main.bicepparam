@@ -66,4 +66,5 @@ param alertQuietHours = readEnvironmentVariable('ALERT_QUIET_HOURS', '')
 
 param consoleClientId = readEnvironmentVariable('CONSOLE_CLIENT_ID', '')
 param consoleClientSecret = readEnvironmentVariable('CONSOLE_CLIENT_SECRET', '')
-param consoleAllowed = readEnvironmentVariable('CONSOLE_ALLOWED', '')
+param consoleAllowedRoles = readEnvironmentVariable('CONSOLE_ALLOWED_ROLES', '')
+param consoleAllowedGroups = readEnvironmentVariable('CONSOLE_ALLOWED_GROUPS', '')

@@ -46,7 +46,8 @@ param alertFailingMinutes int
 param alertQuietHours string
 @description('Client id of the Entra ID app registration for the console; blank leaves App Service Authentication off, and the console answers 404.')
 param consoleClientId string
-param consoleAllowed string
+param consoleAllowedRoles string
+param consoleAllowedGroups string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'plan-${name}'
@@ -178,7 +179,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     ALERT_FAILING_MINUTES: string(alertFailingMinutes)
     ALERT_QUIET_HOURS: alertQuietHours
     ALERTS_TABLE: 'LeadAlerts'
-    CONSOLE_ALLOWED: consoleAllowed
+    CONSOLE_ALLOWED_ROLES: consoleAllowedRoles
+    CONSOLE_ALLOWED_GROUPS: consoleAllowedGroups
     // Written only with the sign-in below: where the platform does not set WEBSITE_AUTH_ENABLED, this tells the app it is behind it.
     CONSOLE_SIGN_IN: empty(consoleClientId) ? '' : 'entra'
     CONSOLE_URL: 'https://${app.properties.defaultHostName}/api/console'

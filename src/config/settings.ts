@@ -91,6 +91,14 @@ const addressList = z
 
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'use true or false' }).transform((v) => ['true', '1', 'yes'].includes(v));
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+/** A comma-separated list, each part trimmed, blanks dropped. */
+const commaList = z.string().transform((text) =>
+    text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+);
+
 const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
 
 export const settingsSchema = z.object({
@@ -195,16 +203,12 @@ export const settingsSchema = z.object({
     ALERT_QUIET_HOURS: setting(z.coerce.number().positive().max(8760).optional()),
     ALERTS_TABLE: setting(tableName.default('LeadAlerts')),
 
-    /** The app roles or group object ids whose members may open the console in Azure, separated by commas. */
-    CONSOLE_ALLOWED: setting(
-        z
-            .string()
-            .transform((text) =>
-                text
-                    .split(/[,;]/)
-                    .map((part) => part.trim())
-                    .filter(Boolean),
-            )
+    /** The app role values (the app registration's roles) whose holders may open the console in Azure, separated by commas. */
+    CONSOLE_ALLOWED_ROLES: setting(commaList.default([])),
+    /** The object ids (GUIDs) of the Entra ID groups whose members may open the console in Azure, separated by commas. */
+    CONSOLE_ALLOWED_GROUPS: setting(
+        commaList
+            .pipe(z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected group object ids (GUIDs), separated by commas: a group is named by its id, never its name')))
             .default([]),
     ),
     /** The console's address in links from alerts and channels; by default derived from WEBSITE_HOSTNAME in Azure. */
@@ -235,14 +239,27 @@ export type Settings = z.infer<typeof settingsSchema> & {
  * delivered (or, through that, raise the very alerts it would silence). A bad value falls back to
  * the default and is reported by every alert run, and by npm start.
  */
-const lenientSettings = ['ALERT_TO', 'ALERT_INTERVAL_MINUTES', 'ALERT_FAILING_MINUTES', 'ALERT_QUIET_HOURS', 'ALERTS_TABLE', 'CONSOLE_URL', 'CONSOLE_ALLOWED', 'CONSOLE_SIGN_IN'] as const satisfies readonly SettingName[];
+const lenientSettings = [
+    'ALERT_TO',
+    'ALERT_INTERVAL_MINUTES',
+    'ALERT_FAILING_MINUTES',
+    'ALERT_QUIET_HOURS',
+    'ALERTS_TABLE',
+    'CONSOLE_URL',
+    'CONSOLE_ALLOWED_ROLES',
+    'CONSOLE_ALLOWED_GROUPS',
+    'CONSOLE_SIGN_IN',
+] as const satisfies readonly SettingName[];
 
 function lenientFallbacks(env: Record<string, string | undefined>): { names: string[]; problems: string[] } {
     const failed = lenientSettings.flatMap((name) => {
         const result = settingsSchema.shape[name].safeParse(env[name]);
         return result.success ? [] : [{ name, message: result.error.issues[0]?.message ?? 'not valid' }];
     });
-    return { names: failed.map((f) => f.name), problems: failed.map((f) => `${f.name} is "${env[f.name] ?? ''}": ${f.message}; it stands at its default until it is fixed`) };
+    const problems = failed.map((f) => `${f.name} is "${env[f.name] ?? ''}": ${f.message}; it stands at its default until it is fixed`);
+    // Roles and group ids once shared one list, so a group named like a role got in: the old setting is read no more.
+    if (env.CONSOLE_ALLOWED?.trim()) problems.push('CONSOLE_ALLOWED is no longer read: name app roles in CONSOLE_ALLOWED_ROLES and group object ids in CONSOLE_ALLOWED_GROUPS');
+    return { names: failed.map((f) => f.name), problems };
 }
 
 /** Every setting each destination reads: an unresolved Key Vault reference in one of them fails only that destination. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConnectionPeer } from '../runtime/connectionPeer';
 
 /**
  * What App Service Authentication puts in `x-ms-client-principal`: base64 of this JSON. The
@@ -14,9 +15,15 @@ const principalSchema = z.object({
 
 export type ClientPrincipal = z.infer<typeof principalSchema>;
 
-/** The claim types App Service uses for app roles and for groups. */
+/**
+ * The claim types App Service Authentication gives Entra ID's app roles and groups: fixed here, so
+ * that a principal cannot choose which of its claims count as roles (its role_typ is not read).
+ */
 const roleClaimTypes = ['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
 const groupClaimTypes = ['groups', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups'];
+
+/** The one identity provider the console accepts: Entra ID, which the Bicep configures. */
+const entraProvider = 'aad';
 
 export type AccessDecision = { allowed: true; who: string } | { allowed: false; status: 401 | 403 | 404; reason: string };
 
@@ -25,10 +32,14 @@ export interface AccessPolicy {
     inAzure: boolean;
     /** The host name the request was sent to (its Host header). */
     host: string;
+    /** Who opened the connection, as the local host saw it; undefined where the host does not say (Azure, Core Tools). */
+    peer: ConnectionPeer | undefined;
     /** App Service Authentication with Entra ID is on (signInEnabled): without it no header can be trusted. */
     authEnabled: boolean;
-    /** App roles or group object ids, any one of which lets a person in. */
-    allowed: readonly string[];
+    /** App role values, any one of which lets a person in. */
+    roles: readonly string[];
+    /** Group object ids, membership of any one of which lets a person in. */
+    groups: readonly string[];
 }
 
 /** The principal in the header, or a reason it cannot be read. */
@@ -44,10 +55,9 @@ export function parsePrincipal(header: string): { principal: ClientPrincipal } |
     return parsed.success ? { principal: parsed.data } : { reason: 'The x-ms-client-principal header is not a client principal (auth_typ and claims are required).' };
 }
 
-/** The roles and groups a principal holds, lower-cased for comparison. */
-function membershipsOf(principal: ClientPrincipal): Set<string> {
-    const roleTypes = new Set([...roleClaimTypes, principal.role_typ ?? ''].filter(Boolean));
-    return new Set(principal.claims.filter((claim) => roleTypes.has(claim.typ) || groupClaimTypes.includes(claim.typ)).map((claim) => claim.val.trim().toLowerCase()));
+/** The values of a principal's claims of the given types, lower-cased for comparison. */
+function claimValues(principal: ClientPrincipal, types: readonly string[]): Set<string> {
+    return new Set(principal.claims.filter((claim) => types.includes(claim.typ)).map((claim) => claim.val.trim().toLowerCase()));
 }
 
 type HeaderReader = (name: string) => string | null;
@@ -55,30 +65,38 @@ type HeaderReader = (name: string) => string | null;
 const loopbackHosts = ['localhost', '127.0.0.1', '[::1]', '::1'];
 
 /**
- * Who may see the console. In Azure: nobody unless authentication is on and CONSOLE_ALLOWED names
- * a role or group (404, as if there were no console, so a missing setting never shows leads), and
- * then only a signed-in principal of the identity provider that signed them in, holding one of them.
+ * Who may see the console. In Azure: nobody unless authentication is on and CONSOLE_ALLOWED_ROLES or
+ * CONSOLE_ALLOWED_GROUPS names one (404, as if there were no console, so a missing setting never
+ * shows leads), and then only a person signed in with Entra ID who holds one of those app roles (as
+ * a role claim) or is in one of those groups (as a group claim): a group named like a role is no role.
  */
 export function decideAccess(policy: AccessPolicy, header: HeaderReader): AccessDecision {
     // Outside Azure nobody signs anyone in: only a browser on this machine, asking for localhost by name, may see leads.
-    // A request for any other host (from the network, or a page that rebound its own name to this machine) sees no console.
-    if (!policy.inAzure)
+    // Who connected is the socket's word, never a header's. A request for any other host name (a page
+    // that rebound its own name to this machine, a proxy) sees no console either.
+    if (!policy.inAzure) {
+        if (policy.peer === undefined) return { allowed: false, status: 404, reason: 'Outside Azure the console answers only on the local host of npm start, which knows who connected; this host does not say.' };
+        if (policy.peer !== 'loopback') return { allowed: false, status: 404, reason: 'Outside Azure the console answers only this machine, and this request came from another one.' };
         return loopbackHosts.includes(policy.host.toLowerCase())
             ? { allowed: true, who: 'local' }
-            : { allowed: false, status: 404, reason: `Outside Azure the console answers only on localhost, and this request was for "${policy.host}".` };
-    if (!policy.authEnabled) return { allowed: false, status: 404, reason: 'App Service Authentication with Entra ID is not on for this app (WEBSITE_AUTH_ENABLED=True and CONSOLE_SIGN_IN=entra), so the console is off.' };
-    if (policy.allowed.length === 0) return { allowed: false, status: 404, reason: 'CONSOLE_ALLOWED names no role or group, so the console is off.' };
+            : { allowed: false, status: 404, reason: `Outside Azure the console answers only on localhost, and this request was for ${JSON.stringify(policy.host)}.` };
+    }
+    if (!policy.authEnabled)
+        return { allowed: false, status: 404, reason: 'App Service Authentication with Entra ID is not on for this app (WEBSITE_AUTH_ENABLED=True and CONSOLE_SIGN_IN=entra), so the console is off.' };
+    if (policy.roles.length === 0 && policy.groups.length === 0) return { allowed: false, status: 404, reason: 'CONSOLE_ALLOWED_ROLES and CONSOLE_ALLOWED_GROUPS name no role or group, so the console is off.' };
     const raw = header('x-ms-client-principal');
     if (!raw) return { allowed: false, status: 401, reason: 'Sign in to see the console.' };
     const read = parsePrincipal(raw);
     if ('reason' in read) return { allowed: false, status: 401, reason: read.reason };
     const idp = header('x-ms-client-principal-idp');
-    if (idp && idp.toLowerCase() !== read.principal.auth_typ.toLowerCase()) {
-        return { allowed: false, status: 401, reason: `The x-ms-client-principal header names the provider "${read.principal.auth_typ}", but x-ms-client-principal-idp says "${idp}".` };
+    if (read.principal.auth_typ.toLowerCase() !== entraProvider || (idp !== null && idp.toLowerCase() !== entraProvider)) {
+        const provider = read.principal.auth_typ.toLowerCase() !== entraProvider ? read.principal.auth_typ : (idp ?? '');
+        return { allowed: false, status: 401, reason: `Only a sign-in with Entra ID opens the console, and this one is by ${JSON.stringify(provider)}.` };
     }
-    const held = membershipsOf(read.principal);
-    if (!policy.allowed.some((name) => held.has(name.trim().toLowerCase()))) {
-        return { allowed: false, status: 403, reason: 'You are signed in, but hold none of the roles or groups that CONSOLE_ALLOWED names.' };
+    const roles = claimValues(read.principal, roleClaimTypes);
+    const groups = claimValues(read.principal, groupClaimTypes);
+    if (!policy.roles.some((role) => roles.has(role.toLowerCase())) && !policy.groups.some((group) => groups.has(group.toLowerCase()))) {
+        return { allowed: false, status: 403, reason: 'You are signed in, but hold none of the app roles in CONSOLE_ALLOWED_ROLES and are in none of the groups in CONSOLE_ALLOWED_GROUPS.' };
     }
     return { allowed: true, who: header('x-ms-client-principal-id') ?? 'signed in' };
 }

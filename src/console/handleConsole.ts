@@ -12,6 +12,8 @@ import { replayRequest } from './replayRequest';
 import { ConsoleRequestError } from './consoleRequestError';
 import { StorageUnavailableError } from '../queue/jsonQueue';
 import { statusOf } from '../storage/clients';
+import { connectionPeerOf } from '../runtime/connectionPeer';
+import { crossSiteReason } from '../runtime/crossSite';
 
 /** An error of the storage service or of the way to it (a status from the service, or no answer at all). */
 function isStorageError(error: unknown): boolean {
@@ -55,15 +57,6 @@ function problem(path: string, status: number, message: string): HttpResponseIni
     return wantsPage(path) ? html(status, renderMessagePage(status === 404 ? 'Not found' : 'Cannot show this', message)) : json(status, { error: message });
 }
 
-/** A form or script on another site must not act for a signed-in person: a POST comes from the console's own pages. */
-function crossSite(request: HttpRequest): string | undefined {
-    const site = request.headers.get('sec-fetch-site');
-    if (site && !['same-origin', 'none'].includes(site)) return `The request came from another site (Sec-Fetch-Site: ${site}).`;
-    const origin = request.headers.get('origin');
-    if (origin && origin !== new URL(request.url).origin) return 'The request came from another origin.';
-    return undefined;
-}
-
 const notices: Record<string, (n: number, left: number) => string> = {
     replayed: (n, left) =>
         `Sent ${n} lead(s) from the poison queues back to their destinations.${left ? ` ${left} uncertain deliver${left === 1 ? 'y was' : 'ies were'} left: check the destination, then replay them with "I checked".` : ''}`,
@@ -94,7 +87,7 @@ async function route(request: HttpRequest, s: Settings, path: string): Promise<H
     const params = new URL(request.url).searchParams;
     const view = /^(?:view|leads)\/([^/]+)$/.exec(path);
     if (method === 'POST') {
-        const refused = crossSite(request);
+        const refused = crossSiteReason((name) => request.headers.get(name), request.url);
         if (refused) return json(403, { error: refused });
         if (path === 'replay') return replayRequest(request, s, json);
         if (path === 'import') return importUpload(request, s, json, html);
@@ -133,7 +126,9 @@ export async function handleConsole(request: HttpRequest, context: InvocationCon
         return runsInAzure(process.env) ? json(404, { error: 'Not found.' }) : problem(path, 503, error.message);
     }
     const url = new URL(request.url);
-    const access = decideAccess({ inAzure: s.inAzure, host: url.hostname, authEnabled: s.authEnabled, allowed: s.CONSOLE_ALLOWED }, (name) => request.headers.get(name));
+    const access = decideAccess({ inAzure: s.inAzure, host: url.hostname, peer: connectionPeerOf(request), authEnabled: s.authEnabled, roles: s.CONSOLE_ALLOWED_ROLES, groups: s.CONSOLE_ALLOWED_GROUPS }, (name) =>
+        request.headers.get(name),
+    );
     if (!access.allowed) {
         context.warn(`Console request refused with ${access.status}: ${access.reason}`);
         if (access.status === 404) return json(404, { error: 'Not found.' });

@@ -56,8 +56,13 @@ export class QueryError extends Error {
     }
 }
 
+const maxQueryParameters = 50;
+
 /** Reads the filters from a URL's query; an unknown or bad parameter is a QueryError naming it. */
 export function parseLeadQuery(params: URLSearchParams, now = new Date()): LeadQuery {
+    // The console's links carry a dozen; hundreds are no filter, and naming each would cost as much again.
+    const count = params.size;
+    if (count > maxQueryParameters) throw new QueryError(`The filters are not valid: there are ${count} query parameters; at most ${maxQueryParameters} are read.`);
     const parsed = leadQuerySchema.safeParse(Object.fromEntries([...params].filter(([name]) => !platformParameters.includes(name))));
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) =>

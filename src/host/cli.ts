@@ -9,11 +9,14 @@ import { applySettings, readLocalSettings } from './localSettings';
 /** The project folder: dist/src/host/cli.js sits three levels below it. */
 const root = resolve(__dirname, '..', '..', '..');
 
-const usage = `Usage: npm start [-- --settings FILE] [-- --azurite-location DIR]
+const usage = `Usage: npm start [-- --settings FILE] [--azurite-location DIR] [--listen ADDRESS]
 
 Runs the app locally: Azurite (when AzureWebJobsStorage is UseDevelopmentStorage=true) and a
 Functions host serving the app's HTTP, queue and timer functions. Settings come from
-local.settings.json "Values"; real environment variables win.`;
+local.settings.json "Values"; real environment variables win.
+
+It listens on this machine only (127.0.0.1 and ::1). --listen 0.0.0.0 (or one address) lets
+other machines post leads to it; the console and the admin API still answer only this machine.`;
 
 function say(line: string): void {
     process.stdout.write(`${line}\n`);
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
         options: {
             settings: { type: 'string', default: join(root, 'local.settings.json') },
             'azurite-location': { type: 'string', default: join(root, '.azurite') },
+            listen: { type: 'string' },
             help: { type: 'boolean', short: 'h' },
         },
     });
@@ -61,7 +65,12 @@ async function main(): Promise<void> {
 
     const azurite = isDevelopmentStorage(app.storage) ? await ensureAzurite(values['azurite-location']) : undefined;
     // dist/src/host/cli.js: the build this CLI belongs to is two levels up.
-    const host = await startHost({ root, port, buildDir: resolve(__dirname, '..', '..') });
+    const host = await startHost({ root, port, buildDir: resolve(__dirname, '..', '..'), listen: values.listen });
+    say(
+        values.listen === undefined
+            ? `Listening on this machine only (127.0.0.1 and ::1, port ${host.port}).`
+            : `Listening on ${values.listen}, port ${host.port}: other machines that reach it can post leads. The console and the admin API still answer only this machine.`,
+    );
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
     say(

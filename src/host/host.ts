@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionDefinition, HttpFunctionDefinition } from '../runtime/define';
 import { queueServiceClientFor } from '../storage/clients';
@@ -16,6 +17,13 @@ export interface HostOptions {
     /** The app's folder, holding package.json and host.json. */
     root: string;
     port: number;
+    /**
+     * The address to listen on. By default this machine only (127.0.0.1 and ::1): leads, the console
+     * and the admin API are then out of reach of the network. Another address (0.0.0.0: every
+     * interface) lets other machines post leads; the console and the admin API still answer only
+     * connections from this machine.
+     */
+    listen?: string;
     /** The function files to load; by default those matching `main` in package.json. */
     files?: readonly string[];
     /** Where the app was compiled, when not `dist` (see appEntryFiles). */
@@ -25,6 +33,7 @@ export interface HostOptions {
 
 export interface RunningHost {
     url: string;
+    port: number;
     functions: readonly FunctionDefinition[];
     /** One line per function, as `func start` lists them. */
     describe(): string[];
@@ -50,6 +59,16 @@ export function isDisabled(name: string, env: NodeJS.ProcessEnv): boolean {
     return ['true', '1'].includes(value.trim().toLowerCase());
 }
 
+function listenOn(server: Server, port: number, address: string): Promise<Server> {
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, address, () => {
+            server.off('error', reject);
+            resolve(server);
+        });
+    });
+}
+
 /** Starts a local Functions host for the app: its HTTP functions, queue listeners and timers. */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
     const env = options.env ?? process.env;
@@ -72,17 +91,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         return true;
     };
 
-    const server = createHttpServer({ functions: httpFunctions, routePrefix: config.routePrefix, functionTimeoutMs: config.functionTimeoutMs, runFunction });
-    await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, () => resolve());
-    });
-    const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+    const serve = () => createHttpServer({ functions: httpFunctions, routePrefix: config.routePrefix, functionTimeoutMs: config.functionTimeoutMs, runFunction });
+    const first = await listenOn(serve(), options.port, options.listen ?? '127.0.0.1');
+    const port = (first.address() as AddressInfo).port;
+    const servers = [first];
+    // localhost may resolve to ::1 first: listen there too, on the same port, where this machine has IPv6.
+    if (options.listen === undefined) {
+        const ipv6 = await listenOn(serve(), port, '::1').catch((error: unknown) => {
+            hostLog('information', `Not listening on [::1]:${port} (${error instanceof Error ? error.message : String(error)}); 127.0.0.1 serves localhost.`);
+            return undefined;
+        });
+        if (ipv6) servers.push(ipv6);
+    }
+    const url = `http://localhost:${port}`;
     for (const listener of listeners) listener.start();
     for (const timer of timers) timer.start();
 
     return {
         url,
+        port,
         functions,
         describe: () =>
             functions.map((f) => {
@@ -94,10 +121,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
                 return `${f.name}: timerTrigger (${resolveSettingReferences(f.options.schedule, env)})`;
             }),
         async stop() {
-            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-            server.closeIdleConnections();
+            const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+            for (const server of servers) server.closeIdleConnections();
             // Requests in progress get a moment to finish; then their connections are cut.
-            const graceTimer = setTimeout(() => server.closeAllConnections(), 5000);
+            const graceTimer = setTimeout(() => {
+                for (const server of servers) server.closeAllConnections();
+            }, 5000);
             await closed;
             clearTimeout(graceTimer);
             await Promise.all([...listeners.map((l) => l.stop()), ...timers.map((t) => t.stop())]);

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HttpRequest, HttpResponse, type HttpRequestInit, type HttpResponseInit } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../runtime/define';
 import { invoke } from './invoke';
+import { isLoopbackAddress, recordConnectionPeer } from '../runtime/connectionPeer';
+import { crossSiteReason } from '../runtime/crossSite';
 import { hostLog } from './log';
 import { decodeSegment, matchRoute, routeOf, type Route } from './routes';
 
@@ -18,11 +20,27 @@ export interface HttpServerOptions {
 
 class BodyTooLargeError extends Error {}
 
-/** The whole body, for the admin API; past the host's limit it is refused. */
-async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+/** The admin API's input becomes a queue message, at most 64 KiB, like the intake's body. */
+export const maxAdminBodyBytes = 64 * 1024;
+
+/** The whole body, for the admin API, refused as soon as it passes its limit. */
+async function readAdminBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of streamedBody(req)) chunks.push(chunk);
+    for await (const chunk of streamedBody(req, () => undefined, maxAdminBodyBytes)) chunks.push(chunk);
     return Buffer.concat(chunks);
+}
+
+const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Why the admin API refuses a request, if it does: it runs functions and hands them any message, so
+ * it answers only this machine (the connection's own address, and a Host that names this machine,
+ * so that a web page rebinding its name to 127.0.0.1 is refused) and never another web page.
+ */
+function adminRefusal(req: IncomingMessage, url: URL): string | undefined {
+    if (!isLoopbackAddress(req.socket.remoteAddress)) return 'The admin API answers only connections from this machine.';
+    if (!loopbackNames.includes(url.hostname.toLowerCase())) return 'The admin API answers only requests for localhost.';
+    return crossSiteReason((name) => headersOf(req)[name], url.href);
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -73,13 +91,13 @@ async function writeResponse(res: ServerResponse, result: unknown): Promise<void
 }
 
 /** The body as it arrives, up to the host's limit: nothing is buffered before the function reads it. */
-async function* streamedBody(req: IncomingMessage, onTooLarge: () => void = () => undefined): AsyncGenerator<Uint8Array> {
+async function* streamedBody(req: IncomingMessage, onTooLarge: () => void = () => undefined, limit = maxRequestBytes): AsyncGenerator<Uint8Array> {
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > maxRequestBytes) {
+        if (size > limit) {
             onTooLarge();
-            throw new BodyTooLargeError();
+            throw new BodyTooLargeError(`The request body is larger than ${limit} bytes.`);
         }
         yield chunk;
     }
@@ -95,7 +113,9 @@ function streamingRequest(req: IncomingMessage, url: URL, params: Record<string,
     const method = req.method ?? 'GET';
     const body = ['GET', 'HEAD'].includes(method.toUpperCase()) ? undefined : streamedBody(req, onTooLarge);
     const nativeRequest = new Request(url.href, { method, headers: headersOf(req), body, duplex: 'half' });
-    return new HttpRequest({ params, nativeRequest } as HttpRequestInit);
+    const request = new HttpRequest({ params, nativeRequest } as HttpRequestInit);
+    recordConnectionPeer(request, req.socket.remoteAddress);
+    return request;
 }
 
 async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL, route: Route, params: Record<string, string>, timeoutMs: number): Promise<void> {
@@ -123,8 +143,17 @@ async function serveFunction(req: IncomingMessage, res: ServerResponse, url: URL
     await writeResponse(res, result);
 }
 
-function serveAdmin(req: IncomingMessage, res: ServerResponse, name: string, options: HttpServerOptions): Promise<void> {
-    return readRequestBody(req).then((body) => {
+function serveAdmin(req: IncomingMessage, res: ServerResponse, url: URL, name: string, options: HttpServerOptions): Promise<void> {
+    const refused = adminRefusal(req, url);
+    if (refused) {
+        hostLog('warning', `The admin API refused POST /admin/functions/${JSON.stringify(name)} with 403: ${refused}`);
+        res.setHeader('connection', 'close');
+        send(res, 403, { error: refused });
+        req.resume();
+        return Promise.resolve();
+    }
+    if (Number(req.headers['content-length'] ?? '0') > maxAdminBodyBytes) return Promise.reject(new BodyTooLargeError(`The request body is larger than ${maxAdminBodyBytes} bytes.`));
+    return readAdminBody(req).then((body) => {
         let input: unknown;
         try {
             input = body.length > 0 ? ((JSON.parse(body.toString('utf8')) as { input?: unknown }).input ?? '') : '';
@@ -150,7 +179,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
     async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
         const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-        if (admin && req.method === 'POST') return serveAdmin(req, res, decodeSegment(admin[1] ?? ''), options);
+        if (admin && req.method === 'POST') return serveAdmin(req, res, url, decodeSegment(admin[1] ?? ''), options);
         const match = matchRoute(routes, url.pathname, req.method ?? 'GET');
         if (!match) {
             send(res, 404);
@@ -169,7 +198,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
             if (error instanceof BodyTooLargeError) {
                 // The rest of the body is not read, so the connection cannot carry another request.
                 res.setHeader('connection', 'close');
-                send(res, 413, { error: `The request body is larger than ${maxRequestBytes} bytes.` });
+                send(res, 413, { error: error.message || `The request body is larger than ${maxRequestBytes} bytes.` });
                 req.resume();
                 return;
             }

@@ -1,4 +1,5 @@
 import { format } from 'node:util';
+import { escapeLogArgument } from '../runtime/logText';
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 
@@ -14,8 +15,9 @@ function flush(): void {
 
 process.on('exit', flush);
 
-/** One line per entry, as `func start` prints them: time, then the message. */
-export function hostLog(level: LogLevel, ...args: unknown[]): void {
+/** One line per entry, as `func start` prints them: time, then the message, its values escaped (escapeLogArgument). */
+export function hostLog(level: LogLevel, ...rawArgs: unknown[]): void {
+    const args = rawArgs.map(escapeLogArgument);
     // Most lines are plain text: joined as util.format would, without its per-argument inspection.
     const text = args.every((arg) => typeof arg === 'string') ? args.join(' ') : format(...args);
     const line = `[${new Date().toISOString()}] ${text}\n`;

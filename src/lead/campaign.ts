@@ -45,15 +45,22 @@ function positionsOf(text: string, char: string, fromEnd: boolean): number[] {
     return positions;
 }
 
-/** The JSON objects in the text, outermost first, from the first braces that open one and the last that close it. */
+/**
+ * The JSON objects in the text, outermost first, from the first braces that open one and the last
+ * that close it. The spans tried are read at most twice the text's length in all, so that a text
+ * built to fail late in every span costs no more than a couple of reads of it.
+ */
 function jsonObjects(text: string): Record<string, unknown>[] {
     const found: Record<string, unknown>[] = [];
     const closes = positionsOf(text, '}', true);
+    let budget = 2 * text.length;
     let after = -1;
     for (const open of positionsOf(text, '{', false)) {
         if (open < after) continue;
         for (const close of closes) {
             if (close <= open) break;
+            budget -= close + 1 - open;
+            if (budget < 0) return found;
             try {
                 const parsed: unknown = JSON.parse(text.slice(open, close + 1));
                 if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {

@@ -14,6 +14,10 @@ export interface Receipt {
 
 const testMarker = /MSFT_TEST/i;
 
+function isTestLead(leadSource: string, customer: Customer): boolean {
+    return [leadSource, customer.email, customer.firstName, customer.lastName, customer.company].some((text) => testMarker.test(text));
+}
+
 function clean(text: string | undefined): string {
     return (text ?? '').normalize('NFC').trim();
 }
@@ -36,7 +40,6 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
     const offerTitle = clean(raw.fields.offerTitle);
     const customer = customerOf(raw);
     const dedupeKey = dedupeKeyFor(customer, parts.offer || offerTitle, action, receipt.receiptId);
-    const texts = [leadSource, customer.email, customer.firstName, customer.lastName, customer.company];
     const description = clean(raw.fields.description);
     const lead: Omit<Lead, 'version'> = {
         id: leadIdFor(dedupeKey),
@@ -54,7 +57,7 @@ export function normalizeLead(raw: RawLead, receipt: Receipt): Lead {
         description,
         campaign: parseCampaign(description),
         customer,
-        isTest: texts.some((text) => testMarker.test(text)),
+        isTest: isTestLead(leadSource, customer),
         doNotContact: action === 'DNC',
         extra: raw.extra,
     };
@@ -69,4 +72,36 @@ export function anchoredTo(lead: Lead, anchorReceiptId: string): Lead {
     if (!isAnonymous(lead.customer)) return lead;
     const dedupeKey = dedupeKeyFor(lead.customer, lead.offer || lead.offerTitle, lead.action, anchorReceiptId);
     return { ...lead, dedupeKey, id: leadIdFor(dedupeKey) };
+}
+
+/**
+ * What is wrong with a lead that did not come out of normalizeLead as it stands: a message handed to
+ * a delivery function by any path (the admin API, a replayed or edited poison message) must be a
+ * lead the intake could have made. Its text is clean, everything derived from its fields is what
+ * they give (source, offer and ids from LeadSource; campaign from the Description; the test and
+ * do-not-contact flags; the version), and its id is its dedupe key's, which for a customer with
+ * details is their e-mail or details, offer and action. Empty when it is in normal form.
+ */
+export function normalFormProblems(lead: Omit<Lead, 'version'> & { version?: string }): string[] {
+    const problems: string[] = [];
+    const texts: [string, string][] = [
+        ['leadSource', lead.leadSource],
+        ['offerTitle', lead.offerTitle],
+        ['description', lead.description],
+        ...customerFields.map((field): [string, string] => [`customer.${field}`, lead.customer[field]]),
+    ];
+    for (const [name, text] of texts) if (text !== clean(text)) problems.push(`${name} is not trimmed and NFC-normalised`);
+    if (lead.customer.email !== lead.customer.email.toLowerCase()) problems.push('customer.email is not lower-case');
+    const parts = parseLeadSource(lead.leadSource);
+    for (const name of ['source', 'offer', 'publisherId', 'offerId'] as const) if (lead[name] !== parts[name]) problems.push(`${name} is not what LeadSource gives`);
+    if (lead.action !== canonicalAction(lead.action)) problems.push('action is not a canonical action');
+    if (JSON.stringify(lead.campaign) !== JSON.stringify(parseCampaign(lead.description))) problems.push('campaign is not what the Description gives');
+    if (lead.isTest !== isTestLead(lead.leadSource, lead.customer)) problems.push('isTest does not match the MSFT_TEST marker');
+    if (lead.doNotContact !== (lead.action === 'DNC')) problems.push('doNotContact does not match the DNC action');
+    if (lead.id !== leadIdFor(lead.dedupeKey)) problems.push("id is not its dedupe key's");
+    if (!isAnonymous(lead.customer) && lead.dedupeKey !== dedupeKeyFor(lead.customer, lead.offer || lead.offerTitle, lead.action, lead.receiptId)) {
+        problems.push("dedupeKey is not the customer's, offer's and action's");
+    }
+    if (lead.version !== undefined && lead.version !== contentVersion(lead)) problems.push("version is not its content's");
+    return problems;
 }

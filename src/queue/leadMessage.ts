@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { destinationNames } from '../config/settings';
 import { leadSchema } from '../lead/lead';
 import { parseCampaign } from '../lead/campaign';
+import { normalFormProblems } from '../lead/normalize';
 import { contentVersion } from '../lead/version';
 
 /**
@@ -27,10 +28,16 @@ const deliverySchema = z.object({
 /**
  * A message on the leads queue or a destination's queue: the lead and, past intake, its delivery
  * envelope. Messages written before leads had versions or campaigns get them from their content.
+ * The lead must be in the intake's normal form (normalFormProblems).
  */
 export const leadMessageSchema = leadSchema
     .extend({ version: leadSchema.shape.version.optional(), campaign: leadSchema.shape.campaign.optional(), delivery: deliverySchema.optional() })
-    .transform((message) => ({ ...message, version: message.version ?? contentVersion(message), campaign: message.campaign ?? parseCampaign(message.description) }));
+    .transform((message) => ({ ...message, version: message.version ?? contentVersion(message), campaign: message.campaign ?? parseCampaign(message.description) }))
+    // The intake's own checks, whichever way the message came (the admin API, an edited poison message):
+    // a lead the intake could not have made is refused, not delivered.
+    .superRefine((message, context) => {
+        for (const problem of normalFormProblems(message)) context.addIssue({ code: 'custom', message: problem });
+    });
 
 export type LeadMessage = z.output<typeof leadMessageSchema>;
 export type Delivery = z.output<typeof deliverySchema>;

@@ -1,4 +1,5 @@
-import { app, type HttpFunctionOptions, type StorageQueueFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
+import { app, type HttpFunctionOptions, type InvocationContext, type StorageQueueFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
+import { escapingContext } from './logText';
 
 const definitionBrand = Symbol.for('marketplace-leads.function-definition');
 
@@ -28,19 +29,28 @@ export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinitio
  * is what the local host serves, so the two cannot drift apart. Outside Azure, `app.*` is a no-op.
  */
 
+/** The options with a handler whose context escapes every log argument (escapingContext). */
+function withEscapedLogs<O extends { handler: (input: never, context: InvocationContext) => unknown }>(options: O): O {
+    const handler = options.handler as (input: unknown, context: InvocationContext) => unknown;
+    return { ...options, handler: (input: unknown, context: InvocationContext) => handler(input, escapingContext(context)) };
+}
+
 export function httpFunction(name: string, options: HttpFunctionOptions): HttpFunctionDefinition {
-    app.http(name, options);
-    return { [definitionBrand]: true, kind: 'http', name, options };
+    const escaped = withEscapedLogs(options);
+    app.http(name, escaped);
+    return { [definitionBrand]: true, kind: 'http', name, options: escaped };
 }
 
 export function queueFunction(name: string, options: StorageQueueFunctionOptions): QueueFunctionDefinition {
-    app.storageQueue(name, options);
-    return { [definitionBrand]: true, kind: 'queue', name, options };
+    const escaped = withEscapedLogs(options);
+    app.storageQueue(name, escaped);
+    return { [definitionBrand]: true, kind: 'queue', name, options: escaped };
 }
 
 export function timerFunction(name: string, options: TimerFunctionOptions): TimerFunctionDefinition {
-    app.timer(name, options);
-    return { [definitionBrand]: true, kind: 'timer', name, options };
+    const escaped = withEscapedLogs(options);
+    app.timer(name, escaped);
+    return { [definitionBrand]: true, kind: 'timer', name, options: escaped };
 }
 
 export function isFunctionDefinition(value: unknown): value is FunctionDefinition {

@@ -24,7 +24,7 @@ describe('the console in Azure, behind App Service Authentication', () => {
 
     before(async () => {
         azurite = await startAzurite();
-        const env = { AzureWebJobsStorage: azurite.connectionString, WEBSITE_INSTANCE_ID: 'test-instance', EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'localhost', CONSOLE_ALLOWED: 'Leads.Read' };
+        const env = { AzureWebJobsStorage: azurite.connectionString, WEBSITE_INSTANCE_ID: 'test-instance', EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'localhost', CONSOLE_ALLOWED_ROLES: 'Leads.Read' };
         signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True', CONSOLE_SIGN_IN: 'entra' }, port: await freePort() });
         apps.push(signedIn);
         noAuth = await startApp({ env, port: await freePort() });

@@ -138,4 +138,26 @@ describe('the local Functions host', () => {
         assert.equal((await fetch(`${host.url}/admin/functions/nothing`, { method: 'POST' })).status, 404);
         assert.equal((await fetch(`${host.url}/admin/functions/%E0`, { method: 'POST' })).status, 404, 'a malformed escape is not a 500');
     });
+
+    it('refuses an admin body past 64 KiB as it streams, whether it declares its length or not', async () => {
+        const declared = await fetch(`${host.url}/admin/functions/work`, { method: 'POST', body: JSON.stringify({ input: 'x'.repeat(70 * 1024) }) });
+        assert.equal(declared.status, 413);
+        assert.deepEqual(await declared.json(), { error: `The request body is larger than ${64 * 1024} bytes.` });
+        // 95 MB, chunked: refused at the limit, so the host never holds more than a chunk past it.
+        let sent = 0;
+        const chunk = new Uint8Array(64 * 1024);
+        const body = new ReadableStream<Uint8Array>({
+            pull(controller) {
+                if (sent >= 95 * 1024 * 1024) {
+                    controller.close();
+                    return;
+                }
+                sent += chunk.length;
+                controller.enqueue(chunk);
+            },
+        });
+        const chunked = await fetch(`${host.url}/admin/functions/work`, { method: 'POST', body, duplex: 'half' });
+        assert.equal(chunked.status, 413);
+        assert.ok(sent < 95 * 1024 * 1024, `the host stopped reading after ${sent} bytes`);
+    });
 });

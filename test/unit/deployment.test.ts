@@ -124,7 +124,8 @@ describe('the deployment pieces agree', () => {
         assert.match(auth, /requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous'/);
         assert.match(auth, /clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'/);
         assert.match(auth, /openIdIssuer: '\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenant\(\)\.tenantId\}\/v2\.0'/);
-        assert.match(bicep, /CONSOLE_ALLOWED: consoleAllowed/);
+        assert.match(bicep, /CONSOLE_ALLOWED_ROLES: consoleAllowedRoles/);
+        assert.match(bicep, /CONSOLE_ALLOWED_GROUPS: consoleAllowedGroups/);
     });
 
     it('package.json "main" matches the build output, and each file there defines functions', () => {

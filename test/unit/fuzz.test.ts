@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { normalFormProblems } from '../../src/lead/normalize';
+import { leadMessageSchema } from '../../src/queue/leadMessage';
 import { IntakeError } from '../../src/intake/intakeError';
 import { parseLead } from '../../src/intake/parseLead';
 import { leadSchema } from '../../src/lead/lead';
@@ -45,8 +47,10 @@ const leadLike = fc.dictionary(key, fc.oneof(value, fc.dictionary(key, value, { 
 
 function expectLeadOr400(run: () => unknown): void {
     try {
-        const lead = run();
-        leadSchema.parse(lead);
+        const lead = leadSchema.parse(run());
+        // Whatever the intake makes, a delivery function takes: the same checks on every path.
+        assert.deepEqual(normalFormProblems(lead), []);
+        assert.ok(leadMessageSchema.safeParse(lead).success);
     } catch (error) {
         if (!(error instanceof IntakeError) || error.status !== 400) throw error;
     }

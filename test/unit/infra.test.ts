@@ -61,7 +61,8 @@ const awkward: Record<string, string> = {
     ALERT_INTERVAL_MINUTES: '15',
     ALERT_FAILING_MINUTES: '10',
     EMAIL_DATA_LOCATION: 'Europe',
-    CONSOLE_ALLOWED: 'Leads.Read',
+    CONSOLE_ALLOWED_ROLES: 'Leads.Read',
+    CONSOLE_ALLOWED_GROUPS: '7f4c1a9e-2b1d-4c8e-9a55-0d3e6f1b2c3d',
 };
 
 describe('the infrastructure, through the real Bicep compiler', () => {

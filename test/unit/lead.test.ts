@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IntakeError } from '../../src/intake/intakeError';
 import { parseLead } from '../../src/intake/parseLead';
 import { leadSchema, type Lead } from '../../src/lead/lead';
 import { anchoredTo } from '../../src/lead/normalize';
 import { changedFields } from '../../src/lead/version';
 import { documentedSample, msftTestForm } from '../helpers/samples';
+import { refusal } from '../helpers/intake';
 
 const at = { receivedAt: new Date('2026-11-22T10:00:00.000Z'), receiptId: 'receipt-1' };
 
@@ -15,16 +15,6 @@ function jsonLead(body: unknown): Lead {
 
 function formLead(form: URLSearchParams | string): Lead {
     return parseLead(String(form), 'form', at);
-}
-
-function refusal(run: () => unknown): IntakeError {
-    try {
-        run();
-    } catch (error) {
-        if (error instanceof IntakeError) return error;
-        throw error;
-    }
-    assert.fail('expected an IntakeError');
 }
 
 describe('the lead model', () => {

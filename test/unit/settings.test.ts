@@ -31,6 +31,15 @@ describe('settings', () => {
         );
         assert.match(s.fallbacks[0] ?? '', /^ALERT_TO is "ops": expected an e-mail address; it stands at its default until it is fixed$/);
         assert.deepEqual(readSettings({}).fallbacks, []);
+        // The console's roles and groups: a group by its id only, and the old shared list is read no more.
+        const consoleSettings = readSettings({ CONSOLE_ALLOWED_ROLES: ' Leads.Read , Leads.Admin ', CONSOLE_ALLOWED_GROUPS: 'Sales', CONSOLE_ALLOWED: 'Leads.Read' });
+        assert.deepEqual(consoleSettings.CONSOLE_ALLOWED_ROLES, ['Leads.Read', 'Leads.Admin']);
+        assert.deepEqual(consoleSettings.CONSOLE_ALLOWED_GROUPS, []);
+        assert.deepEqual(consoleSettings.fallbacks, [
+            'CONSOLE_ALLOWED_GROUPS is "Sales": expected group object ids (GUIDs), separated by commas: a group is named by its id, never its name; it stands at its default until it is fixed',
+            'CONSOLE_ALLOWED is no longer read: name app roles in CONSOLE_ALLOWED_ROLES and group object ids in CONSOLE_ALLOWED_GROUPS',
+        ]);
+        assert.deepEqual(readSettings({ CONSOLE_ALLOWED_GROUPS: '7F4C1A9E-2B1D-4C8E-9A55-0D3E6F1B2C3D' }).CONSOLE_ALLOWED_GROUPS, ['7F4C1A9E-2B1D-4C8E-9A55-0D3E6F1B2C3D']);
     });
 
     it('leaves room for the destination and poison queues in the queue name', () => {

@@ -1,0 +1,13 @@
+/**
+ * Why a request is refused as coming from another site, or undefined when it does not: a form or a
+ * script on another web page must not act through a browser that can reach this app. Browsers say
+ * where a request comes from in Sec-Fetch-Site and Origin; servers (the marketplace, curl) send
+ * neither, and are not refused.
+ */
+export function crossSiteReason(header: (name: string) => string | null | undefined, requestUrl: string): string | undefined {
+    const site = header('sec-fetch-site');
+    if (site && !['same-origin', 'none'].includes(site)) return `The request came from another site (Sec-Fetch-Site: ${JSON.stringify(site)}).`;
+    const origin = header('origin');
+    if (origin && origin !== new URL(requestUrl).origin) return 'The request came from another origin.';
+    return undefined;
+}
