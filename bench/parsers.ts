@@ -85,7 +85,11 @@ const cases: ParserCase[] = [
         name: 'campaign',
         plain: filled('Contact me about ', 'pricing and seats '),
         // Sixteen braces at each end around a long string: every span parses far before it fails.
-        worst: { braces: '{'.repeat(16) + `"a":"${'x'.repeat(size - 40)}"` + '}'.repeat(16) },
+        worst: {
+            braces: '{'.repeat(16) + `"a":"${'x'.repeat(size - 40)}"` + '}'.repeat(16),
+            // Braces that each may open or close an object: every pair is worth a try, and each try an exception.
+            quotedBraces: '{"'.repeat(size / 4) + '"}'.repeat(size / 4),
+        },
         run: (input) => {
             parseCampaign(input);
         },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectionPeer } from '../runtime/connectionPeer';
+import { notFromThisMachine, type ConnectionPeer } from '../runtime/connectionPeer';
 
 /**
  * What App Service Authentication puts in `x-ms-client-principal`: base64 of this JSON. The
@@ -62,8 +62,6 @@ function claimValues(principal: ClientPrincipal, types: readonly string[]): Set<
 
 type HeaderReader = (name: string) => string | null;
 
-const loopbackHosts = ['localhost', '127.0.0.1', '[::1]', '::1'];
-
 /**
  * Who may see the console. In Azure: nobody unless authentication is on and CONSOLE_ALLOWED_ROLES or
  * CONSOLE_ALLOWED_GROUPS names one (404, as if there were no console, so a missing setting never
@@ -71,15 +69,13 @@ const loopbackHosts = ['localhost', '127.0.0.1', '[::1]', '::1'];
  * a role claim) or is in one of those groups (as a group claim): a group named like a role is no role.
  */
 export function decideAccess(policy: AccessPolicy, header: HeaderReader): AccessDecision {
-    // Outside Azure nobody signs anyone in: only a browser on this machine, asking for localhost by name, may see leads.
-    // Who connected is the socket's word, never a header's. A request for any other host name (a page
-    // that rebound its own name to this machine, a proxy) sees no console either.
-    if (!policy.inAzure) {
-        if (policy.peer === undefined) return { allowed: false, status: 404, reason: 'Outside Azure the console answers only on the local host of npm start, which knows who connected; this host does not say.' };
-        if (policy.peer !== 'loopback') return { allowed: false, status: 404, reason: 'Outside Azure the console answers only this machine, and this request came from another one.' };
-        return loopbackHosts.includes(policy.host.toLowerCase())
-            ? { allowed: true, who: 'local' }
-            : { allowed: false, status: 404, reason: `Outside Azure the console answers only on localhost, and this request was for ${JSON.stringify(policy.host)}.` };
+    // A request the local host served must come from a person on this machine, whatever the settings
+    // say (settings that look like Azure's must not let the network in with a header of its own making).
+    // Outside Azure that is all it takes: nobody signs anyone in. Who connected is the socket's word.
+    if (!policy.inAzure || policy.peer !== undefined) {
+        const why = notFromThisMachine(policy.peer, policy.host, header);
+        if (why !== undefined) return { allowed: false, status: 404, reason: `Outside Azure the console answers only a person on this machine, and ${why}.` };
+        if (!policy.inAzure) return { allowed: true, who: 'local' };
     }
     if (!policy.authEnabled)
         return { allowed: false, status: 404, reason: 'App Service Authentication with Entra ID is not on for this app (WEBSITE_AUTH_ENABLED=True and CONSOLE_SIGN_IN=entra), so the console is off.' };

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HttpRequest, HttpResponse, type HttpRequestInit, type HttpResponseInit } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../runtime/define';
 import { invoke } from './invoke';
-import { isLoopbackAddress, recordConnectionPeer } from '../runtime/connectionPeer';
+import { isLoopbackAddress, notFromThisMachine, recordConnectionPeer } from '../runtime/connectionPeer';
 import { crossSiteReason } from '../runtime/crossSite';
 import { hostLog } from './log';
 import { decodeSegment, matchRoute, routeOf, type Route } from './routes';
@@ -30,17 +30,16 @@ async function readAdminBody(req: IncomingMessage): Promise<Buffer> {
     return Buffer.concat(chunks);
 }
 
-const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
-
 /**
  * Why the admin API refuses a request, if it does: it runs functions and hands them any message, so
  * it answers only this machine (the connection's own address, and a Host that names this machine,
  * so that a web page rebinding its name to 127.0.0.1 is refused) and never another web page.
  */
 function adminRefusal(req: IncomingMessage, url: URL): string | undefined {
-    if (!isLoopbackAddress(req.socket.remoteAddress)) return 'The admin API answers only connections from this machine.';
-    if (!loopbackNames.includes(url.hostname.toLowerCase())) return 'The admin API answers only requests for localhost.';
-    return crossSiteReason((name) => headersOf(req)[name], url.href);
+    const headers = headersOf(req);
+    const why = notFromThisMachine(isLoopbackAddress(req.socket.remoteAddress) ? 'loopback' : 'network', url.hostname, (name) => headers[name]);
+    if (why) return `The admin API answers only a person on this machine, and ${why}.`;
+    return crossSiteReason((name) => headers[name], url.href);
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {

@@ -6,7 +6,7 @@ import type { Lead } from '../lead/lead';
 import { anchoredTo } from '../lead/normalize';
 import { JsonQueue, MessageTooLargeError, StorageUnavailableError } from '../queue/jsonQueue';
 import { leadMessageReserve } from '../queue/leadMessage';
-import { crossSiteReason } from '../runtime/crossSite';
+import { webPageReason } from '../runtime/crossSite';
 import { lazy } from '../runtime/lazy';
 import { AnonymousRetries } from './anonymousRetries';
 import { bodyKindOf, decodeBody, readLimitedBody } from './body';
@@ -54,8 +54,8 @@ function errorResponse(status: number, error: string, extra: Record<string, unkn
  */
 export async function acceptLead(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        const crossSite = crossSiteReason((name) => request.headers.get(name), request.url);
-        if (crossSite) throw new IntakeError(403, `${crossSite} Leads come from the marketplace's servers, not from web pages.`);
+        const fromPage = webPageReason((name) => request.headers.get(name));
+        if (fromPage) throw new IntakeError(403, `${fromPage} Leads come from the marketplace's servers, not from web pages.`);
         const { kind, charset } = bodyKindOf(request.headers.get('content-type'));
         const text = decodeBody(await readLimitedBody(request, maxBodyBytes), charset);
         const lead = await identified(parseLead(text, kind, { receivedAt: new Date(), receiptId: randomUUID() }));

@@ -22,10 +22,15 @@ function clean(text: string | undefined): string {
     return (text ?? '').normalize('NFC').trim();
 }
 
+/** Lower-case, then NFC again: lower-casing can leave combining marks out of canonical order (İ̖). */
+function normalEmail(text: string): string {
+    return clean(clean(text).toLowerCase());
+}
+
 function customerOf(raw: RawLead): Customer {
     const entries = customerFields.map((field: CustomerField) => [field, clean(raw.fields[field])]);
     const customer = Object.fromEntries(entries) as Customer;
-    customer.email = customer.email.toLowerCase();
+    customer.email = normalEmail(customer.email);
     return customer;
 }
 
@@ -78,9 +83,11 @@ export function anchoredTo(lead: Lead, anchorReceiptId: string): Lead {
  * What is wrong with a lead that did not come out of normalizeLead as it stands: a message handed to
  * a delivery function by any path (the admin API, a replayed or edited poison message) must be a
  * lead the intake could have made. Its text is clean, everything derived from its fields is what
- * they give (source, offer and ids from LeadSource; campaign from the Description; the test and
- * do-not-contact flags; the version), and its id is its dedupe key's, which for a customer with
- * details is their e-mail or details, offer and action. Empty when it is in normal form.
+ * they give (source, offer and ids from LeadSource; the test and do-not-contact flags; the
+ * version), and its id is its dedupe key's, which for a customer with details is their e-mail or
+ * details, offer and action. Empty when it is in normal form. The campaign is not compared: it is
+ * read again from the Description by each version of its parser, and a message queued before a
+ * change to it must still be delivered.
  */
 export function normalFormProblems(lead: Omit<Lead, 'version'> & { version?: string }): string[] {
     const problems: string[] = [];
@@ -90,12 +97,11 @@ export function normalFormProblems(lead: Omit<Lead, 'version'> & { version?: str
         ['description', lead.description],
         ...customerFields.map((field): [string, string] => [`customer.${field}`, lead.customer[field]]),
     ];
-    for (const [name, text] of texts) if (text !== clean(text)) problems.push(`${name} is not trimmed and NFC-normalised`);
-    if (lead.customer.email !== lead.customer.email.toLowerCase()) problems.push('customer.email is not lower-case');
+    for (const [name, text] of texts) if (name !== 'customer.email' && text !== clean(text)) problems.push(`${name} is not trimmed and NFC-normalised`);
+    if (lead.customer.email !== normalEmail(lead.customer.email)) problems.push('customer.email is not trimmed, lower-case and NFC-normalised');
     const parts = parseLeadSource(lead.leadSource);
     for (const name of ['source', 'offer', 'publisherId', 'offerId'] as const) if (lead[name] !== parts[name]) problems.push(`${name} is not what LeadSource gives`);
     if (lead.action !== canonicalAction(lead.action)) problems.push('action is not a canonical action');
-    if (JSON.stringify(lead.campaign) !== JSON.stringify(parseCampaign(lead.description))) problems.push('campaign is not what the Description gives');
     if (lead.isTest !== isTestLead(lead.leadSource, lead.customer)) problems.push('isTest does not match the MSFT_TEST marker');
     if (lead.doNotContact !== (lead.action === 'DNC')) problems.push('doNotContact does not match the DNC action');
     if (lead.id !== leadIdFor(lead.dedupeKey)) problems.push("id is not its dedupe key's");

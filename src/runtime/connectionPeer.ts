@@ -29,3 +29,26 @@ export function recordConnectionPeer(request: object, remoteAddress: string | un
 export function connectionPeerOf(request: object): ConnectionPeer | undefined {
     return registry().get(request);
 }
+
+/** The names a request for this machine may use. */
+export const loopbackNames: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Headers a proxy or a tunnel adds when it relays a request (nginx, ngrok, VS Code and Envoy among
+ * them): with one, the connection's address is the relay's, not the client's.
+ */
+const relayHeaders = ['forwarded', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'x-envoy-external-address'];
+
+/**
+ * Why a request the local host served did not come from a person on this machine, or undefined
+ * when it did: the connection is from this machine, nothing relayed it, and it names this machine
+ * (a web page that rebound its own name to 127.0.0.1 names itself).
+ */
+export function notFromThisMachine(peer: ConnectionPeer | undefined, hostname: string, header: (name: string) => string | null | undefined): string | undefined {
+    if (peer === undefined) return 'the host that served it does not say who connected';
+    if (peer !== 'loopback') return 'it came from another machine';
+    const relay = relayHeaders.find((name) => header(name));
+    if (relay) return `a proxy or tunnel relayed it (${relay})`;
+    if (!loopbackNames.includes(hostname.toLowerCase())) return `it was for ${JSON.stringify(hostname)}, not localhost`;
+    return undefined;
+}

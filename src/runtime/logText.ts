@@ -16,10 +16,16 @@ export function escapeLogText(text: string): string {
     return text.replace(unsafe, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
-/** An error as one escaped line, then the code locations of its stack (the app's own text). */
+/**
+ * An error as its escaped name and message on one line, then its stack's code locations, a line
+ * each. The frames are what follows the message in the stack, never lines that merely look like
+ * frames: a message may hold "\n    at …" of its own.
+ */
 function errorText(error: Error): string {
-    const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
-    return [escapeLogText(`${error.name}: ${error.message}`), ...frames].join('\n');
+    const head = `${error.name}: ${error.message}`;
+    const stack = error.stack ?? '';
+    const frames = stack.startsWith(head) ? stack.slice(head.length).split('\n').filter(Boolean) : [];
+    return [escapeLogText(head), ...frames.map(escapeLogText)].join('\n');
 }
 
 /** A log call's argument with any outside text in it escaped. */

@@ -11,6 +11,7 @@ import { leadCsvHeader, leadCsvLine } from '../csv/leadsCsv';
 import { HeaderError } from '../import/columns';
 import { importLeads, type ImportCounts, type ImportSummary } from '../import/importLeads';
 import { importSummaryLines } from '../import/summaryLines';
+import { escapeLogText } from '../runtime/logText';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -31,8 +32,9 @@ const usage = `Usage: npm run leads -- <command>
 
 Settings come from the environment, then local.settings.json "Values", as for the app.`;
 
+/** One line to the operator's terminal: what came from outside (a company, a CRM's error, a CSV header) cannot move the cursor or start another line. */
 function say(line = ''): void {
-    process.stdout.write(`${line}\n`);
+    process.stdout.write(`${escapeLogText(line)}\n`);
 }
 
 /** A century: beyond it a day count is a typo, and far enough beyond it Date overflows ("Invalid time value"). */
@@ -190,7 +192,7 @@ async function main(): Promise<number> {
     });
     const [command, argument] = positionals;
     if (values.help || !command) {
-        say(usage);
+        process.stdout.write(`${usage}\n`);
         return command ? 0 : 2;
     }
     const days = values.days === undefined ? undefined : parseDays(values.days);

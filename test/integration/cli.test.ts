@@ -96,6 +96,12 @@ describe('npm run leads -- list / export --days / set-aside', () => {
             const aside = await leads(['set-aside'], env);
             assert.equal(aside.code, 0, aside.stderr);
             assert.match(aside.stdout, /^1 set aside in LeadNotifications:\n\S+ {2}recipient sales@contoso\.example {2}The mail server refused this recipient \(550 5\.1\.1\)\./);
+            // A server's words reach the terminal escaped: no escape sequence, no line of their own.
+            await store.setAside({ kind: 'recipient', subject: 'ops@contoso.example', reason: '550 refused\n1 set aside: all clear\u001b[2J\u202e' });
+            const escaped = await leads(['set-aside'], env);
+            assert.ok(!escaped.stdout.includes('\u001b') && !escaped.stdout.includes('\u202e'), 'no raw escape or bidi character');
+            assert.doesNotMatch(escaped.stdout, /\n1 set aside: all clear/);
+            assert.match(escaped.stdout, /550 refused\\u\{a\}1 set aside: all clear\\u\{1b\}\[2J\\u\{202e\}/);
         } finally {
             await azurite.stop();
         }

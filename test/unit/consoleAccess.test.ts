@@ -17,6 +17,14 @@ describe('who may open the console', () => {
     it('is open on a developer machine only to a connection from the machine itself, asking for localhost', () => {
         for (const host of ['localhost', '127.0.0.1', '[::1]', 'LOCALHOST'])
             assert.deepEqual(decideAccess({ ...azure, host, peer: 'loopback', inAzure: false, authEnabled: false, roles: [], groups: [] }, headers({})), { allowed: true, who: 'local' }, host);
+        // Relayed by a proxy or tunnel on this machine: the connection is local, the person is not.
+        for (const relay of ['x-forwarded-for', 'forwarded', 'via', 'x-real-ip']) {
+            const decision = decideAccess({ ...azure, host: 'localhost', peer: 'loopback', inAzure: false, authEnabled: false, roles: [], groups: [] }, headers({ [relay]: '203.0.113.7' }));
+            assert.equal((decision as { status: number }).status, 404, relay);
+        }
+        // Settings that look like Azure's on the local host: a connection from the network is still refused, signed-in header or not.
+        const lookalike = decideAccess({ ...azure, peer: 'network' }, headers({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Leads.Read' }]), 'x-ms-client-principal-idp': 'aad' }));
+        assert.equal((lookalike as { status: number }).status, 404);
         // A connection from the network, or from a host that does not say who connected (func start), sees no console whatever its Host header says.
         for (const peer of ['network', undefined] as const) {
             const decision = decideAccess({ ...azure, host: 'localhost', peer, inAzure: false, authEnabled: false, roles: [], groups: [] }, headers({}));

@@ -54,6 +54,9 @@ describe('the parsers of what clients send do work in proportion to it', () => {
         const description = `${'{'.repeat(16)}"utm_source":"${'x'.repeat(60_000)}"${'}'.repeat(16)} utm_campaign=winter`;
         assert.deepEqual(parseCampaign(description), { utm_campaign: 'winter' });
         assert.deepEqual(parseCampaign('{"utm_source":"partner"} and {"mktcmpid":"c-1"}'), { utm_source: 'partner', mktcmpid: 'c-1' });
+        // The braces of prose are not tried as JSON, so they use up nothing.
+        assert.deepEqual(parseCampaign('Need {pricing} for {team}. {"mktcmpid":"abc123"}'), { mktcmpid: 'abc123' });
+        assert.deepEqual(parseCampaign(`${'{pricing} '.repeat(500)}{ "utm_source" : "partner" }`), { utm_source: 'partner' });
     });
 
     it('refuses a console query of hundreds of parameters without naming each', () => {
@@ -89,6 +92,11 @@ describe('log text', () => {
         assert.deepEqual(lines[0], ['Accepted lead: AzureMarketplace\\u{a}[forged] line']);
         assert.match(String(lines[1]?.[1]), /^Error: bad\\u\{d\}\\u\{a\}value\n\s+at /);
         assert.deepEqual(lines[2], ['\\u{2066}hidden\\u{2069}']);
+        // A message that carries a line made to look like a stack frame stays on the message's line.
+        escaping.error(new Error('x\n    at [fake frame]\u001b[2K\u202e'));
+        const [first = '', ...frames] = String(lines[3]?.[0]).split('\n');
+        assert.equal(first, 'Error: x\\u{a}    at [fake frame]\\u{1b}[2K\\u{202e}');
+        assert.ok(frames.length > 0 && frames.every((frame) => /^\s+at /.test(frame) && !frame.includes('fake')), frames.join('\n'));
         assert.equal(escaping.functionName, context.functionName);
     });
 });
