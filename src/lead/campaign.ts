@@ -47,7 +47,7 @@ function positionsOf(text: string, char: string, fromEnd: boolean, accept: (at: 
 }
 
 /** JSON.parse attempts per Description: each failure costs an exception, however early it comes. */
-const maxAttempts = 24;
+const maxAttempts = 12;
 
 /** How far whitespace is skipped next to a brace: JSON a person pastes has a little, if any. */
 const maxWhitespace = 64;
