@@ -43,7 +43,7 @@ function leadRows(count: number, end: number): LeadEntity[] {
 
 /** The delivery record of a lead stored in the table: 'delivered', its target the row's keys, as DeliveryLog.acquire and complete leave it. */
 function deliveredRecord(row: LeadEntity) {
-    const request = { leadId: row.LeadId, destination: 'table' as const, version: row.Version ?? '', receivedAt: row.CreatedTime, receiptId: row.ReceiptIds, ticket: 1, replay: false };
+    const request = { leadId: row.LeadId, destination: 'table' as const, version: row.Version ?? '', receivedAt: row.CreatedTime, order: row.CreatedTime, receiptId: row.ReceiptIds, ticket: 1, replay: false };
     const at = new Date(Date.parse(row.CreatedTime) + 50);
     return {
         ...leasedEntity(request, undefined, true, 60_000, at),

@@ -56,6 +56,14 @@ export function failingEvent(lead: { id: string; offer: string }, destination: s
     return { kind: 'failing', key: `${lead.id}_${destination}_${since}`, at: at.toISOString(), reason: reasonOf(`Failing since ${since}: ${reason}`), leadId: lead.id, offer: oneLine(lead.offer), destination };
 }
 
+/**
+ * A destination has failed since `since` (the first failure after it last answered, in the instance
+ * that saw it) whichever leads it was tried with, its waiting leads included: one event per spell and instance.
+ */
+export function destinationFailingEvent(destination: string, since: string, reason: string, at = new Date()): AlertEvent {
+    return { kind: 'failing', key: `destination_${destination}_${since}`, at: at.toISOString(), reason: reasonOf(`Failing since ${since}, its leads waiting: ${reason}`), destination };
+}
+
 /** The digest set a lead or a recipient aside; the same one set aside again for the same reason is the same event. */
 export function setAsideEvent(entry: { kind: 'lead' | 'recipient'; subject: string; reason: string }, at = new Date()): AlertEvent {
     const who = entry.kind === 'lead' ? { leadId: entry.subject } : { recipient: oneLine(entry.subject) };

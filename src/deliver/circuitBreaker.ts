@@ -18,6 +18,10 @@ export class CircuitBreaker {
     private openUntil = 0;
     private pauseMs = firstPauseMs;
     private probing = false;
+    /** The first transient failure since the destination last answered, and the latest one's reason: its failing spell. */
+    private failingSinceMs: number | undefined;
+    private lastReason = '';
+    private spellAlerted = false;
 
     constructor(
         readonly destination: string,
@@ -49,11 +53,15 @@ export class CircuitBreaker {
         this.openUntil = 0;
         this.pauseMs = firstPauseMs;
         this.probing = false;
+        this.failingSinceMs = undefined;
+        this.spellAlerted = false;
         return wasOpen ? `The ${this.destination} destination answered again: its circuit is closed, and its waiting leads go on.` : undefined;
     }
 
-    failed(): string | undefined {
+    failed(reason = ''): string | undefined {
         this.failures++;
+        this.failingSinceMs ??= this.now();
+        this.lastReason = reason;
         if (this.probing) {
             this.probing = false;
             this.pauseMs = Math.min(this.pauseMs * 2, longestPauseMs);
@@ -61,6 +69,25 @@ export class CircuitBreaker {
         }
         if (!this.isOpen && this.failures >= failuresToOpen) return this.open(`it failed ${this.failures} times in a row`);
         return undefined;
+    }
+
+    /**
+     * The destination has failed, with no answer since, for `minutes` or more, and this spell has no
+     * "failing" alert yet: whichever leads the circuit let through, the waiting ones count too.
+     */
+    failingAlertDue(minutes: number): { since: string; reason: string } | undefined {
+        if (this.failingSinceMs === undefined || this.spellAlerted || this.now() - this.failingSinceMs < minutes * 60_000) return undefined;
+        return { since: new Date(this.failingSinceMs).toISOString(), reason: this.lastReason };
+    }
+
+    /** How long until the spell's alert is due; undefined when it is not failing or already alerted. */
+    msUntilFailingAlert(minutes: number): number | undefined {
+        if (this.failingSinceMs === undefined || this.spellAlerted) return undefined;
+        return Math.max(0, this.failingSinceMs + minutes * 60_000 - this.now());
+    }
+
+    markFailingAlerted(): void {
+        this.spellAlerted = true;
     }
 
     private open(why: string): string {

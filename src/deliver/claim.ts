@@ -8,9 +8,12 @@ export interface ClaimRecord {
     ticket: number;
     /** The POST whose copy started the chain that holds the record. */
     receiptId: string;
-    /** The lead content the state is about, and when that content was received. */
+    /** The lead content the state is about, when that content was received, and its place among the lead's versions (versionOrder). */
     version: string;
     versionAt: string;
+    versionOrder: string;
+    /** Every version this destination was leased for, newest last: one seen before is a repeat, never an update. */
+    seenVersions: readonly string[];
     /** The version the destination last confirmed; empty while it has none. */
     deliveredVersion: string;
     /** The chain's next link is on the queue (its ticket), or the lead went to the poison queue. */
@@ -21,7 +24,8 @@ export interface ClaimRecord {
 /** What a message of a lead brings to the decision. */
 export interface ClaimMessage {
     version: string;
-    receivedAt: string;
+    /** versionOrder of the message's lead. */
+    order: string;
     receiptId: string;
     ticket: number;
     replay: boolean;
@@ -52,8 +56,9 @@ export function decideClaim(record: ClaimRecord | undefined, message: ClaimMessa
     const unversioned = record.version === '' && finished.includes(record.state);
     if (unversioned && !message.replay) return { kind: 'repeat' };
     if (record.version !== message.version && !unversioned) {
-        // Content older than what the record is about arrives late: the destination keeps the newer.
-        if (message.receivedAt < record.versionAt) return { kind: 'repeat' };
+        // A version seen before (a sender's retry of an earlier one), or older than the one the record
+        // is about (arriving late): the destination keeps what it has. The order is storage's, never an instance's clock.
+        if (record.seenVersions.includes(message.version) || message.order < record.versionOrder) return { kind: 'repeat' };
         return leaseLive ? { kind: 'busy' } : acquire(record);
     }
     const retriable = record.state === 'failed' || record.state === 'uncertain';

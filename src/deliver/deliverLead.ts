@@ -15,6 +15,13 @@ async function fanOut(svc: DeliveryServices, message: DestinationMessage, contex
     return `${name}=queued`;
 }
 
+/** Storage's time of the message, from the trigger: the queue's insertion time (the host passes it as JSON text). */
+function insertionTimeOf(context: InvocationContext): string | undefined {
+    const value = context.triggerMetadata?.insertionTime;
+    const ms = typeof value === 'string' || value instanceof Date ? new Date(value).getTime() : NaN;
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 /**
  * Routes each lead on LEADS_QUEUE: the table gets it at once, and every other destination gets a
  * message on its own queue, so that a CRM that hangs or is down delays only itself. Errors of the
@@ -26,7 +33,9 @@ export async function deliverLead(message: unknown, context: InvocationContext):
     if (!svc) return;
     const parsed = await leadOrPoison(svc, message, (line) => context.error(line));
     if (!parsed) return;
-    const { delivery: _routedAgain, ...lead } = parsed;
+    const { delivery: _routedAgain, ...received } = parsed;
+    // Stamped once, here: every copy of this POST downstream carries the same order (see versionOrder).
+    const lead = { ...received, queuedAt: received.queuedAt ?? insertionTimeOf(context) };
     const names = destinationsFor(lead, svc.settings);
     const results = await Promise.all(names.map((destination) => fanOut(svc, { ...lead, delivery: { destination, ticket: 1, attempt: 1 } }, context)));
     context.log(`Lead ${lead.id} (version ${lead.version}): ${results.join(', ') || 'no destinations'}.`);

@@ -1,13 +1,14 @@
 import type { InvocationContext } from '@azure/functions';
-import { poisonedEvent, poisonedMessageEvent } from '../alert/alertEvent';
+import { destinationFailingEvent, poisonedEvent, poisonedMessageEvent } from '../alert/alertEvent';
 import { failingAlertFor } from '../alert/failingAlert';
 import { recordAlert } from '../alert/recordAlert';
 import type { DestinationName } from '../config/settings';
 import type { Lead } from '../lead/lead';
+import { versionOrder } from '../lead/version';
 import type { DestinationMessage } from '../queue/leadMessage';
 import { failingOf, type Acquisition, type Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
-import { breakerFor } from './circuitBreaker';
+import { breakerFor, type CircuitBreaker } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
 import { destinationNamed } from './destinations';
 import { leadOrPoison, servicesOrPoison, type DeliveryServices } from './services';
@@ -45,6 +46,18 @@ async function alertIfFailingLong(svc: DeliveryServices, lead: Lead, destination
     const event = failingAlertFor(failing, { id: lead.id, offer: lead.offer || lead.offerTitle }, destination, failure.message, svc.settings.ALERT_FAILING_MINUTES);
     if (!event) return failing;
     return { since: failing.since, alerted: await recordAlert(svc.alerts, event, (line) => context.error(line)) };
+}
+
+/**
+ * The destination's own "failing" alert, once per spell: a lead's retry chain alone is found failing
+ * only at its own failed attempts, and behind an open circuit the probes take fresh leads.
+ */
+async function alertIfDestinationFailing(svc: DeliveryServices, breaker: CircuitBreaker, destination: DestinationName, context: InvocationContext): Promise<void> {
+    const due = breaker.failingAlertDue(svc.settings.ALERT_FAILING_MINUTES);
+    if (!due) return;
+    // Marked even when the write failed (recordAlert logs that): waiting leads must not come back for it every second.
+    breaker.markFailingAlerted();
+    await recordAlert(svc.alerts, destinationFailingEvent(destination, due.since, due.reason), (line) => context.error(line));
 }
 
 /** Writes the poison alert before the lead is moved: a crash between the two leaves an alert, never a silent poison. */
@@ -104,7 +117,10 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
     const breaker = breakerFor(name);
     const admission = breaker.admit();
     if (!admission.admitted) {
-        await later(svc, message, admission.retryInMs / 1000);
+        await alertIfDestinationFailing(svc, breaker, name, context);
+        // A waiting lead also comes back when the spell's alert falls due, so that it is written on time.
+        const alertInMs = breaker.msUntilFailingAlert(svc.settings.ALERT_FAILING_MINUTES) ?? Infinity;
+        await later(svc, message, Math.min(admission.retryInMs, alertInMs) / 1000);
         return 'waiting';
     }
     let destination: Destination;
@@ -113,7 +129,16 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
     try {
         destination = await destinationNamed(name, svc.settings);
         leaseMs = leaseMsFor(destination, svc.settings.DELIVERY_TIMEOUT_SECONDS);
-        const request = { leadId: lead.id, destination: name, version: lead.version, receivedAt: lead.receivedAt, receiptId: lead.receiptId, ticket: delivery.ticket, replay: delivery.replay === true };
+        const request = {
+            leadId: lead.id,
+            destination: name,
+            version: lead.version,
+            receivedAt: lead.receivedAt,
+            order: versionOrder(lead),
+            receiptId: lead.receiptId,
+            ticket: delivery.ticket,
+            replay: delivery.replay === true,
+        };
         acquisition = await svc.log.acquire(request, leaseMs);
     } catch (error) {
         // No call was made: an admitted probe must not stay taken, or the destination waits for good.
@@ -135,18 +160,29 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
     return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context);
 }
 
+/** Why a destination that cannot tell a retry from a new lead is not called again after an attempt that may have reached it. */
+const interruptedReason = 'an earlier attempt stopped during its call (the instance stopped, or the answer could not be recorded), so the service may have the lead';
+
 async function deliverLeased(svc: DeliveryServices, destination: Destination, message: DestinationMessage, lease: Lease, leaseMs: number, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
     const breaker = breakerFor(destination.name);
+    if (lease.interrupted && !destination.idempotent) {
+        breaker.release();
+        await svc.log.complete(lease, { state: 'uncertain', reason: interruptedReason });
+        await setAsideUncertain(svc, message, lease.record.ticket, context, interruptedReason);
+        return 'uncertain';
+    }
     let outcome;
     try {
         const signal = AbortSignal.timeout(leaseMs - leaseMarginMs);
         // Every attempt this destination saw for the lead, across chains: a later one looks for what an earlier left.
-        outcome = await destination.deliver(lead, { attempt: lease.record.attempts, target: lease.record.target, mode: lease.mode, signal });
+        const earlierVersions = lease.record.seenVersions.some((seen) => seen !== lead.version);
+        outcome = await destination.deliver(lead, { attempt: lease.record.attempts, target: lease.record.target, mode: lease.mode, earlierVersions, firstReceivedAt: lease.record.firstReceivedAt, signal });
     } catch (error) {
         const failure = failureOf(error, destination.name);
-        const change = failure.kind === 'transient' ? breaker.failed() : breaker.succeeded();
+        const change = failure.kind === 'transient' ? breaker.failed(failure.message) : breaker.succeeded();
         if (change) context.warn(change);
+        await alertIfDestinationFailing(svc, breaker, destination.name, context);
         return afterFailure(svc, message, lease, failure, context);
     }
     const change = breaker.succeeded();

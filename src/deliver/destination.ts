@@ -17,6 +17,13 @@ export interface DeliveryContext {
     target: string | undefined;
     /** `update`: the destination has an earlier version of this lead, and this one says something new. */
     mode: 'create' | 'update';
+    /**
+     * Another version of this lead was tried here before, confirmed or not: one whose call failed or
+     * timed out may have reached the destination all the same.
+     */
+    earlierVersions?: boolean;
+    /** When the first message of this lead that reached this destination was received: where to look for what an earlier attempt left. */
+    firstReceivedAt?: string;
     /** Aborts before the delivery's lease runs out, so that no call outlives it. */
     signal?: AbortSignal;
 }
@@ -26,6 +33,11 @@ export interface Destination {
     readonly name: DestinationName;
     /** The most calls one delivery makes in a row (a token, a call, a refresh, the call again): its lease covers them all. */
     readonly maxCalls: number;
+    /**
+     * The same call made twice leaves one lead (an idempotency key, a fixed record id, an upsert).
+     * A destination that is not is never called again after an attempt that may have reached it.
+     */
+    readonly idempotent: boolean;
     deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome>;
     /** A lead this destination already has was posted again (the table counts occurrences). */
     onRepeat?(lead: Lead, context: DeliveryContext): Promise<void>;

@@ -20,6 +20,12 @@ export const leadSchema = z.object({
     /** Same customer, same offer, same action: the same lead. */
     dedupeKey: z.string(),
     receivedAt: z.iso.datetime(),
+    /**
+     * When storage took the POST's message off the intake, on storage's own clock (the queue's
+     * insertion time, to the second): what orders a lead's versions, since instances' clocks disagree.
+     * Set by the fan-out; a message from before it has none.
+     */
+    queuedAt: z.iso.datetime().optional(),
     /** The version of its content (16 hex digits): an identical repeat has the same, an update another. */
     version: z.string().regex(/^[0-9a-f]{16}$/),
     /** Unique to each POST: tells a lead posted again from the same message delivered again. */

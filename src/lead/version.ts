@@ -25,6 +25,15 @@ export function contentVersion(lead: Content): string {
     return createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 16);
 }
 
+/**
+ * Where a version of a lead stands among the others, as a string that sorts: storage's time of its
+ * POST first, then, for two POSTs storage took in the same second, the receiving instance's time.
+ * A message from before `queuedAt` existed has only its receiving time.
+ */
+export function versionOrder(lead: Pick<Lead, 'queuedAt' | 'receivedAt'>): string {
+    return `${lead.queuedAt ?? lead.receivedAt} ${lead.receivedAt}`;
+}
+
 /** The fields a person reads, under the names the digest and the table use. */
 const describedFields: readonly [string, (lead: Content) => string][] = [
     ['First name', (l) => l.customer.firstName],

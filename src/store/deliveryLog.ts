@@ -10,6 +10,8 @@ export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 
 /** The state of one lead at one destination, one row per pair: PartitionKey lead id, RowKey destination. */
 export interface DeliveryRecord extends ClaimRecord {
     leadId: string;
+    /** When the first message of this lead at this destination was received (a record from before it: the current version's). */
+    firstReceivedAt: string;
     destination: string;
     attempts: number;
     target?: string;
@@ -32,6 +34,11 @@ interface DeliveryEntity {
     ReceiptId?: string;
     Version?: string;
     VersionAt?: string;
+    VersionOrder?: string;
+    /** Comma-separated, newest last (see ClaimRecord.seenVersions). */
+    Versions?: string;
+    /** When the first message of this lead that reached the destination was received. */
+    FirstReceivedAt?: string;
     DeliveredVersion?: string;
     Scheduled?: number;
     Poisoned?: boolean;
@@ -51,6 +58,11 @@ export interface Lease {
     record: DeliveryRecord;
     etag: string;
     mode: 'create' | 'update';
+    /**
+     * An earlier attempt took the record's lease and never wrote how it ended: it died mid-call, or
+     * could not write the answer. Its call may have reached the destination.
+     */
+    interrupted: boolean;
 }
 
 export type Acquisition = { status: 'acquired'; lease: Lease } | { status: 'repeat' | 'stale' | 'busy'; record: DeliveryRecord | undefined };
@@ -65,6 +77,10 @@ function toRecord(entity: DeliveryEntity): DeliveryRecord {
         receiptId: entity.ReceiptId ?? '',
         version: entity.Version ?? '',
         versionAt: entity.VersionAt ?? '',
+        firstReceivedAt: entity.FirstReceivedAt ?? entity.VersionAt ?? '',
+        // Records from before storage's order: the receiving time was the order then.
+        versionOrder: entity.VersionOrder ?? entity.VersionAt ?? '',
+        seenVersions: entity.Versions ? entity.Versions.split(',') : entity.Version ? [entity.Version] : [],
         // Records from before versions: whatever they delivered counts as the version now asked for.
         deliveredVersion: entity.DeliveredVersion ?? (entity.Version === undefined && ['delivered', 'submitted'].includes(entity.State) ? '?' : ''),
         scheduled: entity.Scheduled ?? 0,
@@ -89,7 +105,11 @@ export function failingOf(record: Pick<DeliveryRecord, 'failingSince' | 'failing
 export interface DeliveryRequest extends ClaimMessage {
     leadId: string;
     destination: DestinationName;
+    receivedAt: string;
 }
+
+/** Enough versions to tell any sender's retry from an update; a lead has a handful at most. */
+const keptVersions = 16;
 
 /** The row of a delivery attempt under way: one attempt more than before, leased until now + leaseMs. */
 export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | undefined, sameChain: boolean, leaseMs: number, now: Date): DeliveryEntity {
@@ -103,6 +123,10 @@ export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | 
         ReceiptId: sameChain ? (before?.ReceiptId ?? request.receiptId) : request.receiptId,
         Version: request.version,
         VersionAt: request.receivedAt,
+        VersionOrder: request.order,
+        // Written with the row only: a Merge keeps the first.
+        ...(before ? {} : { FirstReceivedAt: request.receivedAt }),
+        Versions: [...(before ? toRecord(before).seenVersions.filter((seen) => seen !== request.version) : []), request.version].slice(-keptVersions).join(','),
         DeliveredVersion: before ? toRecord(before).deliveredVersion : '',
         Scheduled: 0,
         Poisoned: false,
@@ -138,7 +162,7 @@ export class DeliveryLog {
         const fresh = leasedEntity(request, undefined, true, leaseMs, now);
         try {
             const written = await this.client.createEntity(fresh);
-            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create' } };
+            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create', interrupted: false } };
         } catch (error) {
             if (statusOf(error) !== 409) throw error;
         }
@@ -150,7 +174,8 @@ export class DeliveryLog {
             const entity = leasedEntity(request, existing, record?.receiptId === request.receiptId, leaseMs, now);
             try {
                 const written = existing ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag }) : await this.client.createEntity(entity);
-                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode } };
+                const interrupted = existing?.State === 'pending';
+                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode, interrupted } };
             } catch (error) {
                 // Another copy got there first: look again.
                 if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;

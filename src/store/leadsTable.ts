@@ -1,6 +1,7 @@
 import type { StorageConnection } from '../storage/connection';
 import type { TableClient } from '@azure/data-tables';
 import { isImported, type Lead } from '../lead/lead';
+import { versionOrder } from '../lead/version';
 import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 
@@ -64,9 +65,10 @@ export interface LeadEntity {
     UtmCampaign?: string;
     UtmTerm?: string;
     UtmContent?: string;
-    /** The content version the columns show, and when it was received. */
+    /** The content version the columns show, when it was received, and its place among the lead's versions (versionOrder). */
     Version?: string;
     VersionAt?: string;
+    VersionOrder?: string;
     /** JSON: up to five earlier versions, newest last: when each arrived, what changed, and the values it had. */
     History?: string;
     /** The update event of the newest version, and the POST that brought it (see LeadsTable.record). */
@@ -148,6 +150,7 @@ export function leadEntity(lead: Lead, keys: LeadRowKeys): LeadEntity {
         Format: lead.format,
         Version: lead.version,
         VersionAt: lead.receivedAt,
+        VersionOrder: versionOrder(lead),
         ...extra,
         ...campaignCells(lead.campaign),
         ...(isImported(lead) ? { Imported: true } : {}),
@@ -155,6 +158,8 @@ export function leadEntity(lead: Lead, keys: LeadRowKeys): LeadEntity {
 }
 
 const keptVersions = 5;
+/** Half the app table's settle window in the digest (10 minutes): an update key younger than this is still ahead of its cursor. */
+const freshUpdateKeyMs = 5 * 60_000;
 
 /** The content columns a new version replaces; the first-seen time, counts and keys stay. */
 const contentColumns = [
@@ -298,7 +303,11 @@ export class LeadsTable {
             const receipts = row.ReceiptIds ? row.ReceiptIds.split(',') : [];
             if (receipts.includes(lead.receiptId)) {
                 // After a crash between the row's update and its event: the same POST puts the event in.
-                if (row.LastUpdateReceipt === lead.receiptId && row.Version === lead.version) await this.insertUpdateEvent(row, lead);
+                if (row.LastUpdateReceipt === lead.receiptId && row.Version === lead.version) {
+                    const current = await this.currentUpdateKey(row, lead, now);
+                    if (!current) continue;
+                    await this.insertUpdateEvent(current, lead);
+                }
                 return 'already-counted';
             }
             const counted = {
@@ -308,8 +317,9 @@ export class LeadsTable {
                 ReceiptIds: [...receipts, lead.receiptId].slice(-keptReceipts).join(','),
                 ...(row.Imported && !isImported(lead) ? { Imported: false } : {}),
             };
-            const newer = (row.Version ?? '') !== lead.version && lead.receivedAt >= (row.VersionAt ?? row.CreatedTime);
-            const changes = newer ? { ...counted, ...this.newVersion(row, lead, keys, now) } : counted;
+            const change = this.versionChange(row, lead, keys, now);
+            const newer = change !== undefined && 'LastUpdateKey' in change;
+            const changes = { ...counted, ...change };
             try {
                 await this.client.updateEntity(changes, 'Merge', { etag: row.etag });
             } catch (error) {
@@ -322,19 +332,50 @@ export class LeadsTable {
         }
     }
 
-    private newVersion(row: LeadEntity, lead: Lead, keys: LeadRowKeys, now: Date): Partial<LeadEntity> {
+    /**
+     * What a POST changes on the row: nothing for a version seen before (a sender's retry of an earlier
+     * one) or older than the row's (by versionOrder: storage's time, never an instance's clock); a new
+     * version's content, history and update event otherwise. A row from before versions whose content
+     * is the same only takes the version, without an update.
+     */
+    private versionChange(row: LeadEntity, lead: Lead, keys: LeadRowKeys, now: Date): Partial<LeadEntity> | undefined {
+        const seen = [row.Version, ...historyOf(row).map((entry) => entry.version)];
+        if (seen.includes(lead.version) || versionOrder(lead) < (row.VersionOrder ?? row.VersionAt ?? row.CreatedTime)) return undefined;
         const next = leadEntity(lead, keys);
         const { changed, before } = changesBetween(row, next);
+        if (row.Version === undefined && changed.length === 0) return { Version: lead.version, VersionAt: lead.receivedAt, VersionOrder: versionOrder(lead) };
         const entry: HistoryEntry = { at: row.VersionAt ?? row.CreatedTime, version: row.Version ?? '', changed, before };
         const content = Object.fromEntries(contentColumns.map((column) => [column, next[column] ?? '']));
         return {
             ...content,
             Version: lead.version,
             VersionAt: lead.receivedAt,
+            VersionOrder: versionOrder(lead),
             History: fit(JSON.stringify([...historyOf(row), entry].slice(-keptVersions))),
             LastUpdateKey: `${now.toISOString()}_${lead.id}_${lead.version}`,
             LastUpdateReceipt: lead.receiptId,
         };
+    }
+
+    /**
+     * The row, with an update key the digest will still read. An event written late under its old key
+     * (storage failed for longer than the digest's settle window) would sort behind the digest's
+     * cursor and never be mailed: one that is not there yet gets a fresh key. Undefined when the row
+     * changed meanwhile (read it again).
+     */
+    private async currentUpdateKey(row: LeadEntity, lead: Lead, now: Date): Promise<LeadEntity | undefined> {
+        const key = row.LastUpdateKey;
+        if (!key || Date.parse(key.slice(0, 24)) >= now.getTime() - freshUpdateKeyMs) return row;
+        await this.ensureUpdates();
+        if (await readEntity<LeadUpdateEntity>(this.updates, key.slice(0, 10), key)) return row;
+        const LastUpdateKey = `${now.toISOString()}_${lead.id}_${lead.version}`;
+        try {
+            await this.client.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, LastUpdateKey }, 'Merge', { etag: row.etag });
+        } catch (error) {
+            if (statusOf(error) === 412) return undefined;
+            throw error;
+        }
+        return { ...row, LastUpdateKey };
     }
 
     /** The update event: its row key starts with the time of the update, as the digest's cursor expects. */

@@ -13,7 +13,9 @@ import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
 import { leadMessageReserve } from '../../src/queue/leadMessage';
 import { encodeQueueMessage, maxQueueMessageLength } from '../../src/queue/message';
-import type { HistoryEntry, LeadEntity, LeadUpdateEntity } from '../../src/store/leadsTable';
+import { DeliveryLog } from '../../src/store/deliveryLog';
+import { historyOf, leadEntity, LeadsTable, rowKeysFor, type HistoryEntry, type LeadEntity, type LeadUpdateEntity } from '../../src/store/leadsTable';
+import { versionOrder } from '../../src/lead/version';
 import { json, startTestServer, type Responder, type TestServer } from '../helpers/httpServer';
 import { eventually } from '../helpers/queues';
 
@@ -263,6 +265,139 @@ describe('the delivery chain, in-process against Azurite and local destinations'
         const line = logs.find((l) => l.includes(lead.id) && l.includes('hubspot')) ?? '';
         assert.match(line, /HUBSPOT_TOKEN is an unresolved Key Vault reference.*Key Vault Secrets User/);
         assert.equal(await deliverToDestination(forDestination(leadWith('Vaulted webhook'), 'webhook'), context()), 'delivered', 'the other destinations go on');
+    });
+
+    /** The leads table's row of a lead: its content and how many POSTs it counted. */
+    async function rowOf(leadId: string): Promise<LeadEntity> {
+        const table = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
+        const rows: LeadEntity[] = [];
+        for await (const row of table.listEntities<LeadEntity>({ queryOptions: { filter: `LeadId eq '${leadId}'` } })) rows.push(row);
+        assert.equal(rows.length, 1, 'one row');
+        return rows[0] as LeadEntity;
+    }
+
+    /** Fans a lead out as the host would, with storage's time of its message, and delivers its webhook link. */
+    async function postThrough(lead: Lead, queuedAt: Date): Promise<string> {
+        await deliverLead(lead, new InvocationContext({ logHandler: () => undefined, triggerMetadata: { insertionTime: queuedAt.toISOString() } }));
+        const [link] = await takeFrom('chain-webhook', lead.id, 1);
+        assert.equal(link?.queuedAt, queuedAt.toISOString(), "the fan-out stamps storage's time on the copies");
+        return deliverToDestination(link, context());
+    }
+
+    it("orders a lead's versions by storage's time: an update taken by an instance 5 minutes behind is an update, not a late old version", async () => {
+        const t0 = Date.now();
+        const first = leadWith('Skewed', { Description: 'Just looking' }, new Date(t0));
+        assert.equal(await postThrough(first, new Date(t0)), 'delivered');
+        // Two seconds later, by storage's clock, on an instance whose clock is five minutes behind.
+        const update = leadWith('Skewed', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000 - 5 * 60_000));
+        assert.equal(await postThrough(update, new Date(t0 + 2000)), 'delivered');
+        assert.equal((await rowOf(first.id)).Description, 'Ready to buy 500 seats');
+        assert.deepEqual(
+            hooksFor(first.id).map((h) => (JSON.parse(h.body) as { event: string }).event),
+            ['created', 'updated'],
+        );
+    });
+
+    it('takes a version seen before for a repeat, never an update: v1, v2, then v1 again (a sender retrying the first POST)', async () => {
+        const t0 = Date.now();
+        const v1 = leadWith('Resent', { Description: 'Just looking' }, new Date(t0));
+        const v2 = leadWith('Resent', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000));
+        assert.equal(await postThrough(v1, new Date(t0)), 'delivered');
+        assert.equal(await postThrough(v2, new Date(t0 + 2000)), 'delivered');
+        const again = { ...v1, receiptId: `receipt-${++receipt}`, receivedAt: new Date(t0 + 4000).toISOString() };
+        assert.equal(await postThrough(again, new Date(t0 + 4000)), 'repeat');
+        const row = await rowOf(v1.id);
+        assert.equal(row.Description, 'Ready to buy 500 seats', 'the row keeps the newest version');
+        assert.equal(row.Occurrences, 3, 'and counts the resend');
+        assert.equal(historyOf(row).length, 1);
+        assert.equal(hooksFor(v1.id).length, 2, 'created and updated; the resend calls no one');
+    });
+
+    it('sends a version after one whose call failed as an update, with its own key: the receiver may have the first', async () => {
+        webhookRespond = (_, res) => json(res, 503, {});
+        const t0 = Date.now();
+        const v1 = leadWith('Unconfirmed', { Description: 'Just looking' }, new Date(t0));
+        assert.equal(await deliverToDestination(forDestination(v1, 'webhook'), context()), 'retrying');
+        webhookRespond = (_, res) => json(res, 200, {});
+        const v2 = leadWith('Unconfirmed', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000));
+        assert.equal(await deliverToDestination(forDestination(v2, 'webhook'), context()), 'delivered');
+        const last = hooksFor(v1.id).at(-1);
+        assert.equal((JSON.parse(last?.body ?? '{}') as { event?: string }).event, 'updated');
+        assert.equal(last?.headers['idempotency-key'], `${v1.id}.${v2.version}`);
+        assert.equal(await deliverToDestination((await takeFrom('chain-webhook', v1.id, 1))[0], context()), 'repeat', "the first version's retry keeps away");
+    });
+
+    it('never calls a destination without idempotency again after an attempt that stopped mid-call: it is uncertain, set aside for a person', async () => {
+        const lead = leadWith('Interrupted');
+        const records = new DeliveryLog(TableClient.fromConnectionString(azurite.connectionString, 'LeadDeliveries', { allowInsecureConnection: true }));
+        for (const destination of ['salesforce', 'webhook'] as const) {
+            // What an instance killed during its call leaves: the record leased, pending, its lease run out.
+            const request = { leadId: lead.id, destination, version: lead.version, receivedAt: lead.receivedAt, order: versionOrder(lead), receiptId: lead.receiptId, ticket: 1, replay: false };
+            assert.equal((await records.acquire(request, 1, new Date(Date.now() - 60_000))).status, 'acquired');
+        }
+        const calls = salesforce.requests.length;
+        assert.equal(await deliverToDestination(forDestination(lead, 'salesforce'), context()), 'uncertain');
+        assert.equal(salesforce.requests.length, calls, 'Web-to-Lead is not called blind a second time');
+        const record = await records.list(lead.id);
+        assert.equal(record.find((r) => r.destination === 'salesforce')?.state, 'uncertain');
+        const [poisoned] = await takeFrom('chain-poison', lead.id, 1);
+        assert.equal(poisoned?.delivery?.destination, 'salesforce');
+        assert.equal(await deliverToDestination(forDestination(lead, 'webhook'), context()), 'delivered', 'the webhook, idempotent by its key, is called again');
+    });
+
+    it('takes a row written before versions for the same lead when its content is the same: counted, not listed as updated', async () => {
+        const table = await LeadsTable.connect(azurite.connectionString, 'MarketplaceLeads');
+        const lead = leadWith('Preversion');
+        const keys = rowKeysFor(lead.id, new Date());
+        const { Version: _v, VersionAt: _at, VersionOrder: _order, ...unversioned } = leadEntity(lead, keys);
+        await table.ensureTable();
+        await table.client.createEntity(unversioned);
+        const again = { ...lead, receiptId: `receipt-${++receipt}` };
+        assert.equal(await table.record(again, keys), 'counted');
+        const row = await table.row(keys);
+        assert.equal(row?.Version, lead.version, 'it takes the version');
+        assert.equal(row?.History, undefined);
+        const changed = leadWith('Preversion', { Description: 'Ready to buy' });
+        assert.equal(await table.record(changed, keys), 'updated', 'a real change is still an update');
+    });
+
+    it('finds the row an attempt of an earlier version stored on an earlier day and never recorded: no second row', async () => {
+        const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+        const v1 = leadWith('Earlier day', { Description: 'Just looking' }, twoDaysAgo);
+        const records = new DeliveryLog(TableClient.fromConnectionString(azurite.connectionString, 'LeadDeliveries', { allowInsecureConnection: true }));
+        const request = { leadId: v1.id, destination: 'table' as const, version: v1.version, receivedAt: v1.receivedAt, order: versionOrder(v1), receiptId: v1.receiptId, ticket: 1, replay: false };
+        assert.equal((await records.acquire(request, 1, twoDaysAgo)).status, 'acquired');
+        // The attempt stored the row, then died before writing where.
+        const table = await LeadsTable.connect(azurite.connectionString, 'MarketplaceLeads');
+        assert.equal(await table.insert(v1, rowKeysFor(v1.id, twoDaysAgo)), 'inserted');
+        const v2 = leadWith('Earlier day', { Description: 'Ready to buy 500 seats' });
+        assert.equal(await deliverToDestination(forDestination(v2, 'table'), context()), 'delivered');
+        const row = await rowOf(v1.id);
+        assert.equal(row.Description, 'Ready to buy 500 seats');
+        assert.equal(row.partitionKey, twoDaysAgo.toISOString().slice(0, 10));
+    });
+
+    it("writes an update event that storage kept out for longer than the digest's settle window under a fresh key, so the digest still lists it", async () => {
+        const table = await LeadsTable.connect(azurite.connectionString, 'MarketplaceLeads');
+        const t0 = Date.now() - 20 * 60_000;
+        const v1 = leadWith('Late event', { Description: 'Just looking' }, new Date(t0));
+        const keys = rowKeysFor(v1.id, new Date(t0));
+        await table.insert(v1, keys);
+        const v2 = leadWith('Late event', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 1000));
+        assert.equal(await table.record(v2, keys, new Date(t0 + 1000)), 'updated');
+        // The event's write failed (storage down) and the delivery is retried 20 minutes later.
+        const lost = (await table.row(keys))?.LastUpdateKey ?? '';
+        await table.updates.deleteEntity(lost.slice(0, 10), lost);
+        const retried = new Date();
+        assert.equal(await table.record(v2, keys, retried), 'already-counted');
+        const events: LeadUpdateEntity[] = [];
+        for await (const event of table.updates.listEntities<LeadUpdateEntity>()) if (event.LeadId === v1.id) events.push(event);
+        assert.equal(events.length, 1);
+        assert.ok((events[0]?.rowKey ?? '') >= retried.toISOString(), `the event sorts where the digest still reads: ${events[0]?.rowKey ?? ''}`);
+        assert.equal(await table.record(v2, keys, new Date()), 'already-counted');
+        let count = 0;
+        for await (const event of table.updates.listEntities<LeadUpdateEntity>()) if (event.LeadId === v1.id) count++;
+        assert.equal(count, 1, 'once');
     });
 
     it('never delivers an older version over a newer one that arrived first', async () => {

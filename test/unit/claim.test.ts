@@ -2,18 +2,37 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideClaim, type ClaimMessage, type ClaimRecord } from '../../src/deliver/claim';
 import { CircuitBreaker } from '../../src/deliver/circuitBreaker';
+import { versionOrder } from '../../src/lead/version';
 import { leasedEntity } from '../../src/store/deliveryLog';
 
 const now = Date.parse('2026-11-22T12:00:00.000Z');
 const later = new Date(now + 60_000).toISOString();
 const earlier = new Date(now - 60_000).toISOString();
 
+/** Storage's time of a POST, with the receiving instance's (which may be minutes off) after it. */
+function order(queuedAt: string, receivedAt = queuedAt): string {
+    return versionOrder({ queuedAt, receivedAt });
+}
+
 function record(changes: Partial<ClaimRecord> = {}): ClaimRecord {
-    return { state: 'failed', ticket: 1, receiptId: 'r1', version: 'v1', versionAt: '2026-11-22T11:00:00.000Z', deliveredVersion: '', scheduled: 2, poisoned: false, ...changes };
+    const versionAt = changes.versionAt ?? '2026-11-22T11:00:00.000Z';
+    return {
+        state: 'failed',
+        ticket: 1,
+        receiptId: 'r1',
+        version: 'v1',
+        versionAt,
+        versionOrder: order(versionAt),
+        seenVersions: [changes.version ?? 'v1'],
+        deliveredVersion: '',
+        scheduled: 2,
+        poisoned: false,
+        ...changes,
+    };
 }
 
 function message(changes: Partial<ClaimMessage> = {}): ClaimMessage {
-    return { version: 'v1', receivedAt: '2026-11-22T11:00:00.000Z', receiptId: 'r1', ticket: 1, replay: false, ...changes };
+    return { version: 'v1', order: order('2026-11-22T11:00:00.000Z'), receiptId: 'r1', ticket: 1, replay: false, ...changes };
 }
 
 describe('who delivers: decideClaim', () => {
@@ -59,24 +78,52 @@ describe('who delivers: decideClaim', () => {
 
     it('delivers newer content as an update, after the delivery under way', () => {
         const delivered = record({ state: 'delivered', deliveredVersion: 'v1' });
-        const update = message({ version: 'v2', receiptId: 'r2', receivedAt: '2026-11-22T11:30:00.000Z' });
+        const update = message({ version: 'v2', receiptId: 'r2', order: order('2026-11-22T11:30:00.000Z') });
         assert.deepEqual(decideClaim(delivered, update, now), { kind: 'acquire', mode: 'update' });
         assert.deepEqual(decideClaim({ ...delivered, state: 'pending', leaseUntil: later }, update, now), { kind: 'busy' });
     });
 
     it("numbers a new chain's links afresh: an update that takes over a chain at ticket 2 and dies is taken over by its own message", () => {
         const before = { partitionKey: 'lead', rowKey: 'hubspot', State: 'failed' as const, Attempts: 2, Ticket: 2, ReceiptId: 'r1', Version: 'v1', VersionAt: '2026-11-22T11:00:00.000Z', Scheduled: 3, UpdatedAt: '' };
-        const update = { leadId: 'lead', destination: 'hubspot' as const, version: 'v2', receivedAt: '2026-11-22T11:30:00.000Z', receiptId: 'r2', ticket: 1, replay: false };
+        const update = { leadId: 'lead', destination: 'hubspot' as const, version: 'v2', receivedAt: '2026-11-22T11:30:00.000Z', order: order('2026-11-22T11:30:00.000Z'), receiptId: 'r2', ticket: 1, replay: false };
         const taken = leasedEntity(update, before, false, 1000, new Date(now - 60_000));
         assert.equal(taken.Ticket, 1);
-        const died = record({ state: 'pending', leaseUntil: taken.LeaseUntil, ticket: taken.Ticket ?? 0, receiptId: 'r2', version: 'v2', versionAt: update.receivedAt, deliveredVersion: 'v1', scheduled: 0 });
-        assert.deepEqual(decideClaim(died, message({ version: 'v2', receiptId: 'r2', receivedAt: update.receivedAt, ticket: 1 }), now), { kind: 'acquire', mode: 'update' });
+        const died = record({
+            state: 'pending',
+            leaseUntil: taken.LeaseUntil,
+            ticket: taken.Ticket ?? 0,
+            receiptId: 'r2',
+            version: 'v2',
+            versionAt: update.receivedAt,
+            seenVersions: ['v1', 'v2'],
+            deliveredVersion: 'v1',
+            scheduled: 0,
+        });
+        assert.equal(taken.Versions, 'v1,v2');
+        assert.deepEqual(decideClaim(died, message({ version: 'v2', receiptId: 'r2', order: update.order, ticket: 1 }), now), { kind: 'acquire', mode: 'update' });
         assert.deepEqual(decideClaim(died, message({ ticket: 3 }), now), { kind: 'repeat' }, "the old chain's next link is older content");
     });
 
     it('never delivers older content over newer: a late old version only counts', () => {
         const newer = record({ state: 'delivered', version: 'v2', versionAt: '2026-11-22T11:30:00.000Z', deliveredVersion: 'v2' });
-        assert.deepEqual(decideClaim(newer, message({ version: 'v1', receivedAt: '2026-11-22T11:00:00.000Z' }), now), { kind: 'repeat' });
+        assert.deepEqual(decideClaim(newer, message({ version: 'v1', order: order('2026-11-22T11:00:00.000Z') }), now), { kind: 'repeat' });
+    });
+
+    it("orders versions by storage's time, not the receiving instance's clock: an update taken by an instance 5 minutes behind is an update", () => {
+        // v1 taken by A at 11:00:00 (A's clock and storage agree); v2 by B two seconds later, B's clock saying 10:55:02.
+        const first = record({ state: 'delivered', versionOrder: order('2026-11-22T11:00:00.000Z', '2026-11-22T11:00:00.300Z'), deliveredVersion: 'v1' });
+        const update = message({ version: 'v2', receiptId: 'r2', order: order('2026-11-22T11:00:02.000Z', '2026-11-22T10:55:02.300Z') });
+        assert.deepEqual(decideClaim(first, update, now), { kind: 'acquire', mode: 'update' });
+        // The other way round: v2 already there, v1 arriving late from the instance that runs ahead.
+        const second = record({ state: 'delivered', version: 'v2', versionOrder: update.order, seenVersions: ['v2'], deliveredVersion: 'v2' });
+        assert.deepEqual(decideClaim(second, message({ order: order('2026-11-22T11:00:00.000Z', '2026-11-22T11:04:59.000Z') }), now), { kind: 'repeat' });
+    });
+
+    it('takes a version seen before for a repeat, never an update: v1, v2, then v1 again (a sender retrying the first POST)', () => {
+        const atV2 = record({ state: 'delivered', version: 'v2', versionOrder: order('2026-11-22T11:30:00.000Z'), seenVersions: ['v1', 'v2'], deliveredVersion: 'v2' });
+        assert.deepEqual(decideClaim(atV2, message({ version: 'v1', receiptId: 'r3', order: order('2026-11-22T11:45:00.000Z') }), now), { kind: 'repeat' });
+        assert.deepEqual(decideClaim(atV2, message({ version: 'v1', receiptId: 'r3', order: order('2026-11-22T11:45:00.000Z'), ticket: 2, replay: true }), now), { kind: 'repeat' });
+        assert.deepEqual(decideClaim(atV2, message({ version: 'v3', receiptId: 'r4', order: order('2026-11-22T11:45:00.000Z') }), now), { kind: 'acquire', mode: 'update' });
     });
 
     it('keeps what a record from before versions delivered: a repeat, not an update', () => {
@@ -117,5 +164,28 @@ describe('the circuit breaker', () => {
         assert.equal(breaker.admit().admitted, true);
         breaker.release();
         assert.equal(breaker.admit().admitted, true, 'not stuck waiting for a probe that never called');
+    });
+
+    it("says when a destination's failing alert is due: ALERT_FAILING_MINUTES after its first failure, whichever leads were tried since", () => {
+        let clock = 0;
+        const breaker = new CircuitBreaker('webhook', () => clock);
+        assert.equal(breaker.failingAlertDue(3), undefined);
+        assert.equal(breaker.msUntilFailingAlert(3), undefined, 'not failing: nothing to wait for');
+        for (let i = 0; i < 5; i++) breaker.failed('The webhook answered 503.');
+        clock = 30_000;
+        assert.equal(breaker.admit().admitted, true);
+        breaker.failed('The webhook answered 503 again.');
+        assert.equal(breaker.failingAlertDue(3), undefined, 'a probe failing 30 s in: not yet');
+        assert.equal(breaker.msUntilFailingAlert(3), 150_000, 'a waiting lead comes back when it is due');
+        clock = 180_000;
+        assert.deepEqual(breaker.failingAlertDue(3), { since: new Date(0).toISOString(), reason: 'The webhook answered 503 again.' }, 'due, with no attempt at that moment');
+        breaker.markFailingAlerted();
+        assert.equal(breaker.failingAlertDue(3), undefined, 'once per spell');
+        assert.equal(breaker.msUntilFailingAlert(3), undefined);
+        breaker.succeeded();
+        clock = 400_000;
+        breaker.failed('down again');
+        clock = 580_000;
+        assert.deepEqual(breaker.failingAlertDue(3), { since: new Date(400_000).toISOString(), reason: 'down again' }, 'a new spell after it answered');
     });
 });

@@ -43,6 +43,7 @@ export class DynamicsDestination implements Destination {
     readonly name = 'dynamics';
     /** A token, then the record. */
     readonly maxCalls = 2;
+    readonly idempotent = true;
 
     constructor(
         private readonly orgUrl: string,

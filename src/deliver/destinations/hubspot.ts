@@ -45,6 +45,7 @@ export class HubSpotDestination implements Destination {
     readonly name = 'hubspot';
     /** Create, and on 409 update. */
     readonly maxCalls = 2;
+    readonly idempotent = true;
 
     constructor(
         private readonly baseUrl: string,

@@ -25,6 +25,8 @@ function unresolvedDestination(name: DestinationName, problems: string[]): Desti
     return {
         name,
         maxCalls: 1,
+        // It never calls out, so trying again can repeat nothing.
+        idempotent: true,
         deliver: () => Promise.reject(new DeliveryFailure(`The ${name} destination cannot be used: ${problems.join('; ')}.`, 'permanent')),
     };
 }

@@ -52,6 +52,7 @@ export class MarketoDestination implements Destination {
     readonly name = 'marketo';
     /** A token, the sync, a new token after 601/602 or 401, and the sync again. */
     readonly maxCalls = 4;
+    readonly idempotent = true;
     private readonly token = new CachedToken((signal) => this.issueToken(signal));
 
     constructor(

@@ -42,6 +42,8 @@ export function webToLeadForm(lead: Lead, oid: string, mapping: FieldMapping = {
 export class SalesforceDestination implements Destination {
     readonly name = 'salesforce';
     readonly maxCalls = 1;
+    /** Web-to-Lead takes every POST as a new lead. */
+    readonly idempotent = false;
 
     constructor(
         private readonly url: string,

@@ -121,6 +121,7 @@ export class SalesforceApiDestination implements Destination {
     readonly name = 'salesforce-api';
     /** A token, the upsert, a new token after a 401, and the upsert again. */
     readonly maxCalls = 4;
+    readonly idempotent = true;
     private readonly session = new CachedToken((signal) => this.issueSession(signal));
 
     constructor(

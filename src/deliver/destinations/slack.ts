@@ -68,6 +68,8 @@ async function slackFailure(response: Response): Promise<DeliveryFailure> {
 export class SlackDestination implements Destination {
     readonly name = 'slack';
     readonly maxCalls = 1;
+    /** An incoming webhook posts every request it takes. */
+    readonly idempotent = false;
 
     constructor(private readonly channel: ChannelSettings) {}
 

@@ -13,6 +13,7 @@ export class TableDestination implements Destination {
     readonly name = 'table';
     /** A look-up, a read and a write, and an update event: storage calls, each well under the delivery time-out. */
     readonly maxCalls = 4;
+    readonly idempotent = true;
 
     constructor(private readonly table: LeadsTable) {}
 
@@ -30,8 +31,11 @@ export class TableDestination implements Destination {
             await this.record(lead, parseRowKeys(context.target));
             return { state: 'delivered', target: context.target };
         }
-        // An earlier attempt may have inserted the row and stopped before recording where.
-        const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, lead.receivedAt.slice(0, 10)) : undefined;
+        // An earlier attempt, perhaps of an earlier version, may have inserted the row and stopped
+        // before recording where. It was stored on or after its own message's day, by an instance
+        // whose clock may have been behind: look from the day before.
+        const since = [context.firstReceivedAt, lead.receivedAt].filter((at): at is string => Boolean(at)).sort()[0] ?? lead.receivedAt;
+        const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, new Date(Date.parse(since) - 86_400_000).toISOString().slice(0, 10)) : undefined;
         const keys = earlier ?? rowKeysFor(lead.id, new Date());
         if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.record(lead, keys);
         // Recorded with the outcome; after a crash before that, the look-up above finds the row.

@@ -57,6 +57,8 @@ export const workflowsError: ErrorReader = nestedErrorCode;
 export class TeamsDestination implements Destination {
     readonly name = 'teams';
     readonly maxCalls = 1;
+    /** A Workflows webhook runs the flow for every request it takes. */
+    readonly idempotent = false;
 
     constructor(private readonly channel: ChannelSettings) {}
 

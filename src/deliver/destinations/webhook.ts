@@ -10,17 +10,26 @@ export function webhookSignature(secret: string, timestamp: string, body: string
 }
 
 /**
- * The key a receiver drops retries by: the lead id for its first version, and the lead id with the
- * version for each update, so that an update is never taken for a retry.
+ * An update, for the receiver: the destination confirmed an earlier version, or one was sent that
+ * may have arrived (its call failed or timed out after sending).
  */
-export function idempotencyKeyFor(lead: Lead, mode: DeliveryContext['mode']): string {
-    return mode === 'update' ? `${lead.id}.${lead.version}` : lead.id;
+function isUpdate(context: Pick<DeliveryContext, 'mode' | 'earlierVersions'>): boolean {
+    return context.mode === 'update' || context.earlierVersions === true;
+}
+
+/**
+ * The key a receiver drops retries by: the lead id for its first version, and the lead id with the
+ * version for each later one, so that an update is never taken for a retry.
+ */
+export function idempotencyKeyFor(lead: Lead, context: Pick<DeliveryContext, 'mode' | 'earlierVersions'>): string {
+    return isUpdate(context) ? `${lead.id}.${lead.version}` : lead.id;
 }
 
 /** POSTs the normalised lead as JSON to WEBHOOK_URL, with `"event": "created"` or `"updated"`; a 2xx means delivered. */
 export class WebhookDestination implements Destination {
     readonly name = 'webhook';
     readonly maxCalls = 1;
+    readonly idempotent = true;
 
     constructor(
         private readonly url: string,
@@ -33,10 +42,10 @@ export class WebhookDestination implements Destination {
     }
 
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
-        const body = JSON.stringify({ event: context.mode === 'update' ? 'updated' : 'created', ...lead });
+        const body = JSON.stringify({ event: isUpdate(context) ? 'updated' : 'created', ...lead });
         const headers: Record<string, string> = {
             'content-type': 'application/json; charset=utf-8',
-            'idempotency-key': idempotencyKeyFor(lead, context.mode),
+            'idempotency-key': idempotencyKeyFor(lead, context),
             'user-agent': 'marketplace-leads',
         };
         if (this.secret) {
