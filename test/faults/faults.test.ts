@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
@@ -9,7 +11,7 @@ import { json, startTestServer } from '../helpers/httpServer';
 import { leadIdsIn, parseMail } from '../helpers/mime';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
-import { projectRoot } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
 import { startSmtpServer } from '../helpers/smtp';
 
 /*
@@ -270,6 +272,113 @@ describe('faults', () => {
         } finally {
             await app.stop();
             await smtp.close();
+            await azurite.stop();
+        }
+    });
+
+    it("clock skew: an update taken by an instance 5 minutes behind is an update, and the first version sent again is a repeat", async () => {
+        const azurite = await startAzurite();
+        const calls: { id: string; event: string; description: string }[] = [];
+        const webhook = await startTestServer((request, res) => {
+            const body = JSON.parse(request.body) as Lead & { event: string };
+            calls.push({ id: body.id, event: body.event, description: body.description });
+            json(res, 200, { ok: true });
+        });
+        const env = {
+            AzureWebJobsStorage: azurite.connectionString,
+            LEAD_DESTINATIONS: 'table,webhook',
+            WEBHOOK_URL: webhook.url,
+            'AzureWebJobs.notifyContacts.Disabled': 'true',
+            'AzureWebJobs.sendAlerts.Disabled': 'true',
+        };
+        const a = await startApp({ env, port: await freePort() });
+        const b = await startApp({ env: { ...env, NODE_OPTIONS: `--require ${join(buildRoot, 'test', 'fixtures', 'skewedClock.js')}`, CLOCK_SKEW_MS: String(-5 * 60_000) }, port: await freePort() });
+        const table = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
+        const rowOf = async (id: string) => {
+            for await (const row of table.listEntities<{ LeadId: string; Description: string; Occurrences: number }>({ queryOptions: { filter: `LeadId eq '${id}'` } })) return row;
+            return undefined;
+        };
+        try {
+            const first = { ...lead(5000), Description: 'Just looking' };
+            const id = await postLead(a.url, first);
+            await eventually(() => (calls.length === 1 ? true : undefined), 30_000, 'the first version at the webhook');
+            await sleep(2000);
+            assert.equal(await postLead(b.url, { ...lead(5000), Description: 'Ready to buy 500 seats' }), id);
+            await eventually(() => (calls.length === 2 ? true : undefined), 30_000, 'the update at the webhook');
+            assert.equal(await postLead(a.url, first), id, 'the first version sent again');
+            await eventually(async () => ((await rowOf(id))?.Occurrences === 3 ? true : undefined), 30_000, 'the third POST counted');
+            await sleep(2000);
+            assert.deepEqual(
+                calls.map((call) => [call.event, call.description]),
+                [
+                    ['created', 'Just looking'],
+                    ['updated', 'Ready to buy 500 seats'],
+                ],
+            );
+            assert.equal((await rowOf(id))?.Description, 'Ready to buy 500 seats');
+            const updates = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeadsUpdates', { allowInsecureConnection: true });
+            let events = 0;
+            for await (const event of updates.listEntities<{ LeadId: string }>()) if (event.LeadId === id) events++;
+            assert.equal(events, 1, 'one update event for the digest');
+        } finally {
+            await Promise.all([a.stop(), b.stop()]);
+            await webhook.close();
+            await azurite.stop();
+        }
+    });
+
+    it('killed mid-call: Teams, Slack and Salesforce Web-to-Lead, which cannot tell a retry, get each lead once; the restarted app sets them aside as uncertain', async () => {
+        const azurite = await startAzurite();
+        const posts = { teams: 0, slack: 0, salesforce: 0 };
+        const slowly = (service: keyof typeof posts, answer: (res: ServerResponse) => void) =>
+            startTestServer(async (_request, res) => {
+                posts[service]++;
+                await sleep(4000);
+                answer(res);
+            });
+        const teams = await slowly('teams', (res) => res.writeHead(202).end());
+        const slack = await slowly('slack', (res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+        const salesforce = await slowly('salesforce', (res) => res.writeHead(200).end());
+        const env = {
+            AzureWebJobsStorage: azurite.connectionString,
+            LEAD_DESTINATIONS: 'table,teams,slack,salesforce',
+            TEAMS_WEBHOOK_URL: `${teams.url}/workflows/0a1b/triggers/manual/paths/invoke?api-version=1&sig=faults`,
+            SLACK_WEBHOOK_URL: `${slack.url}/services/T0001/B0001/faults`,
+            SALESFORCE_OID: '00D000000000001',
+            SALESFORCE_URL: `${salesforce.url}/servlet/servlet.WebToLead?encoding=UTF-8`,
+            DELIVERY_TIMEOUT_SECONDS: '5',
+            'AzureWebJobs.notifyContacts.Disabled': 'true',
+            'AzureWebJobs.sendAlerts.Disabled': 'true',
+        };
+        const port = await freePort();
+        let app = await startApp({ env, port });
+        try {
+            const id = await postLead(app.url, lead(6000));
+            await eventually(() => (posts.teams + posts.slack + posts.salesforce === 3 ? true : undefined), 30_000, 'the three calls under way');
+            await sleep(1000);
+            app.child.kill('SIGKILL');
+            await app.stop();
+            app = await startApp({ env, port });
+            const records = TableClient.fromConnectionString(azurite.connectionString, 'LeadDeliveries', { allowInsecureConnection: true });
+            // The dead host's messages come back when their queue lease runs out (a minute on the local host).
+            const states = await eventually(
+                async () => {
+                    const found = new Map<string, string>();
+                    for await (const record of records.listEntities<{ State: string }>({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) found.set(record.rowKey ?? '', record.State);
+                    return ['teams', 'slack', 'salesforce'].every((name) => found.get(name) === 'uncertain') ? found : undefined;
+                },
+                120_000,
+                'the three deliveries uncertain',
+            );
+            assert.equal(states.get('table'), 'delivered');
+            await sleep(2000);
+            assert.deepEqual(posts, { teams: 1, slack: 1, salesforce: 1 }, 'no service posted to twice');
+            const poisoned = await new QueueClient(azurite.connectionString, 'leads-poison').peekMessages({ numberOfMessages: 32 });
+            const destinations = poisoned.peekedMessageItems.map((m) => (JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { delivery?: { destination?: string } }).delivery?.destination).sort();
+            assert.deepEqual(destinations, ['salesforce', 'slack', 'teams'], 'each set aside for a person');
+        } finally {
+            await app.stop();
+            await Promise.all([teams.close(), slack.close(), salesforce.close()]);
             await azurite.stop();
         }
     });
