@@ -72,17 +72,18 @@ export class CircuitBreaker {
     }
 
     /**
-     * The destination has failed, with no answer since, for `minutes` or more, and this spell has no
-     * "failing" alert yet: whichever leads the circuit let through, the waiting ones count too.
+     * The circuit is open and the destination has failed, with no answer since, for `minutes` or more,
+     * and this spell has no "failing" alert yet: whichever leads it let through, the waiting ones count
+     * too. (While it is closed, each lead's retry chain finds itself failing at its own attempts.)
      */
     failingAlertDue(minutes: number): { since: string; reason: string } | undefined {
-        if (this.failingSinceMs === undefined || this.spellAlerted || this.now() - this.failingSinceMs < minutes * 60_000) return undefined;
+        if (!this.isOpen || this.failingSinceMs === undefined || this.spellAlerted || this.now() - this.failingSinceMs < minutes * 60_000) return undefined;
         return { since: new Date(this.failingSinceMs).toISOString(), reason: this.lastReason };
     }
 
-    /** How long until the spell's alert is due; undefined when it is not failing or already alerted. */
+    /** How long until the spell's alert is due; undefined when the circuit is closed or the spell already alerted. */
     msUntilFailingAlert(minutes: number): number | undefined {
-        if (this.failingSinceMs === undefined || this.spellAlerted) return undefined;
+        if (!this.isOpen || this.failingSinceMs === undefined || this.spellAlerted) return undefined;
         return Math.max(0, this.failingSinceMs + minutes * 60_000 - this.now());
     }
 

@@ -382,4 +382,42 @@ describe('faults', () => {
             await azurite.stop();
         }
     });
+
+    it("destination failing behind an open circuit: the failing alert comes ALERT_FAILING_MINUTES after the first failure, whichever leads probe it", async () => {
+        const azurite = await startAzurite();
+        const smtp = await startSmtpServer();
+        const webhook = await startTestServer((_request, res) => json(res, 503, { error: 'maintenance' }));
+        const app = await startApp({
+            env: {
+                AzureWebJobsStorage: azurite.connectionString,
+                LEAD_DESTINATIONS: 'table,webhook',
+                WEBHOOK_URL: webhook.url,
+                // The leads that failed first wait two minutes for their retry: every probe within the test is a fresh lead.
+                DELIVERY_RETRY_SECONDS: '120',
+                EMAIL_TRANSPORT: 'smtp',
+                SMTP_HOST: '127.0.0.1',
+                SMTP_PORT: String(smtp.port),
+                NOTIFY_TO: 'ops@contoso.example',
+                'AzureWebJobs.notifyContacts.Disabled': 'true',
+                ALERT_SCHEDULE: '*/5 * * * * *',
+                ALERT_FAILING_MINUTES: '0.5',
+            },
+            port: await freePort(),
+        });
+        try {
+            const start = Date.now();
+            await Promise.all(Array.from({ length: 60 }, (_, i) => postLead(app.url, lead(7000 + i))));
+            await eventually(() => (webhook.requests.length > 0 ? true : undefined), 10_000, 'the first failure');
+            const firstFailure = Date.now();
+            // Due 30 s after the first failure; the first alert of its kind goes at the next run (every 5 s).
+            await eventually(() => (smtp.mails.some((mail) => /failing/i.test(parseMail(mail.raw).subject)) ? true : undefined), 45_000, 'the failing alert');
+            assert.match(app.output(), /webhook destination's circuit is open/);
+            process.stdout.write(`# failing alert ${Math.round((Date.now() - firstFailure) / 1000)} s after the first failure (${Math.round((Date.now() - start) / 1000)} s after the first POST), ${webhook.requests.length} calls\n`);
+        } finally {
+            await app.stop();
+            await webhook.close();
+            await smtp.close();
+            await azurite.stop();
+        }
+    });
 });

@@ -171,6 +171,11 @@ describe('the circuit breaker', () => {
         const breaker = new CircuitBreaker('webhook', () => clock);
         assert.equal(breaker.failingAlertDue(3), undefined);
         assert.equal(breaker.msUntilFailingAlert(3), undefined, 'not failing: nothing to wait for');
+        breaker.failed('The webhook answered 503.');
+        clock = 240_000;
+        assert.equal(breaker.failingAlertDue(3), undefined, "closed: the lead's own retry chain is found failing at its attempts");
+        clock = 0;
+        breaker.succeeded();
         for (let i = 0; i < 5; i++) breaker.failed('The webhook answered 503.');
         clock = 30_000;
         assert.equal(breaker.admit().admitted, true);
@@ -184,7 +189,7 @@ describe('the circuit breaker', () => {
         assert.equal(breaker.msUntilFailingAlert(3), undefined);
         breaker.succeeded();
         clock = 400_000;
-        breaker.failed('down again');
+        for (let i = 0; i < 5; i++) breaker.failed('down again');
         clock = 580_000;
         assert.deepEqual(breaker.failingAlertDue(3), { since: new Date(400_000).toISOString(), reason: 'down again' }, 'a new spell after it answered');
     });
