@@ -276,7 +276,7 @@ describe('faults', () => {
         }
     });
 
-    it("clock skew: an update taken by an instance 5 minutes behind is an update, and the first version sent again is a repeat", async () => {
+    it('clock skew: an update taken by an instance 5 minutes behind is an update, and the first version sent again is a repeat', async () => {
         const azurite = await startAzurite();
         const calls: { id: string; event: string; description: string }[] = [];
         const webhook = await startTestServer((request, res) => {
@@ -383,7 +383,7 @@ describe('faults', () => {
         }
     });
 
-    it("destination failing behind an open circuit: the failing alert comes ALERT_FAILING_MINUTES after the first failure, whichever leads probe it", async () => {
+    it('destination failing behind an open circuit: the failing alert comes ALERT_FAILING_MINUTES after the first failure, whichever leads probe it', async () => {
         const azurite = await startAzurite();
         const smtp = await startSmtpServer();
         const webhook = await startTestServer((_request, res) => json(res, 503, { error: 'maintenance' }));
@@ -412,7 +412,9 @@ describe('faults', () => {
             // Due 30 s after the first failure; the first alert of its kind goes at the next run (every 5 s).
             await eventually(() => (smtp.mails.some((mail) => /failing/i.test(parseMail(mail.raw).subject)) ? true : undefined), 45_000, 'the failing alert');
             assert.match(app.output(), /webhook destination's circuit is open/);
-            process.stdout.write(`# failing alert ${Math.round((Date.now() - firstFailure) / 1000)} s after the first failure (${Math.round((Date.now() - start) / 1000)} s after the first POST), ${webhook.requests.length} calls\n`);
+            process.stdout.write(
+                `# failing alert ${Math.round((Date.now() - firstFailure) / 1000)} s after the first failure (${Math.round((Date.now() - start) / 1000)} s after the first POST), ${webhook.requests.length} calls\n`,
+            );
         } finally {
             await app.stop();
             await webhook.close();
