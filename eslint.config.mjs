@@ -28,8 +28,8 @@ export default defineConfig(
     },
     // The console's script runs in the browser, with the browser's globals.
     { files: ['src/console/static/*.js'], languageOptions: { globals: { document: 'readonly', fetch: 'readonly', FormData: 'readonly' } } },
-    // azd's hook is a script that Node.js runs as it is.
-    { files: ['infra/hooks/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+    // azd's hook and the build are scripts that Node.js runs as they are.
+    { files: ['infra/hooks/*.mjs', 'tools/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
     // This file itself is plain JavaScript, outside tsconfig.json.
     { files: ['**/*.mjs', '**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
 );
