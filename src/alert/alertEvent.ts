@@ -4,7 +4,7 @@ import { oneLine } from '../notify/digest';
 import { tableKeySafe } from '../store/notifyProgress';
 
 /** What the operator is told about; each kind has its own mail, at most one per ALERT_INTERVAL_MINUTES. */
-export const alertKinds = ['poisoned', 'failing', 'set-aside', 'quiet'] as const;
+export const alertKinds = ['poisoned', 'failing', 'set-aside', 'quiet', 'mail-down'] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 /**
@@ -75,4 +75,9 @@ export function quietEvent(after: { newestRowKey: string } | { watchingSince: st
     const key = 'newestRowKey' in after ? `after_${after.newestRowKey}` : `after_none_${after.watchingSince}`;
     const last = 'newestRowKey' in after ? `the last one was stored at ${after.newestRowKey.slice(0, 24)}` : `none since ${after.watchingSince}`;
     return { kind: 'quiet', key, at: at.toISOString(), reason: `No lead has arrived for more than ${hours} hour(s) (${last}); check the offer's lead destination in Partner Center.` };
+}
+
+/** Digests have not gone out since `since`, for a reason that is not a lead's: one event per outage, however many runs fail. */
+export function mailDownEvent(since: string, reason: string, at = new Date()): AlertEvent {
+    return { kind: 'mail-down', key: `digests_${tableKeySafe(since)}`, at: at.toISOString(), reason: reasonOf(`Digests have failed since ${since}: ${reason}`) };
 }

@@ -21,6 +21,9 @@ interface StateEntity {
     rowKey: string;
     LeaseUntil?: string;
     LastSentAt?: string;
+    /** The kind's mail has failed to go since then (kept until it goes), and why, last. */
+    FailingSince?: string;
+    LastFailure?: string;
     etag?: string;
 }
 
@@ -149,17 +152,23 @@ export class AlertStore {
     }
 
     /**
-     * The mail was sent (or refused for good): its events are marked sent and the pending mail is
-     * cleared, in one transaction that fails as a whole if the lease was lost. The lease ends with it.
+     * The mail was sent: its events are marked sent, the pending mail and any failure are cleared,
+     * in one transaction that fails as a whole if the lease was lost. The lease ends with it.
      */
-    async commit(claim: AlertClaim, mail: PendingAlert, note: { refused?: string } = {}, now = new Date()): Promise<void> {
+    async commit(claim: AlertClaim, mail: PendingAlert, now = new Date()): Promise<void> {
         const at = now.toISOString();
-        const state = { partitionKey: claim.kind, rowKey: 'state', PendingParts: 0, LeaseUntil: '', UpdatedAt: at, LastSentAt: at, LastMailId: mail.id, LastRefusal: note.refused ?? '' };
+        const state = { partitionKey: claim.kind, rowKey: 'state', PendingParts: 0, LeaseUntil: '', UpdatedAt: at, LastSentAt: at, LastMailId: mail.id };
         const actions: TransactionAction[] = [
             ['update', state, 'Replace', { etag: claim.etag }],
             ...mail.keys.map((key): TransactionAction => ['upsert', { partitionKey: claim.kind, rowKey: `${eventPrefix}${key}`, Sent: true, SentIn: mail.id, SentAt: at }, 'Merge']),
         ];
         await this.client.submitTransaction(actions);
+    }
+
+    /** The mail did not go: it stays written down, and the failure is kept for the console's health strip until a mail goes. */
+    async fail(claim: AlertClaim, failure: { since: string; reason: string }): Promise<void> {
+        const written = await this.client.updateEntity({ partitionKey: claim.kind, rowKey: 'state', FailingSince: failure.since, LastFailure: failure.reason }, 'Merge', { etag: claim.etag });
+        claim.etag = written.etag ?? claim.etag;
     }
 
     async release(claim: AlertClaim): Promise<void> {

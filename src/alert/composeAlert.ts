@@ -15,6 +15,7 @@ const headings: Record<AlertKind, (count: number, context: AlertContext) => stri
     failing: (count, { failingMinutes }) => `${count} ${count === 1 ? 'delivery has' : 'deliveries have'} been failing for ${failingMinutes} minute(s) or more`,
     'set-aside': (count) => `${count} ${count === 1 ? 'item was' : 'items were'} set aside by the digest`,
     quiet: (_count, { quietHours }) => `No lead has arrived for ${quietHours ?? '?'} hour(s)`,
+    'mail-down': (count) => (count === 1 ? 'Digests could not be sent' : `Digests could not be sent, ${count} times`),
 };
 
 const advice: Record<AlertKind, string> = {
@@ -22,6 +23,8 @@ const advice: Record<AlertKind, string> = {
     failing: 'The leads are still being retried; they go to the poison queue if the destination does not recover.',
     'set-aside': 'See "npm run leads -- set-aside".',
     quiet: 'The marketplace may no longer reach the endpoint: check the lead destination of your offers in Partner Center.',
+    'mail-down':
+        'No lead was set aside: the leads wait and are mailed, each once, when the mail server takes the digest again. Check the sender (NOTIFY_FROM), the account and the mail server by the reply codes above; the console shows whether mail is still failing.',
 };
 
 function linesOf(event: AlertEvent): [string, string][] {

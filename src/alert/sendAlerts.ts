@@ -3,7 +3,7 @@ import type { InvocationContext } from '@azure/functions';
 import { acsMaxRecipients, alertRecipients, ConfigurationError, mailSettingsProblems, settings, type Settings } from '../config/settings';
 import { mailLeaseMs, refusesMessage, sendFitsLease } from '../notify/notifyContacts';
 import { transportFor } from '../notify/transports';
-import type { MailTransport, SendReport } from '../notify/transports/transport';
+import { failureReason, type MailTransport, type SendReport } from '../notify/transports/transport';
 import { lazy } from '../runtime/lazy';
 import { alertDue } from './alertDue';
 import { alertKinds, quietEvent, type AlertKind } from './alertEvent';
@@ -43,6 +43,8 @@ interface Run {
     /** Every kind's lease ends with the run's: no send starts that the run's lease cannot outlast. */
     leaseUntil: string;
     sends: number;
+    /** A send failed, and not for what its mail held: the other kinds' mails wait for the next run rather than fail alike. */
+    halted: boolean;
     report: AlertRunReport;
 }
 
@@ -77,20 +79,20 @@ async function writeDown(run: Run, claim: AlertClaim, kind: AlertKind, read: Ale
 
 /**
  * Sends the mail written down, same id (so same Message-ID and ACS operation id) however often it
- * is sent, then marks its events sent and clears it in one transaction. A mail refused for good is
- * not sent again: its events are marked with the refusal and it is logged.
+ * is sent, then marks its events sent and clears it in one transaction. A mail that did not go,
+ * refused for good included, stays written down with its events unsent and goes again next run;
+ * the failure is kept for the console until then.
  */
-async function sendWrittenDown(run: Run, claim: AlertClaim, mail: PendingAlert): Promise<void> {
+async function sendWrittenDown(run: Run, claim: AlertClaim, mail: PendingAlert, failingSince: string | undefined, now: Date): Promise<void> {
     const { settings: s, store, transport } = run.svc;
     run.sends++;
     let refused: SendReport['refused'];
     try {
         ({ refused } = await transport.send({ from: s.NOTIFY_FROM, to: mail.to, id: mail.id, subject: mail.subject, text: mail.text, html: mail.html }));
     } catch (error) {
-        if (!refusesMessage(error)) throw error;
-        await store.commit(claim, mail, { refused: error.message });
-        run.context.error(`The mail server refused the ${mail.kind} alert mail ${mail.id} for good (${error.message}); its ${mail.keys.length} event(s) are not mailed again.`);
-        return;
+        run.halted ||= !refusesMessage(error);
+        await store.fail(claim, { since: failingSince ?? now.toISOString(), reason: failureReason(error) });
+        throw error;
     }
     await store.commit(claim, mail);
     for (const { address, reason } of refused) run.context.error(`The mail server refused the recipient ${address} (${reason}) for the ${mail.kind} alert mail ${mail.id}.`);
@@ -103,6 +105,7 @@ async function sendKind(run: Run, kind: AlertKind, now: Date): Promise<void> {
     const { settings: s, store } = run.svc;
     const read = await store.read(kind);
     if (kind === 'quiet') await watchQuiet(run, read, now);
+    if (run.halted) return;
     if (!alertDue({ lastSentAt: read.state?.LastSentAt || undefined, pending: read.pending !== undefined, unsent: read.unsent.length }, s.ALERT_INTERVAL_MINUTES, now)) return;
     const claim = await store.claim(kind, read.state, run.leaseUntil, now);
     if (!claim) {
@@ -111,7 +114,7 @@ async function sendKind(run: Run, kind: AlertKind, now: Date): Promise<void> {
     }
     let done = false;
     try {
-        await sendWrittenDown(run, claim, read.pending ?? (await writeDown(run, claim, kind, read)));
+        await sendWrittenDown(run, claim, read.pending ?? (await writeDown(run, claim, kind, read)), read.state?.FailingSince, now);
         done = true;
     } finally {
         if (!done) await store.release(claim);
@@ -135,7 +138,7 @@ export async function runAlerts(svc: AlertServices, context: InvocationContext, 
         context.log('Neither ALERT_TO nor NOTIFY_TO is set: no alert is mailed, and the events wait until one is.');
         return { mails: 0, events: 0, skipped: 'no recipients' };
     }
-    const run: Run = { svc, context, to, leaseUntil: new Date(now.getTime() + mailLeaseMs).toISOString(), sends: 0, report: { mails: 0, events: 0 } };
+    const run: Run = { svc, context, to, leaseUntil: new Date(now.getTime() + mailLeaseMs).toISOString(), sends: 0, halted: false, report: { mails: 0, events: 0 } };
     let failed: Error | undefined;
     for (const kind of alertKinds) {
         if (!sendFitsLease(svc.transport, run.leaseUntil, run.sends)) break;

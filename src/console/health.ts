@@ -1,5 +1,6 @@
+import { alertKinds } from '../alert/alertEvent';
 import type { Settings } from '../config/settings';
-import { tableClientFor, statusOf } from '../storage/clients';
+import { readEntity, tableClientFor, statusOf } from '../storage/clients';
 import type { DeliveryLog } from '../store/deliveryLog';
 import type { LeadsTable } from '../store/leadsTable';
 
@@ -11,6 +12,15 @@ export interface Health {
     failedLastDay: Record<string, number>;
     poisonCount: number;
     lastDigestAt?: string;
+    /** Digests have failed to go since then, not for a lead's sake (the mail server, the sender, the account), until one goes. */
+    digestsFailing?: MailFailure;
+    /** The operator's alert mails have failed to go since then, until one goes. */
+    alertsFailing?: MailFailure;
+}
+
+export interface MailFailure {
+    since: string;
+    reason: string;
 }
 
 const dayMs = 86_400_000;
@@ -19,18 +29,35 @@ function dayOf(ms: number): string {
     return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** When the last digest went out, from the notifier's progress rows (one per source table). */
-async function lastDigestSent(s: Settings): Promise<string | undefined> {
+/** The earliest failure of several (since) with the latest's reason. */
+function earliest(failures: (MailFailure | undefined)[]): MailFailure | undefined {
+    const found = failures.filter((f): f is MailFailure => f !== undefined).sort((a, b) => (a.since < b.since ? -1 : 1));
+    return found[0];
+}
+
+/** When the last digest went out, and whether digests fail now, from the notifier's progress rows (one per source table). */
+async function digestState(s: Settings): Promise<{ lastDigestAt?: string; digestsFailing?: MailFailure }> {
     const client = await tableClientFor(s.storage, s.NOTIFY_STATE_TABLE);
     let last: string | undefined;
+    const failing: MailFailure[] = [];
     try {
-        for await (const row of client.listEntities<{ LastSentAt?: string }>({ queryOptions: { filter: "PartitionKey eq 'progress'", select: ['LastSentAt'] } })) {
+        const select = ['LastSentAt', 'MailDownSince', 'MailDownReason'];
+        for await (const row of client.listEntities<{ LastSentAt?: string; MailDownSince?: string; MailDownReason?: string }>({ queryOptions: { filter: "PartitionKey eq 'progress'", select } })) {
             if (row.LastSentAt && (!last || row.LastSentAt > last)) last = row.LastSentAt;
+            if (row.MailDownSince) failing.push({ since: row.MailDownSince, reason: row.MailDownReason ?? '' });
         }
     } catch (error) {
         if (statusOf(error) !== 404) throw error;
     }
-    return last;
+    const digestsFailing = earliest(failing);
+    return { ...(last ? { lastDigestAt: last } : {}), ...(digestsFailing ? { digestsFailing } : {}) };
+}
+
+/** Whether alert mails fail now: each kind's sender state in ALERTS_TABLE (one point read a kind). */
+async function alertsFailing(s: Settings): Promise<MailFailure | undefined> {
+    const client = await tableClientFor(s.storage, s.ALERTS_TABLE);
+    const states = await Promise.all(alertKinds.map((kind) => readEntity<{ FailingSince?: string; LastFailure?: string }>(client, kind, 'state')));
+    return earliest(states.map((state) => (state?.FailingSince ? { since: state.FailingSince, reason: state.LastFailure ?? '' } : undefined)));
 }
 
 /** When the newest lead the marketplace sent was stored (imported leads are not a sign that leads arrive). */
@@ -42,7 +69,13 @@ async function newestLeadAt(leads: LeadsTable, now: number): Promise<string | un
 /** The health strip: is the marketplace reaching the app, are leads getting out, are digests going. */
 export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog, poisonCount: number, now = Date.now()): Promise<Health> {
     const today = dayOf(now);
-    const [lastLeadAt, counts, failed, lastDigestAt] = await Promise.all([newestLeadAt(leads, now), leads.countSince(dayOf(now - 6 * dayMs)), log.failedSince(new Date(now - dayMs)), lastDigestSent(s)]);
+    const [lastLeadAt, counts, failed, digests, alertMail] = await Promise.all([
+        newestLeadAt(leads, now),
+        leads.countSince(dayOf(now - 6 * dayMs)),
+        log.failedSince(new Date(now - dayMs)),
+        digestState(s),
+        alertsFailing(s),
+    ]);
     const failedLastDay: Record<string, number> = {};
     for (const record of failed) failedLastDay[record.destination] = (failedLastDay[record.destination] ?? 0) + 1;
     return {
@@ -51,6 +84,7 @@ export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog,
         leadsThisWeek: [...counts.values()].reduce((sum, n) => sum + n, 0),
         failedLastDay,
         poisonCount,
-        ...(lastDigestAt ? { lastDigestAt } : {}),
+        ...digests,
+        ...(alertMail ? { alertsFailing: alertMail } : {}),
     };
 }

@@ -1,7 +1,7 @@
 import { escapeHtml } from '../notify/digest';
 import type { SetAside } from '../store/notifyProgress';
 import type { PoisonedLead } from './attention';
-import type { Health } from './health';
+import type { Health, MailFailure } from './health';
 import { queryParams, type LeadQuery } from './leadQuery';
 import type { DestinationState, LeadDetail, LeadSummary } from './leadView';
 import type { LeadPage } from './consoleData';
@@ -59,9 +59,15 @@ function stateBadge(d: DestinationState): string {
     return `<span class="state ${h(d.state)}"${title}>${h(d.destination)}: ${h(stateWords[d.state] ?? d.state)}</span>`;
 }
 
+function failingSince(failure: MailFailure): string {
+    return `failing since ${when(failure.since)}: ${h(failure.reason)}`;
+}
+
 function healthStrip(health: Health): string {
     const failed = Object.entries(health.failedLastDay);
     const failedText = failed.length === 0 ? 'none' : failed.map(([destination, n]) => `${h(destination)} ${n}`).join(', ');
+    // Shown only while mail fails: the digests' leads wait, and the alert mail meant to say so cannot go either.
+    const mailDown = [health.digestsFailing ? `Digests ${failingSince(health.digestsFailing)}` : '', health.alertsFailing ? `Alert mail ${failingSince(health.alertsFailing)}` : ''].filter(Boolean);
     const items: [string, string, string][] = [
         ['last-lead', 'Last lead received', when(health.lastLeadAt)],
         ['today', 'Leads today', String(health.leadsToday)],
@@ -69,6 +75,7 @@ function healthStrip(health: Health): string {
         ['failed', 'Failed deliveries, 24 h', failedText],
         ['poison', 'In poison queues', String(health.poisonCount)],
         ['digest', 'Last digest sent', when(health.lastDigestAt)],
+        ...(mailDown.length > 0 ? [['mail-down', 'Mail is down', `<span class="bad">${mailDown.join('<br>')}</span>`] as [string, string, string]] : []),
     ];
     return `<section aria-labelledby="health-title" class="health"><h2 id="health-title" class="visually-hidden">Health</h2><dl>${items
         .map(([id, label, value]) => `<div class="tile" data-health="${id}"><dt>${label}</dt><dd>${value}</dd></div>`)

@@ -82,7 +82,10 @@ export function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
         String(ports.table),
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A process group of its own (POSIX): Ctrl-C in a terminal signals only the app, which lets its
+    // runs finish before it stops Azurite. Signalled too, Azurite closed at once, and a digest run
+    // under way could not record its send: the digest went again when its lease ran out.
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     return new Promise((resolve, reject) => {
         let output = '';
         const listening: Partial<AzurePorts> = {};

@@ -6,7 +6,15 @@
  * On a signal, stdin is let go too: Azurite closes and saves what it has acknowledged, and the
  * process then ends by itself. Held open, it kept the process alive until the parent killed it
  * five seconds later, on every stop.
+ *
+ * Azurite writes its data to disk every five seconds, and on close. Its close logs first: with the
+ * parent gone, stdout and stderr are broken pipes, and that log's EPIPE ended the process before
+ * it saved, losing the last seconds of writes (a digest written down, its lease, the progress
+ * after it), so a restart mailed those leads again under a new Message-ID. Nothing reads these
+ * streams any more by then, so their errors are dropped.
  */
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 function shutDown(): void {
     process.stdin.destroy();
 }

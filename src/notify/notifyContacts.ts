@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
-import { setAsideEvent } from '../alert/alertEvent';
+import { mailDownEvent, setAsideEvent } from '../alert/alertEvent';
 import { AlertStore } from '../alert/alertStore';
 import { recordAlert, type AlertRecorder } from '../alert/recordAlert';
 import { ConfigurationError, mailSettingsProblems, settings, type Settings } from '../config/settings';
@@ -10,7 +10,7 @@ import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
 import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLeadsSource } from './sources';
 import { transportFor } from './transports';
-import { MailRefusedError, type Mail, type MailTransport, type SendReport } from './transports/transport';
+import { failureReason, MailRefusedError, type Mail, type MailTransport, type SendReport } from './transports/transport';
 
 /** Bounds one run; the transport may bound it further (ACS's rate limits). What is left waits for the next run. */
 const maxDigestsPerRun = 10;
@@ -58,6 +58,19 @@ interface Run {
     context: InvocationContext;
     report: RunReport;
     sends: number;
+    /** The mail server took a digest in this run: it takes mail, so a part it refuses now is refused for what it holds. */
+    accepted: boolean;
+}
+
+/**
+ * Every part of a digest was refused while the mail server took no other mail: taken for the
+ * server's doing (or its settings'), so no lead is set aside and the leads wait.
+ */
+export class MailDownError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'MailDownError';
+    }
 }
 
 /** No send starts unless its whole time-out fits in the lease left: a send that outlasted the lease could race the next run's. */
@@ -72,6 +85,46 @@ function hasBudget({ svc, claim, report, sends }: Run): boolean {
 /** A permanent refusal of the message itself: something in it (a lead, an alert's text) is refused, and sending it again will not help. */
 export function refusesMessage(error: unknown): error is MailRefusedError {
     return error instanceof MailRefusedError && error.of === 'message' && error.permanent;
+}
+
+/**
+ * Whether a refusal is taken as one of what the digest holds, to be split to find the lead: a
+ * refusal of its content, or any refusal of a message once the server has taken another in this
+ * run (then its codes misled: the sender and the account are fine).
+ */
+function refusedForContent(run: Run, error: unknown): error is MailRefusedError {
+    return refusesMessage(error) || (run.accepted && error instanceof MailRefusedError && error.of === 'sending');
+}
+
+/**
+ * Records that digests cannot go, for a reason that is not a lead's: in the notify state, where the
+ * console's health strip shows it until a digest is sent, and as an alert event once that is for
+ * good or has lasted ALERT_FAILING_MINUTES (one event per outage: its mail goes when the server
+ * takes mail again, if not before).
+ */
+async function markDown(run: Run, error: unknown): Promise<void> {
+    const { claim, svc, context } = run;
+    const now = new Date();
+    const down = { since: claim.mailDown?.since ?? now.toISOString(), reason: failureReason(error) };
+    await svc.progress.markMailDown(claim, down).catch(() => context.error('Could not record in the notify state that mail is down; the console will not show it.'));
+    const permanent = error instanceof MailDownError || (error instanceof MailRefusedError && error.permanent);
+    if (permanent || now.getTime() - Date.parse(down.since) >= svc.settings.ALERT_FAILING_MINUTES * 60_000) {
+        await recordAlert(svc.alerts, mailDownEvent(down.since, down.reason, now), (line) => context.error(line));
+    }
+    context.error(`Digests have failed since ${down.since}: ${down.reason} No lead is set aside; the leads wait for the next run.`);
+}
+
+/** One send; a failure that does not say something in the digest is refused records that mail is down. */
+async function transmit(run: Run, mail: Mail): Promise<SendReport> {
+    run.sends++;
+    try {
+        const report = await run.svc.transport.send(mail);
+        run.accepted = true;
+        return report;
+    } catch (error) {
+        if (!refusedForContent(run, error)) await markDown(run, error);
+        throw error;
+    }
 }
 
 function mailOf(digest: PendingDigest, from: string, to: readonly string[]): Mail {
@@ -107,14 +160,15 @@ async function keepForRefused(run: Run, digest: PendingDigest, refused: SendRepo
 async function sendPending(run: Run, pending: PendingDigest): Promise<void> {
     const { settings: s, transport, progress } = run.svc;
     const to = pending.to ?? s.NOTIFY_TO;
-    run.sends++;
-    const { refused } = await transport.send(mailOf(pending, s.NOTIFY_FROM, to));
+    const { refused } = await transmit(run, mailOf(pending, s.NOTIFY_FROM, to));
+    const wasDown = run.claim.mailDown;
     // Kept before the progress save: a crash between the two sends the digest again, same Message-ID, and keeps it again.
     await keepForRefused(run, pending, refused);
     await progress.save(run.claim, remember(run.claim.progress, pending.positions), { sent: true });
     run.report.digests++;
     run.report.leads += pending.positions.length;
     run.context.log(`Sent a digest of ${pending.positions.length} new or updated lead(s) to ${to.length - refused.length} of ${to.length} recipient(s) through ${transport.name}.`);
+    if (wasDown) run.context.log(`Mail works again: digests had failed since ${wasDown.since}.`);
 }
 
 /** Sends a kept digest again to the recipients the mail server refused, same Message-ID; they may be taken out of NOTIFY_TO meanwhile. */
@@ -143,8 +197,8 @@ async function resendKeptDigests(run: Run): Promise<void> {
     }
 }
 
-/** Writes the digest of these candidates down, then sends it. */
-async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void> {
+/** Writes the digest of these candidates down, to be sent: a new id, so a new Message-ID. */
+async function writeDown(run: Run, rows: readonly Candidate[]): Promise<PendingDigest> {
     // A lead new in this digest shows its newest content already: its updates are not listed again.
     const fresh = new Set(rows.filter((row) => !row.lead.update).map((row) => row.lead.leadId));
     const listed = rows.filter((row) => !row.lead.update || !fresh.has(row.lead.leadId));
@@ -154,31 +208,55 @@ async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void>
     );
     const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), to: [...run.svc.settings.NOTIFY_TO], ...digest };
     await run.svc.progress.save(run.claim, run.claim.progress, { pending });
-    await sendPending(run, pending);
+    return pending;
+}
+
+/** Writes the digest of these candidates down, then sends it. */
+async function sendDigestOf(run: Run, rows: readonly Candidate[]): Promise<void> {
+    await sendPending(run, await writeDown(run, rows));
+}
+
+/**
+ * Every part of the batch refused, and no other mail taken: the whole batch is written down as
+ * the next digest, so the next run sends it once rather than splitting again, and no lead is set
+ * aside. Mail is recorded as down.
+ */
+async function allRefused(run: Run, rows: readonly Candidate[], last: MailRefusedError): Promise<never> {
+    await writeDown(run, rows);
+    const down = new MailDownError(`The mail server refused every digest it was sent, each lead alone too, and took no other mail (last: ${last.message})`);
+    await markDown(run, down);
+    throw down;
 }
 
 /**
  * Sends a batch, splitting it when the mail server refuses the message itself for good (a 5xx
- * such as a spam rejection) to find the leads it refuses; those are set aside and the rest is
- * mailed. Returns false when the run's budget ran out before the batch was done.
+ * such as a spam rejection) to find the leads it refuses, and mails the rest. A lead refused alone
+ * is set aside only once the server has taken some other digest in this run; until then it is
+ * held, and a second one held (or the batch ending with one held) means the server refuses
+ * everything: see allRefused. Returns false when the run's budget ran out before the batch was done.
  */
 async function sendBatch(run: Run, rows: readonly Candidate[]): Promise<boolean> {
     const parts: (readonly Candidate[])[] = [rows];
+    const held: { row: Candidate; reason: string }[] = [];
+    let last: MailRefusedError | undefined;
     for (let part = parts.pop(); part; part = parts.pop()) {
+        // Out of budget, what is held is neither set aside nor taken for the server's: the next run tries again.
         if (!hasBudget(run)) return false;
         try {
             await sendDigestOf(run, part);
+            for (const { row, reason } of held.splice(0)) await setAsideLead(run, row, reason);
         } catch (error) {
-            if (!refusesMessage(error)) throw error;
+            if (!refusedForContent(run, error)) throw error;
+            last = error;
             const [only] = part;
-            if (part.length === 1 && only) {
-                await setAsideLead(run, only, error.message);
-                continue;
-            }
-            const half = Math.ceil(part.length / 2);
-            parts.push(part.slice(half), part.slice(0, half));
+            if (part.length > 1 || !only) {
+                const half = Math.ceil(part.length / 2);
+                parts.push(part.slice(half), part.slice(0, half));
+            } else if (run.accepted) await setAsideLead(run, only, error.message);
+            else if (held.push({ row: only, reason: error.message }) > 1) await allRefused(run, rows, error);
         }
     }
+    if (held.length > 0 && last) await allRefused(run, rows, last);
     return true;
 }
 
@@ -196,18 +274,43 @@ async function setAsideLead(run: Run, row: Candidate, reason: string): Promise<v
     run.context.error(`The mail server refuses every digest with lead ${row.lead.leadId || row.position} (${reason}); it is set aside and the others are mailed. See "npm run leads -- set-aside".`);
 }
 
+/**
+ * Sends the digest written down but not known to be sent, the same one again, before anything new.
+ * Refused for what it holds, it is forgotten, and its leads are taken again, where a refused batch
+ * is split. But while mail is down, or refused for its sender or account, only a digest of newer
+ * leads is tried, once (the server may take that one, and then the older are split as above), so a
+ * server that refuses everything costs one or two sends a run and sets no lead aside.
+ */
+async function sendWrittenDown(run: Run, pending: PendingDigest): Promise<void> {
+    const { settings: s, source, progress } = run.svc;
+    try {
+        await sendPending(run, pending);
+        return;
+    } catch (error) {
+        const sending = error instanceof MailRefusedError && error.of === 'sending';
+        if (!sending && !refusesMessage(error)) throw error;
+        if (!sending && !run.claim.mailDown) return progress.save(run.claim, run.claim.progress);
+        const newest = pending.positions.reduce((a, b) => (a > b ? a : b), run.claim.progress.cursor);
+        const newer = await source.take({ cursor: newest, recent: run.claim.progress.recent }, s.NOTIFY_MAX_LEADS_PER_MAIL);
+        if (newer.rows.length === 0 || !hasBudget(run)) {
+            // A refusal of its content is no sign of its own that mail is down; here it is the same refusal again.
+            if (!sending) await markDown(run, error);
+            throw error;
+        }
+        try {
+            await sendDigestOf(run, newer.rows);
+        } catch (probe) {
+            if (refusesMessage(probe)) await markDown(run, probe);
+            throw probe;
+        }
+    }
+}
+
 async function sendDigests(run: Run): Promise<RunReport> {
     const { settings: s, source, progress } = run.svc;
-    // A digest written down but not known to be sent: the same one again, before anything new.
     if (run.claim.pending) {
         if (!hasBudget(run)) return run.report;
-        try {
-            await sendPending(run, run.claim.pending);
-        } catch (error) {
-            if (!refusesMessage(error)) throw error;
-            // Refused for good: forget it, and its leads are taken again below, where a refused batch is split.
-            await progress.save(run.claim, run.claim.progress);
-        }
+        await sendWrittenDown(run, run.claim.pending);
     }
     await resendKeptDigests(run);
     while (hasBudget(run)) {
@@ -254,7 +357,7 @@ export async function runNotification(svc: NotifyServices, context: InvocationCo
         return { digests: 0, leads: 0, skipped: 'another run holds the lease' };
     }
     try {
-        return await sendDigests({ svc, claim, context, report: { digests: 0, leads: 0 }, sends: 0 });
+        return await sendDigests({ svc, claim, context, report: { digests: 0, leads: 0 }, sends: 0, accepted: false });
     } finally {
         await svc.progress.release(claim);
     }

@@ -13,6 +13,8 @@ interface ProgressEntity {
     LeaseUntil: string;
     UpdatedAt: string;
     LastSentAt?: string;
+    MailDownSince?: string;
+    MailDownReason?: string;
     etag?: string;
     [part: `Recent${number}` | `Pending${number}`]: string;
 }
@@ -134,12 +136,26 @@ function packPending(pending: PendingDigest | undefined): Record<string, string 
     return packMail('Pending', pending, maxPendingParts) ?? { PendingParts: 0 };
 }
 
+/** Digests have failed to go since `since`, for a reason that is not a lead's (the mail server, the sender, the account). */
+export interface MailDown {
+    since: string;
+    /** The last failure: reply codes or an error code, never a lead's content. */
+    reason: string;
+}
+
 /** The right to send digests for one source until it expires, and the progress read with it. */
 export interface Claim {
     progress: Progress;
     pending: PendingDigest | undefined;
+    mailDown: MailDown | undefined;
+    /** When a digest last went, for the console. */
+    lastSentAt: string | undefined;
     etag: string;
     leaseUntil: string;
+}
+
+function mailDownOf(entity: Partial<ProgressEntity> | undefined): MailDown | undefined {
+    return entity?.MailDownSince ? { since: entity.MailDownSince, reason: text(entity.MailDownReason) } : undefined;
 }
 
 /** A lead the mail server refused in every digest, or a recipient it refused: kept for a person to see. */
@@ -180,14 +196,19 @@ export class NotifyProgressStore {
         const progress: Progress = { cursor: existing?.Cursor ?? '', recent: recent ? recent.split(',') : [] };
         const etag = await takeLease(this.client, { partitionKey: 'progress', rowKey: this.source }, existing, leaseUntil, now, { Cursor: '', RecentParts: 0 });
         if (etag === undefined) return undefined;
-        return { progress, pending: existing ? (unpackMail(existing, 'Pending') as PendingDigest | undefined) : undefined, etag, leaseUntil };
+        return { progress, pending: existing ? (unpackMail(existing, 'Pending') as PendingDigest | undefined) : undefined, mailDown: mailDownOf(existing), lastSentAt: existing?.LastSentAt, etag, leaseUntil };
     }
 
-    /** Records progress, and the digest about to be sent (or none); fails if the lease was lost. */
+    /**
+     * Records progress, and the digest about to be sent (or none); fails if the lease was lost. A
+     * digest sent ends the record that mail is down. Replaced whole: what it keeps is written again.
+     */
     async save(claim: Claim, progress: Progress, options: { sent?: boolean; pending?: PendingDigest } = {}): Promise<void> {
         const now = new Date().toISOString();
         const recent = pack('Recent', progress.recent.join(','), maxRecentParts);
         if (!recent) throw new Error(`Too many leads (${progress.recent.length}) were notified within the settle window to record.`);
+        const down = options.sent ? undefined : claim.mailDown;
+        const lastSentAt = options.sent ? now : claim.lastSentAt;
         const entity = {
             partitionKey: 'progress',
             rowKey: this.source,
@@ -195,13 +216,24 @@ export class NotifyProgressStore {
             ...recent,
             ...packPending(options.pending),
             UpdatedAt: now,
-            ...(options.sent ? { LastSentAt: now } : {}),
+            ...(lastSentAt ? { LastSentAt: lastSentAt } : {}),
+            ...(down ? { MailDownSince: down.since, MailDownReason: down.reason } : {}),
         };
         // Replace, so that parts no longer needed are dropped; the lease stays as claimed.
         const written = await this.client.updateEntity({ ...entity, LeaseUntil: claim.leaseUntil }, 'Replace', { etag: claim.etag });
         claim.etag = written.etag ?? claim.etag;
         claim.progress = progress;
         claim.pending = options.pending;
+        claim.mailDown = down;
+        claim.lastSentAt = lastSentAt;
+    }
+
+    /** Records that mail is down (kept until a digest is sent), for the console's health strip; fails if the lease was lost. */
+    async markMailDown(claim: Claim, down: MailDown): Promise<void> {
+        const entity = { partitionKey: 'progress', rowKey: this.source, MailDownSince: down.since, MailDownReason: down.reason, UpdatedAt: new Date().toISOString() };
+        const written = await this.client.updateEntity(entity, 'Merge', { etag: claim.etag });
+        claim.etag = written.etag ?? claim.etag;
+        claim.mailDown = down;
     }
 
     async release(claim: Claim): Promise<void> {

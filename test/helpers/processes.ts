@@ -30,12 +30,13 @@ export interface RunningApp {
 
 /**
  * Runs the app as `npm start` does (the built CLI), with extra environment and arguments, and
- * resolves once it says it is ready.
+ * resolves once it says it is ready. With `ownGroup` it leads a process group of its own, as a
+ * command in a terminal does, so that a test can send a signal to the whole group (Ctrl-C).
  */
-export function startApp(options: { env: Record<string, string>; args?: string[]; port: number }): Promise<RunningApp> {
+export function startApp(options: { env: Record<string, string>; args?: string[]; port: number; ownGroup?: boolean }): Promise<RunningApp> {
     const args = options.args ?? ['--settings', join(tempDir('settings'), 'local.settings.json')];
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(options.port) };
-    const child = spawn(process.execPath, [join(buildRoot, 'src', 'host', 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(buildRoot, 'src', 'host', 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup === true });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { InvocationContext } from '@azure/functions';
-import { poisonedEvent } from '../../src/alert/alertEvent';
+import { failingEvent, poisonedEvent } from '../../src/alert/alertEvent';
 import { AlertStore } from '../../src/alert/alertStore';
 import { consoleUrl } from '../../src/alert/consoleUrl';
 import { LeadArrivals } from '../../src/alert/leadArrivals';
@@ -304,6 +304,56 @@ describe('alert runs against Azurite and a real SMTP server', () => {
         assert.equal(mail.messageId, `<${pending.id}@marketplace-leads>`);
         assert.match(mail.text, new RegExp(`Lead id: ${id}`));
         assert.equal((await s.run(new Date(Date.now() + minutes(31)))).mails, 0);
+    });
+
+    it('keeps a mail the server refuses for good (5xx) written down with its events unsent, one send a run, and sends it with the same Message-ID once the server takes mail', async () => {
+        const s = await scenario();
+        const poisoned = await s.poison();
+        await s.svc.store.record(failingEvent({ id: 'f'.repeat(32), offer: 'contoso.analytics' }, 'webhook', new Date().toISOString(), 'The webhook answered 503.'));
+        const before = smtp.received.length;
+        smtp.refuseEvery({ code: 550, text: '5.7.60 SMTP; Client does not have permissions to send as this sender' });
+        try {
+            await assert.rejects(s.run(), /550 5\.7\.60/);
+            await assert.rejects(s.run(), /550 5\.7\.60/);
+        } finally {
+            smtp.refuseEvery(undefined);
+        }
+        assert.equal(smtp.received.length - before, 2, 'one send a run: the other kind waits rather than be refused alike');
+        const { pending, unsent, state } = await s.svc.store.read('poisoned');
+        assert.ok(pending, 'the mail stays written down');
+        assert.deepEqual(
+            unsent.map((e) => e.leadId),
+            [poisoned],
+            'its event is not marked sent',
+        );
+        assert.ok(state?.FailingSince, 'the failure is kept for the console');
+        assert.equal((await s.run()).mails, 2);
+        const [first, second, ...others] = s.mails();
+        assert.equal(others.length, 0);
+        assert.equal(first?.messageId, `<${pending.id}@marketplace-leads>`, 'the same mail, same Message-ID');
+        assert.match(first.text, new RegExp(`Lead id: ${poisoned}`));
+        assert.match(second?.subject ?? '', /failing/);
+        assert.equal((await s.svc.store.read('poisoned')).state?.FailingSince, undefined, 'a mail sent ends the failure');
+    });
+
+    it('keeps a mail refused for what it holds (554 5.7.1) for the next run, and still sends the other kinds', async () => {
+        const s = await scenario();
+        const poisoned = await s.poison();
+        await s.svc.store.record(failingEvent({ id: 'e'.repeat(32), offer: 'contoso.analytics' }, 'webhook', new Date().toISOString(), 'The webhook answered 503.'));
+        smtp.refuseMatching(/moved to the poison queue/);
+        try {
+            await assert.rejects(s.run(), /554 5\.7\.1/);
+        } finally {
+            smtp.refuseMatching(undefined);
+        }
+        assert.deepEqual(
+            s.mails().map((m) => /failing/.test(m.subject)),
+            [true],
+            'the failing alert went',
+        );
+        assert.equal((await s.svc.store.read('poisoned')).unsent.length, 1);
+        assert.equal((await s.run()).mails, 1);
+        assert.match(s.mails()[1]?.text ?? '', new RegExp(`Lead id: ${poisoned}`));
     });
 
     it('after a crash between the send and its record, sends the same mail with the same Message-ID, then what came since in a new one', async () => {

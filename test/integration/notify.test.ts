@@ -2,17 +2,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
 import { TableClient, type TableTransaction } from '@azure/data-tables';
+import { AlertStore } from '../../src/alert/alertStore';
+import { consoleUrl } from '../../src/alert/consoleUrl';
+import { LeadArrivals } from '../../src/alert/leadArrivals';
+import { runAlerts, type AlertServices } from '../../src/alert/sendAlerts';
 import { readSettings } from '../../src/config/settings';
+import { healthOf } from '../../src/console/health';
+import { parseLeadQuery } from '../../src/console/leadQuery';
+import { renderListPage } from '../../src/console/render';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
-import { maxRecipientRetries, runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
+import { MailDownError, maxRecipientRetries, runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
 import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/smtp';
 import { MailRefusedError, type MailTransport } from '../../src/notify/transports/transport';
+import { DeliveryLog } from '../../src/store/deliveryLog';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
-import { leadIdsIn, parseMail } from '../helpers/mime';
+import { leadIdsIn, parseMail, type ParsedMail } from '../helpers/mime';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
 const quiet = () => new InvocationContext({ logHandler: () => undefined });
@@ -41,6 +49,8 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             AzureWebJobsStorage: azurite.connectionString,
             LEADS_TABLE: leadsTable,
             NOTIFY_STATE_TABLE: `Progress${tableCount}`,
+            ALERTS_TABLE: `Alerts${tableCount}`,
+            DELIVERIES_TABLE: `Deliveries${tableCount}`,
             NOTIFY_TO: 'ops@contoso.example; sales@contoso.example',
             NOTIFY_FROM: 'leads@contoso.example',
             EMAIL_TRANSPORT: 'smtp',
@@ -57,8 +67,16 @@ describe('notification runs against Azurite and a real SMTP server', () => {
                 source,
                 progress: await NotifyProgressStore.connect(azurite.connectionString, settings.NOTIFY_STATE_TABLE, source.name),
                 transport: new SmtpTransport(settings),
+                alerts: await AlertStore.connect(azurite.connectionString, settings.ALERTS_TABLE),
             };
         };
+        const alertServices = async (): Promise<AlertServices> => ({
+            settings,
+            store: await AlertStore.connect(azurite.connectionString, settings.ALERTS_TABLE),
+            leads: await LeadArrivals.connect(azurite.connectionString, settings.LEADS_TABLE),
+            transport: new SmtpTransport(settings),
+            consoleUrl: consoleUrl(settings, {}),
+        });
         const svc = await services();
         const mailsBefore = smtp.mails.length;
         let n = 0;
@@ -68,6 +86,16 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             /** A notifier as a freshly started app would build it. */
             restart: services,
             run: (using = svc) => runNotification(using, quiet()),
+            runAlerts: async () => runAlerts(await alertServices(), quiet()),
+            health: async () => healthOf(settings, table, await DeliveryLog.connect(azurite.connectionString, settings.DELIVERIES_TABLE), 0),
+            /** The alert events in ALERTS_TABLE: kind, key and whether they were mailed. */
+            async alertEvents(): Promise<{ kind: string; key: string; sent: boolean }[]> {
+                const client = TableClient.fromConnectionString(azurite.connectionString, settings.ALERTS_TABLE, { allowInsecureConnection: true });
+                const events: { kind: string; key: string; sent: boolean }[] = [];
+                for await (const row of client.listEntities<{ partitionKey: string; rowKey: string; Sent?: boolean }>())
+                    if (row.rowKey.startsWith('e_')) events.push({ kind: row.partitionKey, key: row.rowKey, sent: row.Sent === true });
+                return events;
+            },
             newMails: () => smtp.mails.slice(mailsBefore).map((m) => ({ ...m, ...parseMail(m.raw) })),
             async store(count: number, fields: Record<string, unknown> = {}): Promise<Lead[]> {
                 const leads: Lead[] = [];
@@ -253,6 +281,126 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         }
     });
 
+    /** Exactly one digest was mailed, listing these leads. */
+    const assertOneDigestOf = (mails: ParsedMail[], leads: readonly Lead[]) => {
+        const [mail, ...others] = mails;
+        assert.equal(others.length, 0);
+        assert.deepEqual(leadIdsIn(mail).sort(), leads.map((l) => l.id).sort());
+    };
+
+    /** Each lead's Message-IDs among the digests mailed. */
+    const messageIdsOf = (mails: ParsedMail[]) => {
+        const ids = new Map<string, string[]>();
+        for (const mail of mails) for (const id of leadIdsIn(mail)) ids.set(id, [...(ids.get(id) ?? []), mail.headers.get('message-id') ?? '']);
+        return ids;
+    };
+
+    it('keeps the leads waiting while the server refuses the sender (554 5.2.252 SendAsDenied): one send a run, none set aside, mail shown down, the alert kept; then mails each lead once, and the alert', async () => {
+        const s = await scenario({ ALERT_TO: 'alerts@contoso.example' });
+        const sendsOf = async (run: () => Promise<unknown>, refusal: RegExp | ((error: unknown) => boolean)) => {
+            const before = smtp.received.length;
+            await assert.rejects(run(), refusal);
+            return smtp.received.length - before;
+        };
+        const leads = await s.store(3);
+        const started = new Date().toISOString();
+        const notifySends: number[] = [];
+        const alertSends: number[] = [];
+        smtp.refuseEvery({ code: 554, text: '5.2.252 SendAsDenied; leads@contoso.example not allowed to send as leads@contoso.example' });
+        try {
+            for (let round = 0; round < 3; round++) {
+                if (round === 1) leads.push(...(await s.store(3)));
+                notifySends.push(
+                    await sendsOf(
+                        () => s.run(),
+                        (error: unknown) => error instanceof MailRefusedError && error.of === 'sending' && /554 5\.2\.252/.test(error.message),
+                    ),
+                );
+                alertSends.push(await sendsOf(() => s.runAlerts(), /554 5\.2\.252/));
+            }
+            // The leads that arrived while the digest waited are tried once on their own: the server might take them.
+            assert.deepEqual(notifySends, [1, 2, 1], 'no splitting: one send a run, and one more for newer leads');
+            assert.deepEqual(alertSends, [1, 1, 1]);
+            assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), [], 'no lead set aside');
+            const health = await s.health();
+            assert.ok(health.digestsFailing && health.digestsFailing.since >= started, 'the health strip shows digests failing');
+            assert.match(health.digestsFailing.reason, /554 5\.2\.252/);
+            assert.match(health.alertsFailing?.reason ?? '', /554 5\.2\.252/, 'and alert mail failing');
+            const page = renderListPage({ query: parseLeadQuery(new URLSearchParams()), page: { items: [], scanned: 0 }, health, poisoned: [], poisonCount: 0, setAside: [] });
+            assert.match(page, /data-health="mail-down"><dt>Mail is down<\/dt><dd><span class="bad">Digests failing since <time[^>]*>[^<]*<\/time>: [^<]*554 5\.2\.252[^<]*<br>Alert mail failing since /);
+            const events = await s.alertEvents();
+            assert.deepEqual(
+                events.map((e) => [e.kind, e.sent]),
+                [['mail-down', false]],
+                'one event for the outage, not marked sent',
+            );
+        } finally {
+            smtp.refuseEvery(undefined);
+        }
+        assert.equal(s.newMails().length, 0);
+
+        const report = await s.run();
+        assert.deepEqual([report.digests, report.leads, report.setAside], [2, 6, undefined]);
+        const mailed = messageIdsOf(s.newMails());
+        assert.deepEqual([...mailed.keys()].sort(), leads.map((l) => l.id).sort(), 'every lead mailed');
+        for (const [id, messageIds] of mailed) assert.equal(messageIds.length, 1, `lead ${id} once`);
+        assert.equal((await s.run()).digests, 0);
+        assert.equal((await s.runAlerts()).mails, 1);
+        const alert = smtp.mails.at(-1);
+        assert.deepEqual(alert?.to, ['alerts@contoso.example']);
+        assert.match(parseMail(alert.raw).subject, /Digests could not be sent/);
+        assert.match(parseMail(alert.raw).text, /554 5\.2\.252/);
+        assert.deepEqual(
+            (await s.alertEvents()).map((e) => e.sent),
+            [true],
+        );
+        const health = await s.health();
+        assert.equal(health.digestsFailing, undefined, 'a digest sent ends it');
+        assert.equal(health.alertsFailing, undefined);
+        assert.ok(health.lastDigestAt && health.lastDigestAt >= started, 'and the last digest is shown');
+    });
+
+    it('takes a refusal without a code that says whose it is, of every part and every lead alone, for the server: a few sends, none set aside, then one send a run, and each lead mailed once after', async () => {
+        const s = await scenario();
+        const leads = await s.store(6);
+        smtp.refuseEvery({ code: 554, text: 'Transaction failed' });
+        const before = smtp.received.length;
+        try {
+            await assert.rejects(s.run(), MailDownError);
+            assert.equal(smtp.received.length - before, 5, 'six, then three, two and one lead, and one more alone: no lead is set aside on the word of a server that takes nothing');
+            assert.match((await s.health()).digestsFailing?.reason ?? '', /refused every digest.*\(554\)/);
+            await assert.rejects(s.run(), /554/);
+            assert.equal(smtp.received.length - before, 6, 'then the whole digest, once a run');
+            assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), []);
+        } finally {
+            smtp.refuseEvery(undefined);
+        }
+        assert.deepEqual(await s.run(), { digests: 1, leads: 6 });
+        assertOneDigestOf(s.newMails(), leads);
+    });
+
+    it('sets aside a lone lead refused for its content once a newer lead shows the server takes mail', async () => {
+        const s = await scenario();
+        const [spam] = await s.store(1, { UserDetails: { FirstName: 'Jane', Email: 'spam@spamco.example', Company: 'SpamCo' } });
+        smtp.refuseMatching(/SpamCo/);
+        try {
+            await assert.rejects(s.run(), MailDownError, 'alone, it cannot be told from a server that refuses everything');
+            assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), []);
+            await assert.rejects(s.run(), /554 5\.7\.1/);
+            const [good] = await s.store(1);
+            assert.deepEqual(await s.run(), { digests: 1, leads: 1, setAside: 1 });
+            assert.deepEqual(s.newMails().flatMap(leadIdsIn), [good?.id]);
+            const aside = await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE);
+            assert.deepEqual(
+                aside.map((a) => [a.kind, a.subject]),
+                [['lead', spam?.id]],
+            );
+            assert.equal((await s.health()).digestsFailing, undefined);
+        } finally {
+            smtp.refuseMatching(undefined);
+        }
+    });
+
     it('reports a refused recipient honestly, sends it the same digest again on the next runs, then sets it aside', async () => {
         const s = await scenario();
         const [lead] = await s.store(1);
@@ -321,9 +469,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         }
         assert.deepEqual(await listSetAside(azurite.connectionString, s.svc.settings.NOTIFY_STATE_TABLE), [], 'no lead is to blame');
         assert.deepEqual(await s.run(), { digests: 1, leads: 2 });
-        const [mail, ...others] = s.newMails();
-        assert.equal(others.length, 0);
-        assert.deepEqual(leadIdsIn(mail).sort(), leads.map((l) => l.id).sort());
+        assertOneDigestOf(s.newMails(), leads);
     });
 
     it('after a crash between the server accepting a digest and the progress being saved, sends the same digest with the same Message-ID, then goes on', async () => {

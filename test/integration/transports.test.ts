@@ -69,6 +69,14 @@ describe('mail transports', () => {
             server.refuseMatching(/Two leads/);
             server.refuseRecipients([]);
             await assert.rejects(transport.send(mail), (error: unknown) => error instanceof MailRefusedError && error.of === 'message' && error.permanent && /554 5\.7\.1/.test(error.message));
+            server.refuseMatching(undefined);
+            server.refuseEvery({ code: 554, text: '5.2.252 SendAsDenied; leads@contoso.example not allowed to send as leads@contoso.example' });
+            await assert.rejects(
+                transport.send(mail),
+                (error: unknown) => error instanceof MailRefusedError && error.of === 'sending' && error.permanent && /554 5\.2\.252/.test(error.message) && !error.message.includes('SendAsDenied'),
+                'refused for its sender, not for what it holds; the codes only',
+            );
+            server.refuseEvery(undefined);
             assert.equal(server.mails.length, 1);
         } finally {
             await server.close();

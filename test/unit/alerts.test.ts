@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alertDue } from '../../src/alert/alertDue';
-import { failingEvent, poisonedEvent, poisonedMessageEvent, quietEvent, setAsideEvent } from '../../src/alert/alertEvent';
+import { failingEvent, mailDownEvent, poisonedEvent, poisonedMessageEvent, quietEvent, setAsideEvent } from '../../src/alert/alertEvent';
 import { composeAlert } from '../../src/alert/composeAlert';
 import { consoleUrl } from '../../src/alert/consoleUrl';
 import { failingAlertFor } from '../../src/alert/failingAlert';
@@ -31,6 +31,9 @@ describe('alert events', () => {
         assert.doesNotMatch(setAsideEvent(refused).key, /[/\\#?]/, 'a valid table key');
         assert.notEqual(setAsideEvent(refused).key, setAsideEvent({ ...refused, reason: 'for digest d2' }).key);
         assert.equal(quietEvent({ newestRowKey: '2026-11-22T06:00:00.000Z_abc' }, 6, now).key, quietEvent({ newestRowKey: '2026-11-22T06:00:00.000Z_abc' }, 6, later).key);
+        const since = now.toISOString();
+        assert.equal(mailDownEvent(since, '554 5.2.252', now).key, mailDownEvent(since, '451', later).key, 'one event an outage, whatever each failed run said');
+        assert.notEqual(mailDownEvent(since, 'x').key, mailDownEvent(later.toISOString(), 'x').key);
     });
 
     it('take only a well-formed lead id and destination from a message that is not a lead, and key it by its content', () => {
@@ -100,5 +103,9 @@ describe('composeAlert', () => {
         assert.match(composeAlert('failing', [failingEvent(lead, 'webhook', now.toISOString(), 'x', now)], context).subject, /1 delivery has been failing for 15 minute\(s\) or more/);
         assert.match(composeAlert('quiet', [quietEvent({ watchingSince: now.toISOString() }, 6, now)], context).subject, /No lead has arrived for 6 hour\(s\)/);
         assert.match(composeAlert('set-aside', [setAsideEvent({ kind: 'lead', subject: lead.id, reason: 'refused' }, now)], context).text, /npm run leads -- set-aside/);
+        const down = composeAlert('mail-down', [mailDownEvent(now.toISOString(), 'The SMTP server refused the message for its sender, account or server (554 5.2.252).', now)], context);
+        assert.equal(down.subject, 'Marketplace leads alert: Digests could not be sent');
+        assert.match(down.text, /Reason: Digests have failed since 2026-11-22T12:00:00\.000Z: .*554 5\.2\.252/);
+        assert.match(down.text, /No lead was set aside/);
     });
 });

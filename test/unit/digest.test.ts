@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { composeDigest, digestSubject, oneLine, type DigestLead } from '../../src/notify/digest';
+import { refusesSending } from '../../src/notify/transports/transport';
 
 function lead(changes: Partial<DigestLead> = {}): DigestLead {
     return {
@@ -38,5 +39,35 @@ describe('the digest', () => {
         assert.match(digest.text, /Changed: Title, Phone\n\s+First seen: 2026-11-20T09:00:00\.000Z/);
         assert.match(digest.html, /UPDATED/);
         assert.match(composeDigest([lead({ update: { changed: [], firstSeen: '' } })], 'none').subject, /^1 updated marketplace lead/);
+    });
+});
+
+describe('refusesSending', () => {
+    it('takes sender, account, tenant, system and protocol codes for the sending, and content, spam policy and size codes for the message', () => {
+        const sending = [
+            '554 5.2.252 SendAsDenied; leads@contoso.example not allowed to send as leads@contoso.example',
+            '530 5.7.57 Client not authenticated to send mail',
+            '550 5.7.60 SMTP; Client does not have permissions to send as this sender',
+            '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP',
+            '550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains',
+            '550 5.7.0 Authentication required',
+            '535 5.7.8 Authentication credentials invalid',
+            '553 5.1.7 The sender address is invalid',
+            '550 5.1.8 Bad sender system address',
+            '554 5.3.0 Mail system misconfigured',
+            '554 5.5.3 Too many recipients',
+            '550 5.7.1 Client does not have permissions to send as this sender',
+            '554 Relay access denied',
+            '550 Sender address rejected: not owned by user',
+        ];
+        const message = ['554 5.7.1 Message rejected as spam', '550 5.6.0 Content rejected', '552 5.3.4 Message too big for system', '552 5.2.3 Message length exceeds administrative limit', '554 Transaction failed', ''];
+        assert.deepEqual(
+            sending.filter((reply) => !refusesSending(reply)),
+            [],
+        );
+        assert.deepEqual(
+            message.filter((reply) => refusesSending(reply)),
+            [],
+        );
     });
 });

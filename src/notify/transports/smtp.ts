@@ -1,5 +1,5 @@
 import type { Settings } from '../../config/settings';
-import { MailRefusedError, messageIdFor, smtpCodes, type Mail, type MailTransport, type SendReport } from './transport';
+import { MailRefusedError, messageIdFor, refusesSending, smtpCodes, type Mail, type MailTransport, type SendReport } from './transport';
 
 /**
  * RFC 5321 §4.5.3.2: a client should wait 10 minutes for the reply to the end of the message. A
@@ -36,6 +36,9 @@ function refusal(error: SmtpError): MailRefusedError | undefined {
     const { code, responseCode, response } = error;
     if (responseCode === undefined) return undefined;
     const codes = smtpCodes(response, responseCode);
+    if (code === 'EMESSAGE' && responseCode >= 500 && refusesSending(response ?? '')) {
+        return new MailRefusedError(`The SMTP server refused the message for its sender, account or server, not for what it holds (${codes}).`, true, 'sending');
+    }
     if (code === 'EMESSAGE') return new MailRefusedError(`The SMTP server refused the message (${codes}).`, responseCode >= 500, 'message');
     if (code === 'EENVELOPE' && error.rejected?.length) {
         const refused = refusedIn(error.rejected, error.rejectedErrors ?? []);
