@@ -2,6 +2,8 @@
 const failuresToOpen = 5;
 const firstPauseMs = 30_000;
 const longestPauseMs = 5 * 60_000;
+/** Failures further apart than this are not one spell: the destination must have answered in between, elsewhere. */
+const spellGapMs = 2 * longestPauseMs;
 /** While one probe is out, the other leads wait this long before they look again. */
 const probeWaitMs = 5_000;
 
@@ -20,6 +22,7 @@ export class CircuitBreaker {
     private probing = false;
     /** The first transient failure since the destination last answered, and the latest one's reason: its failing spell. */
     private failingSinceMs: number | undefined;
+    private lastFailureMs = 0;
     private lastReason = '';
     private spellAlerted = false;
 
@@ -59,8 +62,16 @@ export class CircuitBreaker {
     }
 
     failed(reason = ''): string | undefined {
+        const now = this.now();
+        // Its retries may have gone through on other instances meanwhile: an old failure starts nothing.
+        if (!this.isOpen && now - this.lastFailureMs > spellGapMs) {
+            this.failures = 0;
+            this.failingSinceMs = undefined;
+            this.spellAlerted = false;
+        }
+        this.lastFailureMs = now;
         this.failures++;
-        this.failingSinceMs ??= this.now();
+        this.failingSinceMs ??= now;
         this.lastReason = reason;
         if (this.probing) {
             this.probing = false;

@@ -160,16 +160,25 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
     return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context);
 }
 
-/** Why a destination that cannot tell a retry from a new lead is not called again after an attempt that may have reached it. */
-const interruptedReason = 'an earlier attempt stopped during its call (the instance stopped, or the answer could not be recorded), so the service may have the lead';
+/**
+ * Why a destination that cannot tell a retry from a new lead is not called now: an earlier attempt
+ * may have reached it. A person checks, then replays (a replay of an uncertain delivery calls).
+ */
+function blindCallReason(destination: Destination, lease: Lease, replay: boolean): string | undefined {
+    if (destination.idempotent) return undefined;
+    if (lease.interrupted) return 'an earlier attempt stopped during its call (the instance stopped, or the answer could not be recorded), so the service may have the lead';
+    if (lease.afterUncertain && !replay) return 'the call of an earlier version is uncertain, so the service may have the lead: this version would be a second one';
+    return undefined;
+}
 
 async function deliverLeased(svc: DeliveryServices, destination: Destination, message: DestinationMessage, lease: Lease, leaseMs: number, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
     const breaker = breakerFor(destination.name);
-    if (lease.interrupted && !destination.idempotent) {
+    const blind = blindCallReason(destination, lease, delivery.replay === true);
+    if (blind) {
         breaker.release();
-        await svc.log.complete(lease, { state: 'uncertain', reason: interruptedReason });
-        await setAsideUncertain(svc, message, lease.record.ticket, context, interruptedReason);
+        await svc.log.complete(lease, { state: 'uncertain', reason: blind });
+        await setAsideUncertain(svc, message, lease.record.ticket, context, blind);
         return 'uncertain';
     }
     let outcome;

@@ -5,6 +5,7 @@ import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { queueClientFor } from '../storage/clients';
 import { DeliveryLog } from '../store/deliveryLog';
 import { destinationQueueName } from './services';
+import { keepingItsOrder } from '../lead/version';
 
 /** Every poison queue: the app's own, and the host's for each destination's queue. */
 export function poisonQueueNames(s: Pick<Settings, 'LEADS_QUEUE'>): string[] {
@@ -73,7 +74,7 @@ class Replayer {
         const { delivery, ...lead } = message;
         const destination = delivery?.destination;
         if (!destination) {
-            await (await this.queueNamed(this.s.LEADS_QUEUE)).send(lead);
+            await (await this.queueNamed(this.s.LEADS_QUEUE)).send(keepingItsOrder(lead));
             this.report.lines.push(`${lead.id}: routed again`);
             return true;
         }

@@ -9,6 +9,7 @@ import { HeaderError, planColumns, shownHeader, type ColumnPlan, type ImportFiel
 import { csvRecords, CsvSyntaxError, type CsvRecord } from './csvRecords';
 import { leadFromRow } from './rowLead';
 import { isUpdateOf } from './update';
+import { keepingItsOrder } from '../lead/version';
 
 /** Where an import stands: rows read, and what became of them. */
 export interface ImportCounts {
@@ -101,7 +102,8 @@ export async function importLeads(input: AsyncIterable<Uint8Array | string>, opt
     };
 
     const deliver = async (lead: Lead) => {
-        if (!dryRun) await (await queue()).send(lead, { reserve: leadMessageReserve });
+        // Its creation time in the file orders it among the lead's versions, not when this import ran.
+        if (!dryRun) await (await queue()).send(keepingItsOrder(lead), { reserve: leadMessageReserve });
     };
     const handle = async (lead: Lead, timed: boolean, knownId: string | undefined, repeated: boolean): Promise<Outcome> => {
         // A lead without personal data is found by the id the file gives it; its content cannot be compared.

@@ -1,5 +1,6 @@
 import type { CustomerField } from '../lead/fields';
 import type { Lead } from '../lead/lead';
+import { keepingItsOrder, versionOrder } from '../lead/version';
 import { customerOf, leadEntity, type CustomerInfo, type LeadEntity } from '../store/leadsTable';
 import type { ImportField } from './columns';
 
@@ -46,7 +47,11 @@ export function changedColumns(lead: Lead, row: LeadEntity, carried: readonly Im
     return [...changed];
 }
 
-/** The import is an update of the app's lead: newer than the version the row shows, and different where the file says anything. */
+/**
+ * The import is an update of the app's lead: newer than the version the row shows (in the order
+ * the destinations use, the file's creation time standing for storage's), and different where the
+ * file says anything.
+ */
 export function isUpdateOf(lead: Lead, row: LeadEntity, carried: readonly ImportField[]): boolean {
-    return lead.receivedAt > (row.VersionAt ?? row.CreatedTime) && changedColumns(lead, row, carried).length > 0;
+    return versionOrder(keepingItsOrder(lead)) > (row.VersionOrder ?? row.VersionAt ?? row.CreatedTime) && changedColumns(lead, row, carried).length > 0;
 }

@@ -34,6 +34,15 @@ export function versionOrder(lead: Pick<Lead, 'queuedAt' | 'receivedAt'>): strin
     return `${lead.queuedAt ?? lead.receivedAt} ${lead.receivedAt}`;
 }
 
+/**
+ * The lead with its own receiving time as its order, where no fan-out stamped storage's: for a lead
+ * going back to the leads queue from a poison queue or a file, whose new insertion time would
+ * otherwise make it the newest version.
+ */
+export function keepingItsOrder<T extends Pick<Lead, 'queuedAt' | 'receivedAt'>>(lead: T): T {
+    return { ...lead, queuedAt: lead.queuedAt ?? lead.receivedAt };
+}
+
 /** The fields a person reads, under the names the digest and the table use. */
 const describedFields: readonly [string, (lead: Content) => string][] = [
     ['First name', (l) => l.customer.firstName],

@@ -63,6 +63,8 @@ export interface Lease {
      * could not write the answer. Its call may have reached the destination.
      */
     interrupted: boolean;
+    /** The record was `uncertain`: the last call, perhaps of another version, may have reached the destination. */
+    afterUncertain: boolean;
 }
 
 export type Acquisition = { status: 'acquired'; lease: Lease } | { status: 'repeat' | 'stale' | 'busy'; record: DeliveryRecord | undefined };
@@ -162,7 +164,7 @@ export class DeliveryLog {
         const fresh = leasedEntity(request, undefined, true, leaseMs, now);
         try {
             const written = await this.client.createEntity(fresh);
-            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create', interrupted: false } };
+            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create', interrupted: false, afterUncertain: false } };
         } catch (error) {
             if (statusOf(error) !== 409) throw error;
         }
@@ -174,8 +176,8 @@ export class DeliveryLog {
             const entity = leasedEntity(request, existing, record?.receiptId === request.receiptId, leaseMs, now);
             try {
                 const written = existing ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag }) : await this.client.createEntity(entity);
-                const interrupted = existing?.State === 'pending';
-                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode, interrupted } };
+                const [interrupted, afterUncertain] = [existing?.State === 'pending', existing?.State === 'uncertain'];
+                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode, interrupted, afterUncertain } };
             } catch (error) {
                 // Another copy got there first: look again.
                 if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;

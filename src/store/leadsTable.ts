@@ -179,6 +179,13 @@ const contentColumns = [
     ...Object.values(campaignColumns),
 ] as const;
 
+/** History as stored: the oldest entries dropped until it fits a table string, so that it stays JSON. */
+function historyText(entries: readonly HistoryEntry[]): string {
+    let kept = entries;
+    while (kept.length > 1 && JSON.stringify(kept).length > maxTableString) kept = kept.slice(1);
+    return fit(JSON.stringify(kept));
+}
+
 /** The earlier versions recorded on a row, oldest first. */
 export function historyOf(row: Pick<LeadEntity, 'History'>): HistoryEntry[] {
     try {
@@ -290,7 +297,7 @@ export class LeadsTable {
      * stay), keeps the old values in History, and adds an update event for the digest; an older or
      * identical one is only counted.
      */
-    async record(lead: Lead, keys: LeadRowKeys, now = new Date()): Promise<RecordResult> {
+    async record(lead: Lead, keys: LeadRowKeys, now = new Date(), countOnly = false): Promise<RecordResult> {
         await this.ensureTable();
         for (;;) {
             let row: LeadEntity;
@@ -317,7 +324,7 @@ export class LeadsTable {
                 ReceiptIds: [...receipts, lead.receiptId].slice(-keptReceipts).join(','),
                 ...(row.Imported && !isImported(lead) ? { Imported: false } : {}),
             };
-            const change = this.versionChange(row, lead, keys, now);
+            const change = countOnly ? undefined : this.versionChange(row, lead, keys, now);
             const newer = change !== undefined && 'LastUpdateKey' in change;
             const changes = { ...counted, ...change };
             try {
@@ -351,7 +358,7 @@ export class LeadsTable {
             Version: lead.version,
             VersionAt: lead.receivedAt,
             VersionOrder: versionOrder(lead),
-            History: fit(JSON.stringify([...historyOf(row), entry].slice(-keptVersions))),
+            History: historyText([...historyOf(row), entry].slice(-keptVersions)),
             LastUpdateKey: `${now.toISOString()}_${lead.id}_${lead.version}`,
             LastUpdateReceipt: lead.receiptId,
         };

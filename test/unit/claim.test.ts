@@ -193,7 +193,7 @@ describe('the circuit breaker', () => {
         clock = 580_000;
         assert.deepEqual(breaker.failingAlertDue(3), { since: new Date(400_000).toISOString(), reason: 'down again' }, 'a new spell after it answered');
     });
-    it("REVIEW: a failing spell does not outlive quiet time: one failure a day ago, then five quick ones, is not failing for 3 minutes", () => {
+    it('a failing spell does not outlive quiet time: one failure a day ago, then five quick ones, is not failing for 3 minutes', () => {
         let clock = 0;
         const breaker = new CircuitBreaker('webhook', () => clock);
         // One 503 on this instance; the lead's retry succeeded on another instance, so this one never saw an answer.

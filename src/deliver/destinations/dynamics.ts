@@ -76,7 +76,7 @@ export class DynamicsDestination implements Destination {
         throw new DeliveryFailure('Could not get a token for Dynamics 365.', 'transient');
     }
 
-    async deliver(lead: Lead, { mode, signal }: DeliveryContext): Promise<DeliveryOutcome> {
+    async deliver(lead: Lead, { mode, earlierVersions, signal }: DeliveryContext): Promise<DeliveryOutcome> {
         const recordId = recordIdFor(lead.id);
         const response = await call(`${this.orgUrl}/api/data/v9.2/leads(${recordId})`, {
             method: 'PATCH',
@@ -86,7 +86,8 @@ export class DynamicsDestination implements Destination {
                 'content-type': 'application/json; charset=utf-8',
                 'odata-maxversion': '4.0',
                 'odata-version': '4.0',
-                ...(mode === 'create' ? { 'if-none-match': '*' } : {}),
+                // After a version whose call failed, the record may exist already: upsert, or its 412 would keep the old one.
+                ...(mode === 'create' && earlierVersions !== true ? { 'if-none-match': '*' } : {}),
             },
             body: JSON.stringify(dataverseLead(lead, this.mapping)),
             timeoutMs: this.timeoutMs,

@@ -21,9 +21,9 @@ export class TableDestination implements Destination {
         return new TableDestination(await LeadsTable.connect(settings.storage, settings.LEADS_TABLE));
     }
 
-    /** Records this POST on the row, or puts the row back if someone deleted it. */
-    private async record(lead: Lead, keys: LeadRowKeys): Promise<void> {
-        if ((await this.table.record(lead, keys)) === 'missing') await this.table.insert(lead, keys);
+    /** Records this POST on the row, or puts the row back if someone deleted it; a repeat is only counted. */
+    private async record(lead: Lead, keys: LeadRowKeys, countOnly = false): Promise<void> {
+        if ((await this.table.record(lead, keys, new Date(), countOnly)) === 'missing') await this.table.insert(lead, keys);
     }
 
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
@@ -43,6 +43,7 @@ export class TableDestination implements Destination {
     }
 
     async onRepeat(lead: Lead, context: DeliveryContext): Promise<void> {
-        if (context.target) await this.record(lead, parseRowKeys(context.target));
+        // The delivery record said this version is not news (seen before, or older): the row keeps its content.
+        if (context.target) await this.record(lead, parseRowKeys(context.target), true);
     }
 }
