@@ -4,7 +4,7 @@ import { oneLine } from '../notify/digest';
 import { tableKeySafe } from '../store/notifyProgress';
 
 /** What the operator is told about; each kind has its own mail, at most one per ALERT_INTERVAL_MINUTES. */
-export const alertKinds = ['poisoned', 'failing', 'set-aside', 'quiet', 'mail-down'] as const;
+export const alertKinds = ['poisoned', 'failing', 'set-aside', 'quiet', 'mail-down', 'check'] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 /**
@@ -80,4 +80,12 @@ export function quietEvent(after: { newestRowKey: string } | { watchingSince: st
 /** Digests have not gone out since `since`, for a reason that is not a lead's: one event per outage, however many runs fail. */
 export function mailDownEvent(since: string, reason: string, at = new Date()): AlertEvent {
     return { kind: 'mail-down', key: `digests_${tableKeySafe(since)}`, at: at.toISOString(), reason: reasonOf(`Digests have failed since ${since}: ${reason}`) };
+}
+
+/**
+ * A destination check failed: one event per destination and cause (a hash of what the check said)
+ * in a failing spell, however many runs see it; after the check passes again, a new spell.
+ */
+export function checkFailedEvent(target: string, failingSince: string, summary: string, at = new Date()): AlertEvent {
+    return { kind: 'check', key: `${target}_${tableKeySafe(failingSince)}_${hash(summary, 16)}`, at: at.toISOString(), reason: reasonOf(summary), destination: target };
 }

@@ -16,6 +16,7 @@ const headings: Record<AlertKind, (count: number, context: AlertContext) => stri
     'set-aside': (count) => `${count} ${count === 1 ? 'item was' : 'items were'} set aside by the digest`,
     quiet: (_count, { quietHours }) => `No lead has arrived for ${quietHours ?? '?'} hour(s)`,
     'mail-down': (count) => (count === 1 ? 'Digests could not be sent' : `Digests could not be sent, ${count} times`),
+    check: (count) => `${count} destination ${count === 1 ? 'check fails' : 'checks fail'}: leads sent there would not arrive`,
 };
 
 const advice: Record<AlertKind, string> = {
@@ -25,6 +26,7 @@ const advice: Record<AlertKind, string> = {
     quiet: 'The marketplace may no longer reach the endpoint: check the lead destination of your offers in Partner Center.',
     'mail-down':
         'No lead was set aside: the leads wait and are mailed, each once, when the mail server takes the digest again. Check the sender (NOTIFY_FROM), the account and the mail server by the reply codes above; the console shows whether mail is still failing.',
+    check: 'Fix the setting each reason names, then run "npm run leads -- check" to see it pass; no lead was sent by the check.',
 };
 
 function linesOf(event: AlertEvent): [string, string][] {

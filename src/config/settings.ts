@@ -125,6 +125,8 @@ export const settingsSchema = z.object({
 
     WEBHOOK_URL: setting(url.optional()),
     WEBHOOK_SECRET: setting(z.string().optional()),
+    /** The destination check POSTs a signed `{"event":"ping"}` to WEBHOOK_URL; otherwise it only sees that the receiver answers. */
+    WEBHOOK_PING: setting(flag.default(false)),
 
     DYNAMICS_URL: setting(url.optional()),
     DYNAMICS_TENANT_ID: setting(z.string().optional()),
@@ -202,6 +204,10 @@ export const settingsSchema = z.object({
     /** No lead for this many hours is an alert, once per quiet spell; unset: no such alert. */
     ALERT_QUIET_HOURS: setting(z.coerce.number().positive().max(8760).optional()),
     ALERTS_TABLE: setting(tableName.default('LeadAlerts')),
+    /** NCRONTAB of the destination checks (`%CHECK_SCHEDULE%`): daily by default. */
+    CHECK_SCHEDULE: setting(z.string().trim().default('0 0 6 * * *')),
+    /** The last check of each destination, one row each: the console's Destinations panel. */
+    CHECKS_TABLE: setting(tableName.default('LeadChecks')),
 
     /** The app role values (the app registration's roles) whose holders may open the console in Azure, separated by commas. */
     CONSOLE_ALLOWED_ROLES: setting(commaList.default([])),
@@ -245,6 +251,7 @@ const lenientSettings = [
     'ALERT_FAILING_MINUTES',
     'ALERT_QUIET_HOURS',
     'ALERTS_TABLE',
+    'CHECKS_TABLE',
     'CONSOLE_URL',
     'CONSOLE_ALLOWED_ROLES',
     'CONSOLE_ALLOWED_GROUPS',

@@ -22,6 +22,10 @@ const usage = `Usage: npm run leads -- <command>
                            (--uncertain: also those a destination may already have)
   status <lead id>         a lead's delivery state at each destination
   list [--days N]          recent leads (default: the last 7 days), newest first
+  check [--destination NAME] [--post]
+                           test each destination's credentials, fields and limits, and the
+                           mail server, creating nothing (--post: also a test message to
+                           Teams or Slack); exits 1 when one is failing
   set-aside                leads and recipients the mail server refused for good, newest first
   export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
   import FILE.csv [--dry-run] [--map "Header=field" ...]
@@ -58,6 +62,27 @@ async function replay(s: Settings, includeUncertain: boolean): Promise<void> {
     const kept = report.kept ? ` Left ${report.kept} message(s) that are not leads.` : '';
     const uncertain = report.uncertain ? ` Left ${report.uncertain} uncertain deliver${report.uncertain === 1 ? 'y' : 'ies'}: check the destination has not got the lead, then replay with --uncertain.` : '';
     say(`Replayed ${report.moved} lead(s) from the poison queues.${kept}${uncertain}`);
+}
+
+async function check(s: Settings, only: string | undefined, post: boolean): Promise<number> {
+    const { checkTargets, isCheckTarget, runChecks } = await import('../check/runChecks');
+    if (only !== undefined && !isCheckTarget(only)) {
+        process.stderr.write(`--destination is "${only}": give one of webhook, dynamics, salesforce, salesforce-api, marketo, hubspot, teams, slack or mail.\n`);
+        return 2;
+    }
+    const targets = only === undefined ? checkTargets(s) : [only];
+    if (targets.length === 0) {
+        say('Nothing to check: leads go only to the table, and mail to the outbox.');
+        return 0;
+    }
+    const results = await runChecks(targets, s, post);
+    for (const line of (await import('../check/checkLines')).checkLines(results)) say(line);
+    try {
+        await (await import('../check/recordChecks')).recordChecks(s, results, (line) => process.stderr.write(`${line}\n`));
+    } catch (error) {
+        process.stderr.write(`The results were not kept in ${s.CHECKS_TABLE} for the console (${error instanceof Error ? error.name : 'an error'}); is storage running?\n`);
+    }
+    return results.some((r) => r.status === 'failing') ? 1 : 0;
 }
 
 async function showSetAside(s: Settings): Promise<void> {
@@ -186,6 +211,8 @@ async function main(): Promise<number> {
             uncertain: { type: 'boolean' },
             'dry-run': { type: 'boolean' },
             map: { type: 'string', multiple: true },
+            destination: { type: 'string' },
+            post: { type: 'boolean' },
             settings: { type: 'string', default: join(root, 'local.settings.json') },
             help: { type: 'boolean', short: 'h' },
         },
@@ -208,6 +235,8 @@ async function main(): Promise<number> {
             return 0;
         case 'status':
             return status(s, argument);
+        case 'check':
+            return check(s, values.destination, values.post === true);
         case 'set-aside':
             await showSetAside(s);
             return 0;

@@ -244,6 +244,19 @@ export class DeliveryLog {
         return records;
     }
 
+    /**
+     * When each record at `destination` that ended in `state` since a time completed: a filtered
+     * scan the table service runs (the table is keyed by lead), for the daily check and the
+     * console, not the delivery path.
+     */
+    async completedSince(destination: string, state: DeliveryState, since: Date): Promise<string[]> {
+        await this.ensureTable();
+        const times: string[] = [];
+        const filter = `RowKey eq '${destination.replace(/'/g, "''")}' and State eq '${state}' and CompletedAt ge '${since.toISOString()}'`;
+        for await (const entity of this.client.listEntities<DeliveryEntity>({ queryOptions: { filter, select: ['CompletedAt'] } })) if (entity.CompletedAt) times.push(entity.CompletedAt);
+        return times.sort();
+    }
+
     /** Every destination's record for one lead. */
     async list(leadId: string): Promise<DeliveryRecord[]> {
         await this.ensureTable();

@@ -32,6 +32,17 @@ export function dataverseLead(lead: Lead, mapping: FieldMapping = {}): Record<st
     return nonEmpty(mappedFields(columns, mapping, lead));
 }
 
+/** A client secret's credential when one is set, else the app's managed identity (through DefaultAzureCredential). */
+export async function dynamicsCredential(settings: Settings): Promise<TokenCredential> {
+    const identity = await import('@azure/identity');
+    const { DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, DYNAMICS_AUTHORITY_HOST } = settings;
+    const authority = DYNAMICS_AUTHORITY_HOST ? { authorityHost: DYNAMICS_AUTHORITY_HOST, disableInstanceDiscovery: true } : {};
+    return DYNAMICS_CLIENT_SECRET && DYNAMICS_TENANT_ID && DYNAMICS_CLIENT_ID
+        ? new identity.ClientSecretCredential(DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, authority)
+        : // The app's managed identity: AZURE_CLIENT_ID names the user-assigned one in Azure.
+          new identity.DefaultAzureCredential(DYNAMICS_CLIENT_ID ? { managedIdentityClientId: DYNAMICS_CLIENT_ID } : {});
+}
+
 /**
  * Creates the lead through the Dataverse Web API, exactly once: `PATCH leads(<id>)` with
  * `If-None-Match: *` creates the record with an id derived from the lead id, and answers 412 if
@@ -53,15 +64,7 @@ export class DynamicsDestination implements Destination {
     ) {}
 
     static async create(settings: Settings): Promise<DynamicsDestination> {
-        const identity = await import('@azure/identity');
-        const { DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, DYNAMICS_AUTHORITY_HOST } = settings;
-        const authority = DYNAMICS_AUTHORITY_HOST ? { authorityHost: DYNAMICS_AUTHORITY_HOST, disableInstanceDiscovery: true } : {};
-        const credential =
-            DYNAMICS_CLIENT_SECRET && DYNAMICS_TENANT_ID && DYNAMICS_CLIENT_ID
-                ? new identity.ClientSecretCredential(DYNAMICS_TENANT_ID, DYNAMICS_CLIENT_ID, DYNAMICS_CLIENT_SECRET, authority)
-                : // The app's managed identity: AZURE_CLIENT_ID names the user-assigned one in Azure.
-                  new identity.DefaultAzureCredential(DYNAMICS_CLIENT_ID ? { managedIdentityClientId: DYNAMICS_CLIENT_ID } : {});
-        return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, credential, settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.DYNAMICS_FIELDS);
+        return new DynamicsDestination(new URL(settings.DYNAMICS_URL ?? '').origin, await dynamicsCredential(settings), settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.DYNAMICS_FIELDS);
     }
 
     private async accessToken(signal: AbortSignal | undefined): Promise<string> {

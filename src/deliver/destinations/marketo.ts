@@ -68,7 +68,7 @@ export class MarketoDestination implements Destination {
         return new MarketoDestination(MARKETO_URL.replace(/\/+$/, ''), MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET, settings.DELIVERY_TIMEOUT_SECONDS * 1000, settings.MARKETO_FIELDS);
     }
 
-    private async issueToken(signal: AbortSignal | undefined): Promise<IssuedToken<string>> {
+    async issueToken(signal: AbortSignal | undefined): Promise<IssuedToken<string>> {
         const url = new URL(`${this.baseUrl}/identity/oauth/token`);
         url.search = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }).toString();
         const response = await callExpectingSuccess(url, { timeoutMs: this.timeoutMs, service: 'The Marketo identity endpoint', signal }, oauthError);

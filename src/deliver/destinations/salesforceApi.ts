@@ -103,7 +103,7 @@ function withHint(failure: DeliveryFailure, hint: string | undefined, kind = fai
 }
 
 /** What the token endpoint issues for the client credentials flow, and where the org's API is. */
-interface Session {
+export interface Session {
     accessToken: string;
     /** The origin the REST API is called at, from the token's `instance_url`. */
     instanceUrl: string;
@@ -149,7 +149,7 @@ export class SalesforceApiDestination implements Destination {
     }
 
     /** `POST {My Domain}/services/oauth2/token`, grant_type=client_credentials. Salesforce gives no lifetime: the session is kept until the API refuses it. */
-    private async issueSession(signal: AbortSignal | undefined): Promise<IssuedToken<Session>> {
+    async issueSession(signal: AbortSignal | undefined): Promise<IssuedToken<Session>> {
         const service = 'The Salesforce token endpoint';
         const response = await call(`${this.domain}/services/oauth2/token`, {
             method: 'POST',

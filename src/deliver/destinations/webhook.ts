@@ -9,6 +9,17 @@ export function webhookSignature(secret: string, timestamp: string, body: string
     return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
+/** The headers of every POST to the webhook: JSON, the idempotency key and, with a secret, the signature and its timestamp. */
+export function webhookHeaders(secret: string | undefined, body: string, idempotencyKey: string): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'idempotency-key': idempotencyKey, 'user-agent': 'marketplace-leads' };
+    if (secret) {
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        headers['x-lead-timestamp'] = timestamp;
+        headers['x-lead-signature'] = webhookSignature(secret, timestamp, body);
+    }
+    return headers;
+}
+
 /**
  * An update, for the receiver: the destination confirmed an earlier version, or one was sent that
  * may have arrived (its call failed or timed out after sending).
@@ -43,16 +54,7 @@ export class WebhookDestination implements Destination {
 
     async deliver(lead: Lead, context: DeliveryContext): Promise<DeliveryOutcome> {
         const body = JSON.stringify({ event: isUpdate(context) ? 'updated' : 'created', ...lead });
-        const headers: Record<string, string> = {
-            'content-type': 'application/json; charset=utf-8',
-            'idempotency-key': idempotencyKeyFor(lead, context),
-            'user-agent': 'marketplace-leads',
-        };
-        if (this.secret) {
-            const timestamp = String(Math.floor(Date.now() / 1000));
-            headers['x-lead-timestamp'] = timestamp;
-            headers['x-lead-signature'] = webhookSignature(this.secret, timestamp, body);
-        }
+        const headers = webhookHeaders(this.secret, body, idempotencyKeyFor(lead, context));
         await callExpectingSuccess(this.url, { method: 'POST', headers, body, timeoutMs: this.timeoutMs, service: 'The webhook', signal: context.signal });
         return { state: 'delivered' };
     }

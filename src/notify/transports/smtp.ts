@@ -67,11 +67,11 @@ export class SmtpTransport implements MailTransport {
         return `the SMTP server ${this.settings.SMTP_HOST ?? ''}:${this.settings.SMTP_PORT}`;
     }
 
-    async send(mail: Mail): Promise<SendReport> {
+    private async connect(replyMs = this.timeouts.replyMs) {
         const nodemailer = await import('nodemailer');
         const { SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER, SMTP_PASSWORD } = this.settings;
-        const { connectMs, replyMs, totalMs } = this.timeouts;
-        const transport = nodemailer.createTransport({
+        const { connectMs } = this.timeouts;
+        return nodemailer.createTransport({
             host: SMTP_HOST,
             port: SMTP_PORT,
             secure: SMTP_SECURE,
@@ -80,6 +80,23 @@ export class SmtpTransport implements MailTransport {
             greetingTimeout: connectMs,
             socketTimeout: replyMs,
         });
+    }
+
+    /** Connects, says hello and logs in, sending nothing (nodemailer's verify); a refusal becomes a MailRefusedError with its codes. */
+    async verify(): Promise<void> {
+        const transport = await this.connect(this.timeouts.connectMs);
+        try {
+            await transport.verify();
+        } catch (error) {
+            throw refusal(error as SmtpError) ?? error;
+        } finally {
+            transport.close();
+        }
+    }
+
+    async send(mail: Mail): Promise<SendReport> {
+        const { totalMs } = this.timeouts;
+        const transport = await this.connect();
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error(`The SMTP server did not finish the send within ${totalMs} ms.`)), totalMs);

@@ -1,0 +1,73 @@
+import type { TableClient } from '@azure/data-tables';
+import { readEntity, tableClientFor, tableCreator } from '../storage/clients';
+import type { StorageConnection } from '../storage/connection';
+import type { CheckResult, CheckStatus, CheckTarget } from './checkResult';
+
+const partition = 'check';
+
+interface CheckEntity {
+    partitionKey: string;
+    rowKey: string;
+    Status: CheckStatus;
+    Summary: string;
+    CheckedAt: string;
+    /** The check has failed since then, in every run; cleared when it passes. What the alert event is keyed by. */
+    FailingSince?: string;
+    LastOkAt?: string;
+}
+
+/** What the console shows of a target's last check. */
+export interface StoredCheck extends CheckResult {
+    failingSince?: string;
+    lastOkAt?: string;
+}
+
+/** CHECKS_TABLE: one row per checked target (PartitionKey `check`, RowKey its name), overwritten by each check. */
+export class CheckStore {
+    private readonly ensureTable: () => Promise<void>;
+
+    constructor(private readonly client: TableClient) {
+        this.ensureTable = tableCreator(client);
+    }
+
+    static async connect(connection: StorageConnection | string, tableName: string): Promise<CheckStore> {
+        return new CheckStore(await tableClientFor(connection, tableName));
+    }
+
+    /** Writes the result over the last one; answers since when the target has been failing (this check's time for a new spell). */
+    async save(result: CheckResult): Promise<StoredCheck> {
+        await this.ensureTable();
+        const before = await readEntity<CheckEntity>(this.client, partition, result.target);
+        const failing = result.status === 'failing';
+        const failingSince = failing ? (before?.FailingSince ?? result.checkedAt) : undefined;
+        const lastOkAt = result.status === 'ok' ? result.checkedAt : before?.LastOkAt;
+        const entity: CheckEntity = {
+            partitionKey: partition,
+            rowKey: result.target,
+            Status: result.status,
+            Summary: result.summary,
+            CheckedAt: result.checkedAt,
+            FailingSince: failingSince ?? '',
+            LastOkAt: lastOkAt ?? '',
+        };
+        await this.client.upsertEntity(entity, 'Replace');
+        return { ...result, ...(failingSince ? { failingSince } : {}), ...(lastOkAt ? { lastOkAt } : {}) };
+    }
+
+    /** Every target's last check, by name. */
+    async list(): Promise<StoredCheck[]> {
+        await this.ensureTable();
+        const found: StoredCheck[] = [];
+        for await (const row of this.client.listEntities<CheckEntity>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) {
+            found.push({
+                target: row.rowKey as CheckTarget,
+                status: row.Status,
+                summary: row.Summary,
+                checkedAt: row.CheckedAt,
+                ...(row.FailingSince ? { failingSince: row.FailingSince } : {}),
+                ...(row.LastOkAt ? { lastOkAt: row.LastOkAt } : {}),
+            });
+        }
+        return found.sort((a, b) => a.target.localeCompare(b.target));
+    }
+}
