@@ -39,8 +39,8 @@ export class CheckStore {
         await this.ensureTable();
         const before = await readEntity<CheckEntity>(this.client, partition, result.target);
         const failing = result.status === 'failing';
-        const failingSince = failing ? (before?.FailingSince ?? result.checkedAt) : undefined;
-        const lastOkAt = result.status === 'ok' ? result.checkedAt : before?.LastOkAt;
+        const failingSince = failing ? before?.FailingSince || result.checkedAt : undefined;
+        const lastOkAt = result.status === 'ok' ? result.checkedAt : before?.LastOkAt || undefined;
         const entity: CheckEntity = {
             partitionKey: partition,
             rowKey: result.target,
