@@ -134,6 +134,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     WEBHOOK_URL: webhookUrl
     WEBHOOK_SECRET: secretSetting(keyVaultUri, secretNames, 'webhook-secret')
+    // The daily check only sees that the receiver answers; set to true once it ignores {"event":"ping"}.
+    WEBHOOK_PING: 'false'
     DYNAMICS_URL: dynamicsUrl
     DYNAMICS_TENANT_ID: dynamicsTenantId
     DYNAMICS_CLIENT_ID: dynamicsClientId
@@ -179,6 +181,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     ALERT_FAILING_MINUTES: string(alertFailingMinutes)
     ALERT_QUIET_HOURS: alertQuietHours
     ALERTS_TABLE: 'LeadAlerts'
+    CHECK_SCHEDULE: '0 0 6 * * *'
+    CHECKS_TABLE: 'LeadChecks'
     CONSOLE_ALLOWED_ROLES: consoleAllowedRoles
     CONSOLE_ALLOWED_GROUPS: consoleAllowedGroups
     // Written only with the sign-in below: where the platform does not set WEBSITE_AUTH_ENABLED, this tells the app it is behind it.

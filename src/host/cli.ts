@@ -79,6 +79,8 @@ async function main(): Promise<void> {
     for (const problem of mailSettingsProblems(app)) say(`Mail will not go out: ${problem}.`);
     for (const problem of app.fallbacks) say(`A setting is wrong: ${problem}.`);
     say('\nPress Ctrl-C to stop.\n');
+    // Before the first lead: a revoked token or a wrong field mapping shows now, in the log below.
+    if (host.run('checkDestinations')) say('Checking the destinations once now (checkDestinations); the results follow in the log.');
 
     let stopping = false;
     const stop = async () => {

@@ -37,6 +37,8 @@ export interface RunningHost {
     functions: readonly FunctionDefinition[];
     /** One line per function, as `func start` lists them. */
     describe(): string[];
+    /** Runs a timer now, as the admin API does; false when there is no such function (or it is disabled). */
+    run(name: string): boolean;
     stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
                 if (f.kind === 'queue') return `${f.name}: queueTrigger (${resolveSettingReferences(f.options.queueName, env)})`;
                 return `${f.name}: timerTrigger (${resolveSettingReferences(f.options.schedule, env)})`;
             }),
+        run: (name) => runFunction(name, undefined),
         async stop() {
             const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
             for (const server of servers) server.closeIdleConnections();

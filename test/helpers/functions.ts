@@ -1,5 +1,6 @@
 /** Every function the app defines, sorted: what the local host loads and what the worker registers. */
 export const appFunctionNames = [
+    'checkDestinations',
     'deliverDynamics',
     'deliverHubspot',
     'deliverLead',

@@ -14,7 +14,8 @@ import { readSettings, type Settings } from '../../src/config/settings';
 import { webhookSignature } from '../../src/deliver/destinations/webhook';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/processes';
+import { freePort, startApp, tempDir } from '../helpers/processes';
+import { eventually } from '../helpers/queues';
 import { buildRoot } from '../helpers/samples';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
@@ -381,6 +382,36 @@ describe('npm run leads -- check', () => {
                 assert.doesNotMatch(only.stdout, /hubspot/);
                 const unknown = await run(process.execPath, [...args, '--destination', 'crm'], { env }).then(() => assert.fail('an unknown destination should exit 2'), exitOf);
                 assert.equal(unknown.code, 2);
+            },
+        );
+    });
+});
+
+describe('npm start', () => {
+    it('checks the destinations once when it starts, and logs each result', async () => {
+        await withServer(
+            (_request, res) => json(res, 403, { status: 'error', category: 'MISSING_SCOPES' }),
+            async (server) => {
+                const env = {
+                    AzureWebJobsStorage: azurite.connectionString,
+                    'AzureWebJobs.checkDestinations.Disabled': 'false',
+                    LEAD_DESTINATIONS: 'table,hubspot',
+                    HUBSPOT_URL: server.url,
+                    HUBSPOT_TOKEN: 'pat-start-secret',
+                    CHECKS_TABLE: 'StartChecks',
+                    DELIVERY_TIMEOUT_SECONDS: '2',
+                };
+                const app = await startApp({ env, port: await freePort() });
+                try {
+                    await eventually(() => (/Executed 'Functions\.checkDestinations'/.test(app.output()) ? true : undefined), 20_000, 'the start-up check');
+                    assert.match(app.output(), /Checking the destinations once now/);
+                    assert.match(app.output(), /Destination check: hubspot +failing +HubSpot answered 403 with category "MISSING_SCOPES"/);
+                    assert.doesNotMatch(app.output(), /pat-start-secret/);
+                } finally {
+                    await app.stop();
+                }
+                const table = TableClient.fromConnectionString(azurite.connectionString, 'StartChecks', { allowInsecureConnection: true });
+                assert.equal((await table.getEntity<{ Status: string }>('check', 'hubspot')).Status, 'failing');
             },
         );
     });

@@ -150,6 +150,7 @@ describe('the app as the Node worker runs it in Azure', () => {
         }
         assert.deepEqual(triggerOf('notifyContacts'), { type: 'timerTrigger', schedule: '%NOTIFY_SCHEDULE%', ...input });
         assert.deepEqual(triggerOf('sendAlerts'), { type: 'timerTrigger', schedule: '%ALERT_SCHEDULE%', ...input });
+        assert.deepEqual(triggerOf('checkDestinations'), { type: 'timerTrigger', schedule: '%CHECK_SCHEDULE%', ...input });
         for (const { metadata } of core.registered.values()) assert.equal(metadata.retryOptions, undefined, `${metadata.name}: the queue's own retries and poison queue, not a retry policy`);
     });
 
