@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { readEntity, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 import type { CheckResult, CheckStatus, CheckTarget } from './checkResult';
 
@@ -54,19 +54,22 @@ export class CheckStore {
         return { ...result, ...(failingSince ? { failingSince } : {}), ...(lastOkAt ? { lastOkAt } : {}) };
     }
 
-    /** Every target's last check, by name. */
+    /** Every target's last check, by name; none before the first check made the table. */
     async list(): Promise<StoredCheck[]> {
-        await this.ensureTable();
         const found: StoredCheck[] = [];
-        for await (const row of this.client.listEntities<CheckEntity>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) {
-            found.push({
-                target: row.rowKey as CheckTarget,
-                status: row.Status,
-                summary: row.Summary,
-                checkedAt: row.CheckedAt,
-                ...(row.FailingSince ? { failingSince: row.FailingSince } : {}),
-                ...(row.LastOkAt ? { lastOkAt: row.LastOkAt } : {}),
-            });
+        try {
+            for await (const row of this.client.listEntities<CheckEntity>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) {
+                found.push({
+                    target: row.rowKey as CheckTarget,
+                    status: row.Status,
+                    summary: row.Summary,
+                    checkedAt: row.CheckedAt,
+                    ...(row.FailingSince ? { failingSince: row.FailingSince } : {}),
+                    ...(row.LastOkAt ? { lastOkAt: row.LastOkAt } : {}),
+                });
+            }
+        } catch (error) {
+            if (statusOf(error) !== 404) throw error;
         }
         return found.sort((a, b) => a.target.localeCompare(b.target));
     }

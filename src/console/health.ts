@@ -1,4 +1,5 @@
 import { alertKinds } from '../alert/alertEvent';
+import { CheckStore, type StoredCheck } from '../check/checkStore';
 import type { Settings } from '../config/settings';
 import { readEntity, tableClientFor, statusOf } from '../storage/clients';
 import type { DeliveryLog } from '../store/deliveryLog';
@@ -16,6 +17,8 @@ export interface Health {
     digestsFailing?: MailFailure;
     /** The operator's alert mails have failed to go since then, until one goes. */
     alertsFailing?: MailFailure;
+    /** Each destination's last check (CHECKS_TABLE), by name. */
+    checks: StoredCheck[];
 }
 
 export interface MailFailure {
@@ -69,12 +72,13 @@ async function newestLeadAt(leads: LeadsTable, now: number): Promise<string | un
 /** The health strip: is the marketplace reaching the app, are leads getting out, are digests going. */
 export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog, poisonCount: number, now = Date.now()): Promise<Health> {
     const today = dayOf(now);
-    const [lastLeadAt, counts, failed, digests, alertMail] = await Promise.all([
+    const [lastLeadAt, counts, failed, digests, alertMail, checks] = await Promise.all([
         newestLeadAt(leads, now),
         leads.countSince(dayOf(now - 6 * dayMs)),
         log.failedSince(new Date(now - dayMs)),
         digestState(s),
         alertsFailing(s),
+        CheckStore.connect(s.storage, s.CHECKS_TABLE).then((store) => store.list()),
     ]);
     const failedLastDay: Record<string, number> = {};
     for (const record of failed) failedLastDay[record.destination] = (failedLastDay[record.destination] ?? 0) + 1;
@@ -86,5 +90,6 @@ export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog,
         poisonCount,
         ...digests,
         ...(alertMail ? { alertsFailing: alertMail } : {}),
+        checks,
     };
 }

@@ -82,6 +82,21 @@ function healthStrip(health: Health): string {
         .join('')}</dl></section>`;
 }
 
+/** Per destination: its last check and what it said (the Web-to-Lead cap among it), and its failed deliveries in 24 hours. */
+function destinationsSection(health: Health): string {
+    const names = [...new Set([...health.checks.map((c) => c.target), ...Object.keys(health.failedLastDay)])].sort();
+    if (names.length === 0) return '';
+    const rows = names
+        .map((name) => {
+            const check = health.checks.find((c) => c.target === name);
+            const result = check ? `<span class="state ${check.status === 'ok' ? 'delivered' : check.status === 'warning' ? 'uncertain' : 'failed'}">${h(check.status)}</span>` : '<span class="none">not checked</span>';
+            const since = check?.failingSince ? ` since ${when(check.failingSince)}` : '';
+            return `<tr data-destination="${h(name)}"><th scope="row">${h(name)}</th><td>${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td>${when(check?.checkedAt)}</td><td>${when(check?.lastOkAt)}</td><td>${health.failedLastDay[name] ?? 0}</td></tr>`;
+        })
+        .join('');
+    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
+}
+
 function replayForm(lead: PoisonedLead): string {
     if (!lead.leadId) return '';
     const uncertain = lead.uncertain ? '<input type="hidden" name="uncertain" value="true">' : '';
@@ -179,6 +194,7 @@ export function renderListPage(model: ListPageModel): string {
         'Leads',
         `<h1>Leads</h1>${notice}
 ${healthStrip(model.health)}
+${destinationsSection(model.health)}
 ${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}

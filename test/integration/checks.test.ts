@@ -407,6 +407,11 @@ describe('npm start', () => {
                     assert.match(app.output(), /Checking the destinations once now/);
                     assert.match(app.output(), /Destination check: hubspot +failing +HubSpot answered 403 with category "MISSING_SCOPES"/);
                     assert.doesNotMatch(app.output(), /pat-start-secret/);
+                    await eventually(async () => ((await fetch(`${app.url}/api/console`).then((r) => r.text())).includes('data-destination="hubspot"') ? true : undefined), 10_000, 'the check in the console');
+                    const page = await (await fetch(`${app.url}/api/console`)).text();
+                    assert.match(page, /<h2 id="destinations-title">Destinations<\/h2>/);
+                    assert.match(page, /<tr data-destination="hubspot"><th scope="row">hubspot<\/th><td><span class="state failed">failing<\/span> since <time/);
+                    assert.match(page, /MISSING_SCOPES/);
                 } finally {
                     await app.stop();
                 }
