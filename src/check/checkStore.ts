@@ -14,12 +14,15 @@ interface CheckEntity {
     /** The check has failed since then, in every run; cleared when it passes. What the alert event is keyed by. */
     FailingSince?: string;
     LastOkAt?: string;
+    /** When the destination last took a lead, as the check found it in the delivery records. */
+    LastDeliveredAt?: string;
 }
 
 /** What the console shows of a target's last check. */
 export interface StoredCheck extends CheckResult {
     failingSince?: string;
     lastOkAt?: string;
+    lastDeliveredAt?: string;
 }
 
 /** CHECKS_TABLE: one row per checked target (PartitionKey `check`, RowKey its name), overwritten by each check. */
@@ -35,7 +38,7 @@ export class CheckStore {
     }
 
     /** Writes the result over the last one; answers since when the target has been failing (this check's time for a new spell). */
-    async save(result: CheckResult): Promise<StoredCheck> {
+    async save(result: CheckResult, lastDeliveredAt?: string): Promise<StoredCheck> {
         await this.ensureTable();
         const before = await readEntity<CheckEntity>(this.client, partition, result.target);
         const failing = result.status === 'failing';
@@ -49,9 +52,10 @@ export class CheckStore {
             CheckedAt: result.checkedAt,
             FailingSince: failingSince ?? '',
             LastOkAt: lastOkAt ?? '',
+            LastDeliveredAt: lastDeliveredAt ?? before?.LastDeliveredAt ?? '',
         };
         await this.client.upsertEntity(entity, 'Replace');
-        return { ...result, ...(failingSince ? { failingSince } : {}), ...(lastOkAt ? { lastOkAt } : {}) };
+        return { ...result, ...(failingSince ? { failingSince } : {}), ...(lastOkAt ? { lastOkAt } : {}), ...(entity.LastDeliveredAt ? { lastDeliveredAt: entity.LastDeliveredAt } : {}) };
     }
 
     /** Every target's last check, by name; none before the first check made the table. */
@@ -66,6 +70,7 @@ export class CheckStore {
                     checkedAt: row.CheckedAt,
                     ...(row.FailingSince ? { failingSince: row.FailingSince } : {}),
                     ...(row.LastOkAt ? { lastOkAt: row.LastOkAt } : {}),
+                    ...(row.LastDeliveredAt ? { lastDeliveredAt: row.LastDeliveredAt } : {}),
                 });
             }
         } catch (error) {

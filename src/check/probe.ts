@@ -1,3 +1,4 @@
+import { settingsSchema } from '../config/settings';
 import { DeliveryFailure } from '../deliver/destination';
 import { call, failureFor, type CallOptions, type ErrorReader } from '../deliver/http';
 import { CheckProblem } from './checkResult';
@@ -18,8 +19,10 @@ export async function refusedProblem(response: Response, service: string, fix: s
     return new CheckProblem(withFix(failure.message, fix));
 }
 
-/** A setting's name, as a message that already says what to fix names it. */
-const namesSetting = /\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b/;
+/** A message that already says what to fix names a setting (an error code such as DEPTH_ZERO_SELF_SIGNED_CERT does not count). */
+function namesSetting(message: string): boolean {
+    return Object.keys(settingsSchema.shape).some((name) => message.includes(name));
+}
 
 /**
  * What `work` gives (a token, a response), or a failing problem: a delivery failure (a refusal, a
@@ -29,7 +32,7 @@ export async function orProblem<T>(work: Promise<T>, fix: string): Promise<T> {
     try {
         return await work;
     } catch (error) {
-        if (error instanceof DeliveryFailure) throw new CheckProblem(namesSetting.test(error.message) ? error.message : withFix(error.message, fix));
+        if (error instanceof DeliveryFailure) throw new CheckProblem(namesSetting(error.message) ? error.message : withFix(error.message, fix));
         throw error;
     }
 }

@@ -257,6 +257,21 @@ export class DeliveryLog {
         return times.sort();
     }
 
+    /**
+     * When each destination last took a lead (delivered or submitted) since a time: one filtered
+     * scan for all destinations, made by the daily check, never by a page of the console.
+     */
+    async lastTakenSince(since: Date): Promise<Map<string, string>> {
+        await this.ensureTable();
+        const last = new Map<string, string>();
+        const filter = `CompletedAt ge '${since.toISOString()}' and (State eq 'delivered' or State eq 'submitted')`;
+        for await (const entity of this.client.listEntities<DeliveryEntity>({ queryOptions: { filter, select: ['RowKey', 'CompletedAt'] } })) {
+            const at = entity.CompletedAt ?? '';
+            if (at > (last.get(entity.rowKey) ?? '')) last.set(entity.rowKey, at);
+        }
+        return last;
+    }
+
     /** Every destination's record for one lead. */
     async list(leadId: string): Promise<DeliveryRecord[]> {
         await this.ensureTable();

@@ -17,6 +17,7 @@ import { json, startTestServer, type RecordedRequest, type TestServer } from '..
 import { freePort, startApp, tempDir } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 import { buildRoot } from '../helpers/samples';
+import { testCertificate } from '../helpers/certificate';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
 /*
@@ -255,6 +256,22 @@ describe('webhook check', () => {
         );
         assertResult(await runCheck('webhook', settingsWith({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' })), 'failing', /could not be reached/, /WEBHOOK_URL/);
     });
+
+    it('fails a receiver whose certificate this machine does not trust, naming the TLS error', async () => {
+        const { key, cert } = testCertificate();
+        const server = await startTestServer((_request, res) => json(res, 200, {}), { key, cert });
+        try {
+            assertResult(
+                await runCheck('webhook', settingsWith({ WEBHOOK_URL: `${server.url}/hook` })),
+                'failing',
+                /could not be reached at https:\/\/localhost:\d+ \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/,
+                /certificate/,
+            );
+            assert.equal(server.requests.length, 0);
+        } finally {
+            await server.close();
+        }
+    });
 });
 
 describe('salesforce (Web-to-Lead) check', () => {
@@ -401,7 +418,11 @@ describe('npm start', () => {
                     CHECKS_TABLE: 'StartChecks',
                     DELIVERY_TIMEOUT_SECONDS: '2',
                 };
-                const app = await startApp({ env, port: await freePort() });
+                const lastDelivery = new Date(Date.now() - 86_400_000).toISOString();
+                const deliveries = TableClient.fromConnectionString(azurite.connectionString, 'StartDeliveries', { allowInsecureConnection: true });
+                await deliveries.createTable();
+                await deliveries.createEntity({ partitionKey: 'a'.repeat(32), rowKey: 'hubspot', State: 'delivered', CompletedAt: lastDelivery });
+                const app = await startApp({ env: { ...env, DELIVERIES_TABLE: 'StartDeliveries' }, port: await freePort() });
                 try {
                     await eventually(() => (/Executed 'Functions\.checkDestinations'/.test(app.output()) ? true : undefined), 20_000, 'the start-up check');
                     assert.match(app.output(), /Checking the destinations once now/);
@@ -412,6 +433,7 @@ describe('npm start', () => {
                     assert.match(page, /<h2 id="destinations-title">Destinations<\/h2>/);
                     assert.match(page, /<tr data-destination="hubspot"><th scope="row">hubspot<\/th><td><span class="state failed">failing<\/span> since <time/);
                     assert.match(page, /MISSING_SCOPES/);
+                    assert.ok(page.includes(`<time datetime="${lastDelivery}">`), 'the last delivery the check found');
                 } finally {
                     await app.stop();
                 }

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { readSettings } from '../../src/config/settings';
@@ -14,8 +11,9 @@ import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
 import type { ServerResponse } from 'node:http';
 import { json, startTestServer, type RecordedRequest, type Responder, type TestServer } from '../helpers/httpServer';
-import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
+import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
+import { testCertificate } from '../helpers/certificate';
 
 const context: DeliveryContext = { attempt: 1, target: undefined, mode: 'create' };
 
@@ -240,18 +238,6 @@ describe('Salesforce (Web-to-Lead)', () => {
         );
     });
 });
-
-/** A self-signed certificate for localhost and 127.0.0.1, which the app process trusts via NODE_EXTRA_CA_CERTS. */
-function testCertificate(): { certFile: string; key: string; cert: string } {
-    const dir = tempDir('tls');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-        { stdio: 'ignore' },
-    );
-    return { certFile, key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(certFile, 'utf8') };
-}
 
 /** Entra ID's discovery document and client-credentials token endpoint for tenant "test-tenant"; false for other paths. */
 function answerEntra(request: RecordedRequest, res: ServerResponse, base: string): boolean {
