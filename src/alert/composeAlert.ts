@@ -16,7 +16,7 @@ const headings: Record<AlertKind, (count: number, context: AlertContext) => stri
     'set-aside': (count) => `${count} ${count === 1 ? 'item was' : 'items were'} set aside by the digest`,
     quiet: (_count, { quietHours }) => `No lead has arrived for ${quietHours ?? '?'} hour(s)`,
     'mail-down': (count) => (count === 1 ? 'Digests could not be sent' : `Digests could not be sent, ${count} times`),
-    check: (count) => `${count} destination ${count === 1 ? 'check fails' : 'checks fail'}: leads sent there would not arrive`,
+    check: (count) => `${count} destination ${count === 1 ? 'check fails' : 'checks fail'}: what goes there would not arrive`,
 };
 
 const advice: Record<AlertKind, string> = {

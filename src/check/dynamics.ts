@@ -45,6 +45,7 @@ export async function checkDynamics(settings: Settings, { signal }: CheckOptions
     } catch (error) {
         throw tokenProblem(error);
     }
+    if (!token) throw new CheckProblem(`Entra ID issued no token for Dynamics 365: ${credentialFix}.`);
     const options = { headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'odata-maxversion': '4.0', 'odata-version': '4.0' }, timeoutMs, service: 'Dynamics 365', signal };
     const api = `${org}/api/data/v9.2`;
     const userFix = 'check DYNAMICS_URL, and that the app registration is an application user of the environment with a security role that may create leads';
