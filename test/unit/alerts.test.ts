@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alertDue } from '../../src/alert/alertDue';
-import { failingEvent, mailDownEvent, poisonedEvent, poisonedMessageEvent, quietEvent, setAsideEvent } from '../../src/alert/alertEvent';
+import { checkFailedEvent, failingEvent, mailDownEvent, poisonedEvent, poisonedMessageEvent, quietEvent, setAsideEvent } from '../../src/alert/alertEvent';
 import { composeAlert } from '../../src/alert/composeAlert';
 import { consoleUrl } from '../../src/alert/consoleUrl';
 import { failingAlertFor } from '../../src/alert/failingAlert';
@@ -34,6 +34,11 @@ describe('alert events', () => {
         const since = now.toISOString();
         assert.equal(mailDownEvent(since, '554 5.2.252', now).key, mailDownEvent(since, '451', later).key, 'one event an outage, whatever each failed run said');
         assert.notEqual(mailDownEvent(since, 'x').key, mailDownEvent(later.toISOString(), 'x').key);
+        const cause = 'HubSpot answered 401 with category "INVALID_AUTHENTICATION": check HUBSPOT_TOKEN.';
+        assert.equal(checkFailedEvent('hubspot', since, cause, now).key, checkFailedEvent('hubspot', since, cause, later).key, 'the daily check of the same cause is one event');
+        assert.notEqual(checkFailedEvent('hubspot', since, cause).key, checkFailedEvent('hubspot', since, 'HubSpot has no contact property "x".').key, 'another cause');
+        assert.notEqual(checkFailedEvent('hubspot', since, cause).key, checkFailedEvent('hubspot', later.toISOString(), cause).key, 'the same cause after a recovery');
+        assert.doesNotMatch(checkFailedEvent('hubspot', since, cause).key, /[/\\#?]/, 'a valid table key');
     });
 
     it('take only a well-formed lead id and destination from a message that is not a lead, and key it by its content', () => {
