@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -181,6 +182,8 @@ describe('salesforce-api check (client credentials, Lead describe, /limits)', ()
             assertResult(await check(server, { SALESFORCE_FIELDS: '{"IsConverted":"isTest"}' }), 'failing', /cannot create or edit the Lead field "IsConverted"/);
             describeAnswer = (res) => json(res, 403, [{ errorCode: 'API_DISABLED_FOR_ORG', message: 'API is not enabled for this Organization or Partner' }]);
             assertResult(await check(server), 'failing', /403/, /API_DISABLED_FOR_ORG/);
+            describeAnswer = hang;
+            assertResult(await check(server, { DELIVERY_TIMEOUT_SECONDS: '0.5' }), 'failing', /Salesforce did not answer within 500 ms/);
             describeAnswer = undefined;
             limits = { Max: 15_000, Remaining: 120 };
             assertResult(await check(server), 'warning', /120 of 15000 daily API requests/);
@@ -232,6 +235,8 @@ describe('dynamics check (WhoAmI, then the lead entity attributes)', () => {
             whoAmI = undefined;
             await assert.rejects(checkDynamics(settingsFor({ DYNAMICS_FIELDS: '{"new_offerid":"offerId"}' }), options, credential('token')), /no column "new_offerid"/);
             await assert.rejects(checkDynamics(settingsFor({ DYNAMICS_FIELDS: '{"createdon":"receivedAt"}' }), options, credential('token')), /"createdon" cannot be written/);
+            whoAmI = hang;
+            await assert.rejects(checkDynamics(settingsFor({ DELIVERY_TIMEOUT_SECONDS: '0.5' }), options, credential('token')), /Dynamics 365 did not answer within 500 ms/);
         });
     });
 });
@@ -327,6 +332,19 @@ describe('mail check and the check alert', () => {
         assert.equal(smtp.received.length, 0);
         assertResult(await runCheck('mail', mailSettings(9)), 'failing', /SMTP_HOST, SMTP_PORT and SMTP_SECURE/);
         assertResult(await runCheck('mail', settingsWith({ EMAIL_TRANSPORT: 'acs', ACS_CONNECTION_STRING: 'endpoint=https://x.communication.azure.com/' })), 'failing', /no accesskey/);
+    });
+
+    it('fails in bounded time, saying so, when the SMTP server takes the connection and never greets', async () => {
+        const silent = createServer(() => undefined);
+        await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+        try {
+            const started = Date.now();
+            const result = await runCheck('mail', mailSettings((silent.address() as AddressInfo).port, { DELIVERY_TIMEOUT_SECONDS: '0.5' }));
+            assertResult(result, 'failing', /Greeting never received/, /SMTP_HOST, SMTP_PORT and SMTP_SECURE/);
+            assert.ok(Date.now() - started < 5_000);
+        } finally {
+            silent.close();
+        }
     });
 
     it('a failing check records one alert per destination and cause until it recovers, mailed through SMTP', async () => {
