@@ -1,4 +1,4 @@
-import { settingsByDestination, unresolvedProblems, mailSettingsProblems, type Settings } from '../config/settings';
+import { missingSettingsOf, settingsByDestination, unresolvedProblems, mailSettingsProblems, type Settings } from '../config/settings';
 import { CheckProblem, type CheckOptions, type CheckResult, type CheckTarget } from './checkResult';
 
 type Check = (settings: Settings, options: CheckOptions) => Promise<string>;
@@ -30,9 +30,9 @@ export function checkTargets(settings: Settings): CheckTarget[] {
 /** A token and two calls, each bounded by DELIVERY_TIMEOUT_SECONDS, and a little room: no check runs longer. */
 const callsPerCheck = 4;
 
-/** Settings a check cannot run without: unresolved Key Vault references, a mail transport's missing ones. */
+/** Settings a check cannot run without: missing ones (`--destination` may name a destination no lead goes to), unresolved Key Vault references. */
 function settingsProblems(target: CheckTarget, settings: Settings): string[] {
-    return target === 'mail' ? mailSettingsProblems(settings) : unresolvedProblems(settings, settingsByDestination[target]);
+    return target === 'mail' ? mailSettingsProblems(settings) : [...missingSettingsOf(target, settings), ...unresolvedProblems(settings, settingsByDestination[target])];
 }
 
 /** Runs one check to its end or its deadline: whatever happens, it answers ok, warning or failing. */

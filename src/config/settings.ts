@@ -302,11 +302,14 @@ const requiredByDestination: Record<DestinationName, readonly SettingName[]> = {
     slack: ['SLACK_WEBHOOK_URL'],
 };
 
+/** The settings `destination` needs that are not set (an unresolved Key Vault reference counts as set: it is reported as such). */
+export function missingSettingsOf(destination: DestinationName, parsed: Settings): string[] {
+    return requiredByDestination[destination].filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name)).map((name) => `${name} is not set: the ${destination} destination needs it`);
+}
+
 function missingDestinationSettings(parsed: Settings): string[] {
     const used = new Set([...parsed.LEAD_DESTINATIONS, ...parsed.LEAD_ROUTES.flatMap((route) => route.destinations)]);
-    return [...used].flatMap((destination) =>
-        requiredByDestination[destination].filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name)).map((name) => `${name} is not set: the ${destination} destination needs it`),
-    );
+    return [...used].flatMap((destination) => missingSettingsOf(destination, parsed));
 }
 
 /** Who alerts go to: ALERT_TO, or NOTIFY_TO when it is not set. */

@@ -302,6 +302,7 @@ describe('teams and slack checks', () => {
         assert.doesNotMatch(office.summary, /webhookb2|IncomingWebhook/);
         assertResult(await runCheck('slack', settingsWith({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX' })), 'ok', /form is right/, /no lead was posted/);
         assertResult(await runCheck('slack', settingsWith({ SLACK_WEBHOOK_URL: 'https://example.com/hook' })), 'warning', /incoming-webhook URL/);
+        assertResult(await runCheck('slack', settingsWith({})), 'failing', /SLACK_WEBHOOK_URL is not set/);
         await withServer(
             (_request, res) => res.writeHead(202).end(),
             async (server) => {
