@@ -44,5 +44,12 @@ async function checkAcs(settings: Settings, timeoutMs: number, signal: AbortSign
 /** The digests' and alerts' transport: SMTP connects and logs in without sending; ACS has what it signs in with. */
 export async function checkMail(settings: Settings, { signal }: CheckOptions): Promise<string> {
     const timeoutMs = settings.DELIVERY_TIMEOUT_SECONDS * 1000;
-    return settings.EMAIL_TRANSPORT === 'smtp' ? checkSmtp(settings, timeoutMs) : checkAcs(settings, timeoutMs, signal);
+    switch (settings.EMAIL_TRANSPORT) {
+        case 'smtp':
+            return checkSmtp(settings, timeoutMs);
+        case 'acs':
+            return checkAcs(settings, timeoutMs, signal);
+        case 'outbox':
+            return Promise.resolve(`Mail is written as files to ${settings.OUTBOX_DIR}: no server to check.`);
+    }
 }
