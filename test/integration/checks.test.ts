@@ -341,8 +341,9 @@ describe('mail check and the check alert', () => {
         try {
             const started = Date.now();
             const result = await runCheck('mail', mailSettings((silent.address() as AddressInfo).port, { DELIVERY_TIMEOUT_SECONDS: '0.5' }));
-            assertResult(result, 'failing', /Greeting never received/, /SMTP_HOST, SMTP_PORT and SMTP_SECURE/);
-            assert.ok(Date.now() - started < 5_000);
+            // Under load the connection itself may be what times out: either way the check says so.
+            assertResult(result, 'failing', /Greeting never received|Connection timeout/, /SMTP_HOST, SMTP_PORT and SMTP_SECURE/);
+            assert.ok(Date.now() - started < 10_000);
         } finally {
             silent.close();
         }
