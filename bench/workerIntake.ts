@@ -35,7 +35,8 @@ export interface HandlerRatio {
 export async function benchHandler(azurite: Azurite, count: number, concurrency: number, rounds: number): Promise<HandlerRatio> {
     const env = { ...process.env, NODE_PATH: fakeCoreNodePath(buildRoot), AzureWebJobsStorage: azurite.connectionString, LEADS_QUEUE: 'worker-intake', MINIMAL_QUEUE: 'worker-minimal' };
     const args = [__filename, '--worker-child', String(count), String(concurrency), String(rounds)];
-    const { stdout } = await run(process.execPath, args, { env, cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, args, { env, cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 });
+    for (const line of stderr.split('\n').filter((text) => text.startsWith('  worker round'))) process.stdout.write(`${line}\n`);
     return JSON.parse(stdout.trim().split('\n').pop() ?? '') as HandlerRatio;
 }
 
