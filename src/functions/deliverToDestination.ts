@@ -25,6 +25,10 @@ function destinationFunction(destination: DestinationName): QueueFunctionDefinit
  * placeholder, at FunctionEnvironmentReloadRequest after it replaced process.env with the request's
  * variables (Azure/azure-functions-nodejs-worker, src/eventHandlers/WorkerInitHandler.ts and
  * FunctionEnvironmentReloadHandler.ts, each calling startApp). Changing an app setting restarts the
- * app, which loads this file again. The local host applies local.settings.json first (src/host/cli.ts).
+ * app, which loads this file again, and 30 s after a start the host sends the platform's scale
+ * controller the triggers it found when they changed (Azure/azure-functions-host,
+ * src/WebJobs.Script.WebHost/FunctionsSyncService.cs, TrySyncTriggersAsync with checkHash), so a
+ * queue without a trigger stops being watched too. The local host applies local.settings.json
+ * first (src/host/cli.ts).
  */
 export const deliverToDestination = destinationsToRegister(process.env).map(destinationFunction);
