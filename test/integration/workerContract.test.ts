@@ -70,13 +70,20 @@ describe('the worker contract', () => {
      */
     it('registers the queue triggers of the destinations routing uses, and every one when a routing setting cannot be read', async () => {
         const modules = fakeCoreNodePath(buildRoot);
-        /** Each registered function's queue (`undefined` for HTTP and timers), by name. */
-        const registered = async (settings: Record<string, string>) => {
-            const { NODE_TEST_CONTEXT: _nested, LEAD_DESTINATIONS: _d, LEAD_ROUTES: _r, DNC_DESTINATIONS: _n, DELIVER_TEST_LEADS: _t, ...parentEnv } = process.env;
-            const env = { ...parentEnv, NODE_PATH: modules, AzureWebJobsStorage: azurite.connectionString, ...settings };
-            const { stdout } = await run(process.execPath, [join(buildRoot, 'test', 'worker', 'registrations.js')], { env, cwd: projectRoot });
+        /** Each function's queue (`undefined` for HTTP and timers), by name, as the worker registers them or the local host loads them. */
+        const functionsOf = async (settings: Record<string, string>, by: 'worker' | 'local host') => {
+            const { NODE_TEST_CONTEXT: _nested, NODE_PATH: _path, LEAD_DESTINATIONS: _d, LEAD_ROUTES: _r, DNC_DESTINATIONS: _n, DELIVER_TEST_LEADS: _t, ...parentEnv } = process.env;
+            const env = { ...parentEnv, ...(by === 'worker' ? { NODE_PATH: modules } : {}), AzureWebJobsStorage: azurite.connectionString, ...settings };
+            const args = [join(buildRoot, 'test', 'worker', 'registrations.js'), ...(by === 'worker' ? [] : ['--local-host'])];
+            const { stdout } = await run(process.execPath, args, { env, cwd: projectRoot });
             const functions = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as { name: string; queueName?: string }[];
             return Object.fromEntries(functions.map((f) => [f.name, f.queueName]));
+        };
+        /** What the worker registers, after checking that the local host loads the same (`npm start` runs the same definitions). */
+        const registered = async (settings: Record<string, string>) => {
+            const [worker, local] = await Promise.all([functionsOf(settings, 'worker'), functionsOf(settings, 'local host')]);
+            assert.deepEqual(local, worker, `the local host loads what the worker registers, for ${JSON.stringify(settings)}`);
+            return worker;
         };
         /** Intake, fan-out, console and timers, whatever the routing, and these destinations' triggers on their queues. */
         const expected = (destinations: Record<string, string>) => {
