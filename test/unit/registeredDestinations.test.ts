@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { destinationNames } from '../../src/config/destinationNames';
 import { destinationsToRegister } from '../../src/config/registeredDestinations';
 import { readSettings } from '../../src/config/settings';
-import { destinationsFor, type RoutedLead } from '../../src/deliver/routing';
+import { destinationsFor, routedDestinations, type RoutedLead } from '../../src/deliver/routing';
 
 const needed = { WEBHOOK_URL: 'https://hooks.contoso.example', HUBSPOT_TOKEN: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.example/x' };
 
@@ -41,7 +41,7 @@ describe('the destinations whose queue trigger is registered', () => {
         }
     });
 
-    it('cover every destination routing sends a lead to, for settings the schema accepts', () => {
+    it('are those the parsed settings route to, and cover every destination routing sends a lead to, for settings the schema accepts', () => {
         const cases: Record<string, string>[] = [
             {},
             { LEAD_DESTINATIONS: 'table,webhook' },
@@ -51,6 +51,7 @@ describe('the destinations whose queue trigger is registered', () => {
         for (const env of cases) {
             const registered = destinationsToRegister(env);
             const settings = readSettings({ ...needed, ...env });
+            assert.deepEqual(new Set(registered), routedDestinations(settings), 'read without the schema, as with it');
             for (const lead of kinds) {
                 for (const destination of destinationsFor(lead, settings)) assert.ok(registered.includes(destination), `${destination} for ${JSON.stringify(env)}`);
             }
