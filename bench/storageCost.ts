@@ -1,6 +1,6 @@
 import type { Azurite } from '../src/host/azurite';
 import { json, startTestServer } from '../test/helpers/httpServer';
-import { measureLeadCost, measureIdleCost, type LeadCost } from '../test/helpers/leadCost';
+import { measureLeadCost, measureIdleCost, type IdleCost, type LeadCost } from '../test/helpers/leadCost';
 import { round } from './stats';
 
 /** Work requests per lead, by operation, over intake, delivery and one notification run. */
@@ -15,17 +15,21 @@ function perLead(cost: LeadCost): Record<string, number> {
 /**
  * Storage requests per lead, end to end, counted by a proxy in front of Azurite (see
  * test/helpers/leadCost.ts): the default route and one with a webhook besides, and what an idle app
- * costs an hour (queue polls and timer runs) whatever the leads.
+ * costs an hour (queue polls and timer runs) with each of those routings.
  */
 export async function benchStorageCost(azurite: Azurite, leads: number) {
     const table = await measureLeadCost(azurite, { leads, destinations: ['table'] });
     const webhook = await startTestServer((_, res) => json(res, 200, { ok: true }));
     let withWebhook: LeadCost;
+    let idleWebhook: IdleCost;
     try {
-        withWebhook = await measureLeadCost(azurite, { leads, destinations: ['table', 'webhook'], env: { WEBHOOK_URL: `${webhook.url}/leads` } });
+        const webhookSettings = { WEBHOOK_URL: `${webhook.url}/leads` };
+        withWebhook = await measureLeadCost(azurite, { leads, destinations: ['table', 'webhook'], env: webhookSettings });
+        idleWebhook = await measureIdleCost(azurite, { ...webhookSettings, LEAD_DESTINATIONS: 'table,webhook' });
     } finally {
         await webhook.close();
     }
+    // The default routing (LEAD_DESTINATIONS=table): the leads queue and the table's.
     const idle = await measureIdleCost(azurite);
     return {
         callsPerLead: round(table.callsPerLead, 3),
@@ -36,5 +40,6 @@ export async function benchStorageCost(azurite: Azurite, leads: number) {
         notifyRunCalls: table.notify.total,
         leads,
         idle,
+        idleWebhook,
     };
 }

@@ -4,6 +4,7 @@ import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { queueClientFor } from '../storage/clients';
 import { DeliveryLog } from '../store/deliveryLog';
+import { routedDestinations } from './routing';
 import { destinationQueueName } from './services';
 import { keepingItsOrder } from '../lead/version';
 
@@ -83,9 +84,12 @@ class Replayer {
             this.report.uncertain++;
             return false;
         }
-        this.report.lines.push(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}`);
+        const queueName = destinationQueueName(this.s.LEADS_QUEUE, destination);
+        // Its trigger is not registered (see routedDestinations): the lead waits there, and the operator should know.
+        const waits = routedDestinations(this.s).has(destination) ? '' : ` (${destination} is not in the routing settings: the lead waits on ${queueName} until it is again)`;
+        this.report.lines.push(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}${waits}`);
         const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
-        await (await this.queueNamed(destinationQueueName(this.s.LEADS_QUEUE, destination))).send(next);
+        await (await this.queueNamed(queueName)).send(next);
         return true;
     }
 

@@ -31,3 +31,14 @@ export function destinationsFor(lead: RoutedLead, settings: RoutingSettings): De
     if (lead.isTest && !settings.DELIVER_TEST_LEADS) return ['table'];
     return route ? route.destinations : settings.LEAD_DESTINATIONS;
 }
+
+/**
+ * Every destination routing can send a lead to with these settings: the destinations whose queue
+ * trigger the app registers (src/config/registeredDestinations.ts reads the same from the
+ * environment as the function files load, without the schema). A lead for any other destination
+ * waits on its queue, with nothing draining it, until that destination is configured again.
+ */
+export function routedDestinations(settings: RoutingSettings): ReadonlySet<DestinationName> {
+    const heldBack: DestinationName[] = settings.DELIVER_TEST_LEADS ? [] : ['table'];
+    return new Set([...settings.LEAD_DESTINATIONS, ...settings.LEAD_ROUTES.flatMap((route) => route.destinations), ...settings.DNC_DESTINATIONS, ...heldBack]);
+}

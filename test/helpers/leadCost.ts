@@ -174,10 +174,11 @@ export interface IdleCost {
 /**
  * What the app costs when no lead comes: the host's polls of its queues over `windowMs` (after the
  * polls have backed off to maxPollingInterval), and one run of each timer that finds nothing to do.
+ * `env` adds app settings: LEAD_DESTINATIONS decides which destination queues have a trigger.
  */
-export async function measureIdleCost(azurite: Azurite, windowMs = 20_000): Promise<IdleCost> {
+export async function measureIdleCost(azurite: Azurite, env: Record<string, string> = {}, windowMs = 20_000): Promise<IdleCost> {
     const counter = await startStorageCounter(azurite);
-    const app = await startApp({ env: countedAppSettings(counter.connectionString), args: settingsFile(), port: await freePort() });
+    const app = await startApp({ env: { ...countedAppSettings(counter.connectionString), ...env }, args: settingsFile(), port: await freePort() });
     try {
         // The first polls after start come fast; from the fifth on they are maxPollingInterval apart.
         await new Promise((resolve) => setTimeout(resolve, 8_000));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
@@ -9,42 +8,20 @@ import { QueueClient } from '@azure/storage-queue';
 import { appEntryFiles } from '../../src/host/loadApp';
 import { leadIdsIn, parseMail } from '../helpers/mime';
 import { buildRoot, msftTestForm, projectRoot, sampleText } from '../helpers/samples';
-import type { RpcBindingInfo, RpcInvocationRequest, RpcInvocationResponse, RpcLogCategory, RpcLogLevel, RpcTypedData } from './coreTypes';
-import type * as FakeCore from './fakeFunctionsCore';
+import type { RpcBindingInfo, RpcTypedData } from './coreTypes';
+import { binding, core, invoke, isTrigger, postThroughProxy as post, startAppAsWorker, type ProxiedAnswer } from './invoke';
 import { appFunctionNames } from '../helpers/functions';
 
 /*
  * Runs in a child process whose NODE_PATH resolves `@azure/functions-core` to the fake (see
  * workerContract.test.ts), so `@azure/functions` is not in test mode: it registers through the
- * worker's API and converts invocations with its own code, as in Azure.
- *
- * Shapes, and where they come from:
- * - The worker (Azure/azure-functions-nodejs-worker 3.x, src/eventHandlers/InvocationHandler.ts)
- *   builds a CoreInvocationContext { invocationId, request, metadata, state, log } and calls
- *   getInvocationModel → getArguments → invokeFunction → getResponse; at start-up, after loading
- *   the files of package.json "main", it asks getCapabilities, which starts the HTTP proxy when
- *   streaming is on.
- * - The host (Azure/azure-functions-host, src/WebJobs.Script.Grpc/MessageExtensions/
- *   GrpcMessageConversionExtensions.cs, ToRpcHttp) sends an empty `http` input once the worker
- *   reports HttpUri, and forwards the request itself to that address with `x-ms-invocation-id`
- *   (DefaultHttpProxyService, YARP, which adds X-Forwarded-Host and -Proto); the headers also
- *   travel as the `Headers` trigger metadata. Without streaming, ToRpcHttp copies a body only when
- *   `request.ContentLength > 0`: a chunked body never arrives.
+ * worker's API and converts invocations with its own code, as in Azure (see invoke.ts for the
+ * shapes of the worker's and the host's messages, and where they come from).
  * - A queue message reaches the worker base64-decoded (host.json messageEncoding) as a string.
  * - A timer passes { Schedule, ScheduleStatus, IsPastDue } as JSON.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by the name the library loads it by, which has no typings here
-const core = require('@azure/functions-core') as typeof FakeCore;
 const env = (name: string): string => process.env[name] ?? assert.fail(`${name} is not set for the worker-contract child.`);
-
-function binding(functionName: string, direction: 'in' | 'out', match: (b: RpcBindingInfo) => boolean = () => true): [string, RpcBindingInfo] {
-    const registered = core.registered.get(functionName) ?? assert.fail(`The function "${functionName}" is not registered.`);
-    const found = Object.entries(registered.metadata.bindings).find(([, b]) => b.direction === direction && match(b));
-    return found ?? assert.fail(`The function "${functionName}" has no "${direction}" binding.`);
-}
-
-const isTrigger = (b: RpcBindingInfo) => /Trigger$/.test(String(b.type));
 
 /** A binding without its name, which the library makes from a hash of its options. */
 function unnamed(b: RpcBindingInfo): Omit<RpcBindingInfo, 'name'> {
@@ -52,54 +29,8 @@ function unnamed(b: RpcBindingInfo): Omit<RpcBindingInfo, 'name'> {
     return rest;
 }
 
-/** What the worker does with one InvocationRequest for a function. */
-async function invoke(functionName: string, request: RpcInvocationRequest): Promise<RpcInvocationResponse> {
-    const registered = core.registered.get(functionName) ?? assert.fail(`The function "${functionName}" is not registered.`);
-    const invocationId = request.invocationId ?? randomUUID();
-    const coreContext = {
-        invocationId,
-        request: { ...request, invocationId },
-        metadata: { name: functionName, bindings: registered.metadata.bindings, functionId: functionName },
-        state: undefined as 'invocation' | undefined,
-        log: (level: RpcLogLevel, category: RpcLogCategory, message: string) => core.log(level, category, message),
-    };
-    const model = await core.getProgrammingModel().getInvocationModel(coreContext);
-    const { context, inputs } = await model.getArguments();
-    coreContext.state = 'invocation';
-    const result = await model.invokeFunction(context, inputs, registered.callback);
-    coreContext.state = undefined;
-    return model.getResponse(context, result);
-}
-
-interface ProxiedAnswer {
-    status: number;
-    body: string;
-    invocation: RpcInvocationResponse;
-}
-
-/** An HTTP invocation with streaming on: the host forwards the request to the worker's proxy and sends the invocation beside it. */
-async function postThroughProxy(httpUri: string, body: string, contentType: string, framing: 'content-length' | 'chunked'): Promise<ProxiedAnswer> {
-    const invocationId = randomUUID();
-    const [triggerName] = binding('receiveLead', 'in', isTrigger);
-    const headers: OutgoingHttpHeaders = { 'content-type': contentType, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': 'contoso-leads.azurewebsites.net', 'x-forwarded-proto': 'https' };
-    if (framing === 'chunked') headers['transfer-encoding'] = 'chunked';
-    else headers['content-length'] = String(Buffer.byteLength(body));
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(new URL('api/leads?code=key', httpUri), { method: 'POST', headers }, (res) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
-        req.on('error', reject);
-        // Chunked: written in pieces, as a sender that streams does, with no length up front.
-        for (let at = 0; at < body.length; at += 4096) req.write(body.slice(at, at + 4096));
-        req.end();
-    });
-    const hostHeaders = { 'content-type': contentType, host: 'contoso-leads.azurewebsites.net', ...(framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) }) };
-    const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(hostHeaders) }, Query: { json: JSON.stringify({ code: 'key' }) } };
-    const invocation = invoke('receiveLead', { invocationId, inputData: [{ name: triggerName, data: { http: {} } }], triggerMetadata });
-    const [reply, response] = await Promise.all([answer, invocation]);
-    return { ...reply, invocation: response };
+function postThroughProxy(httpUri: string, body: string, contentType: string, framing: 'content-length' | 'chunked'): Promise<ProxiedAnswer> {
+    return post(httpUri, { functionName: 'receiveLead', body, contentType, framing });
 }
 
 async function queuedLeadTexts(queueName: string): Promise<string[]> {
@@ -114,9 +45,7 @@ describe('the app as the Node worker runs it in Azure', () => {
 
     before(async () => {
         // As the worker: load every file of package.json "main", then ask for the capabilities.
-        for (const file of appEntryFiles(projectRoot, buildRoot)) await import(file);
-        const capabilities = (await core.getProgrammingModel().getCapabilities?.({})) ?? {};
-        httpUri = capabilities.HttpUri ?? '';
+        httpUri = await startAppAsWorker(appEntryFiles(projectRoot, buildRoot));
     });
 
     it('registers each function once, with the bindings the app means', () => {
@@ -134,20 +63,8 @@ describe('the app as the Node worker runs it in Azure', () => {
         );
         const triggerOf = (name: string) => unnamed(binding(name, 'in', isTrigger)[1]);
         assert.deepEqual(triggerOf('deliverLead'), { type: 'queueTrigger', queueName: '%LEADS_QUEUE%', connection: 'AzureWebJobsStorage', ...input });
-        const functionNames: Record<string, string> = {
-            table: 'deliverTable',
-            webhook: 'deliverWebhook',
-            dynamics: 'deliverDynamics',
-            salesforce: 'deliverSalesforce',
-            'salesforce-api': 'deliverSalesforceApi',
-            marketo: 'deliverMarketo',
-            hubspot: 'deliverHubspot',
-            teams: 'deliverTeams',
-            slack: 'deliverSlack',
-        };
-        for (const [destination, name] of Object.entries(functionNames)) {
-            assert.deepEqual(triggerOf(name), { type: 'queueTrigger', queueName: `%LEADS_QUEUE%-${destination}`, connection: 'AzureWebJobsStorage', ...input });
-        }
+        // LEAD_DESTINATIONS=table: the other destinations' triggers are not registered (workerContract.test.ts checks each configuration).
+        assert.deepEqual(triggerOf('deliverTable'), { type: 'queueTrigger', queueName: '%LEADS_QUEUE%-table', connection: 'AzureWebJobsStorage', ...input });
         assert.deepEqual(triggerOf('notifyContacts'), { type: 'timerTrigger', schedule: '%NOTIFY_SCHEDULE%', ...input });
         assert.deepEqual(triggerOf('sendAlerts'), { type: 'timerTrigger', schedule: '%ALERT_SCHEDULE%', ...input });
         assert.deepEqual(triggerOf('checkDestinations'), { type: 'timerTrigger', schedule: '%CHECK_SCHEDULE%', ...input });
