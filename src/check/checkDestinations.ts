@@ -9,8 +9,7 @@ import { checkTargets, runChecks } from './runChecks';
  * Checks every destination leads can go to, and the mail transport: one log line each (a warning
  * or an error when not ok), the results kept for the console, an alert event for each failing one.
  */
-export async function checkDestinations(context: InvocationContext): Promise<CheckResult[]> {
-    const s = settings();
+export async function checkDestinations(context: InvocationContext, s = settings()): Promise<CheckResult[]> {
     const targets = checkTargets(s);
     if (targets.length === 0) {
         context.log('Destination checks: nothing to check (leads go only to the table, and mail to the outbox).');

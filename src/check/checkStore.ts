@@ -4,6 +4,8 @@ import type { StorageConnection } from '../storage/connection';
 import type { CheckResult, CheckStatus, CheckTarget } from './checkResult';
 
 const partition = 'check';
+/** One row per deployment whose check has been claimed (see claimDeployment). */
+const deploymentPartition = 'deployment';
 
 interface CheckEntity {
     partitionKey: string;
@@ -56,6 +58,21 @@ export class CheckStore {
         };
         await this.client.upsertEntity(entity, 'Replace');
         return { ...result, ...(failingSince ? { failingSince } : {}), ...(lastOkAt ? { lastOkAt } : {}), ...(entity.LastDeliveredAt ? { lastDeliveredAt: entity.LastDeliveredAt } : {}) };
+    }
+
+    /**
+     * Claims the check after a deployment for this instance: true for the first instance that asks
+     * for this deployment id, false for every other (restarts and scale-outs of the same package).
+     */
+    async claimDeployment(deploymentId: string, at = new Date()): Promise<boolean> {
+        await this.ensureTable();
+        try {
+            await this.client.createEntity({ partitionKey: deploymentPartition, rowKey: deploymentId, ClaimedAt: at.toISOString() });
+            return true;
+        } catch (error) {
+            if (statusOf(error) === 409) return false;
+            throw error;
+        }
     }
 
     /** Every target's last check, by name; none before the first check made the table. */

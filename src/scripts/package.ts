@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, createWriteStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ZipFile } from 'yazl';
 import { consoleAssetNames } from '../console/assets';
 import { expandGlob } from '../host/glob';
+import { deploymentFileName } from '../runtime/deployment';
 
 /** Where `npm run package` stages the app: the folder azd deploys (azure.yaml `dist`) and Core Tools publishes. */
 export const stageFolder = '.package';
@@ -48,6 +50,8 @@ function runNpm(args: readonly string[], cwd: string): void {
 export function stage(projectRoot: string, buildRoot: string, folder: string): void {
     rmSync(folder, { recursive: true, force: true });
     for (const file of appFiles(buildRoot)) cpSync(join(buildRoot, 'src', file), join(folder, 'dist', 'src', file));
+    // A new id for each package: the first instance that starts with it checks the destinations once.
+    writeFileSync(join(folder, 'dist', 'src', deploymentFileName), `${JSON.stringify({ id: randomUUID(), packagedAt: new Date().toISOString() })}\n`);
     cpSync(join(projectRoot, 'host.json'), join(folder, 'host.json'));
     writeFileSync(join(folder, 'package.json'), deployedPackageJson(projectRoot));
     cpSync(join(projectRoot, 'package-lock.json'), join(folder, 'package-lock.json'));

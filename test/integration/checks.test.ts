@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { TableClient } from '@azure/data-tables';
+import { InvocationContext } from '@azure/functions';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { checkAfterDeployment } from '../../src/check/afterDeployment';
 import { checkDynamics } from '../../src/check/dynamics';
 import { recordChecks } from '../../src/check/recordChecks';
 import { runCheck } from '../../src/check/runChecks';
@@ -387,6 +389,35 @@ describe('mail check and the check alert', () => {
         assert.ok(mail, 'the check alert mail');
         assert.match(mail.raw, /INVALID_AUTHENTICATION/);
         assert.match(mail.raw, /npm run leads -- check/);
+    });
+});
+
+describe('after a deployment', () => {
+    it('checks the destinations once per deployed package, on the first instance that starts with it, and never on a build', async () => {
+        let heads = 0;
+        await withServer(
+            (request, res) => {
+                if (request.method === 'HEAD') heads++;
+                res.writeHead(200).end();
+            },
+            async (webhook) => {
+                const s = settingsWith({ LEAD_DESTINATIONS: 'table,webhook', WEBHOOK_URL: `${webhook.url}/hook`, CHECKS_TABLE: 'DeploymentChecks' });
+                const logs: string[] = [];
+                const context = new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) });
+                // Two instances start with the new package at once, and one restarts later.
+                const starts = await Promise.all([checkAfterDeployment('package-1', () => s, context), checkAfterDeployment('package-1', () => s, context)]);
+                assert.deepEqual(starts.sort(), ['checked', 'claimed elsewhere']);
+                assert.equal(await checkAfterDeployment('package-1', () => s, context), 'claimed elsewhere');
+                assert.equal(heads, 1, 'one check of the webhook');
+                assert.ok(
+                    logs.some((line) => /Destination check: webhook/.test(line)),
+                    logs.join('\n'),
+                );
+                assert.equal(await checkAfterDeployment('package-2', () => s, context), 'checked', 'the next deployment checks again');
+                assert.equal(heads, 2);
+                assert.equal(await checkAfterDeployment(undefined, () => s, context), 'not deployed');
+            },
+        );
     });
 });
 

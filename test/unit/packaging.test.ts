@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { open as openZip } from 'yauzl';
 import { expandGlob } from '../../src/host/glob';
+import { deploymentId } from '../../src/runtime/deployment';
 import { stage, stageFolder, zipFolder } from '../../src/scripts/package';
 import { azdRemoteBuild, azdZippedFiles } from '../helpers/azd';
 import { publishedFiles, publishWorkerRuntime } from '../helpers/coreTools';
@@ -84,11 +85,17 @@ describe('npm run package stages an allow-list: the built app, host.json, packag
     });
 
     it('holds nothing but the allow-list', () => {
-        const outside = staged.filter((file) => !/^(host\.json|package\.json|dist\/src\/.+\.js|dist\/src\/console\/static\/console\.(css|js)|node_modules\/.+)$/.test(file));
+        const outside = staged.filter((file) => !/^(host\.json|package\.json|dist\/src\/.+\.js|dist\/src\/deployment\.json|dist\/src\/console\/static\/console\.(css|js)|node_modules\/.+)$/.test(file));
         assert.deepEqual(outside, []);
         for (const file of ['host.json', 'package.json', 'dist/src/functions/receiveLead.js', 'dist/src/console/static/console.css', 'node_modules/@azure/functions/package.json', 'node_modules/zod/package.json']) {
             assert.ok(staged.includes(file), file);
         }
+    });
+
+    it('carries a deployment id of its own, so the first instance that starts with it checks the destinations once', () => {
+        const id = deploymentId(join(work, stageFolder, 'dist', 'src'));
+        assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+        assert.equal(deploymentId(join(buildRoot, 'src')), undefined, 'a build (npm start, tests) has none');
     });
 
     it('ships none of the files a user leaves in the clone', () => {
