@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Settings } from '../config/settings';
 import { dataverseError, dataverseLead, dynamicsCredential } from '../deliver/destinations/dynamics';
-import { identifiers, isRecord } from '../deliver/http';
+import { identifiers, isRecord, within } from '../deliver/http';
 import { CheckProblem, type CheckOptions } from './checkResult';
 import { mappedFieldNames } from './fieldNames';
 import { probeJson, quoteAll } from './probe';
@@ -39,7 +39,7 @@ export async function checkDynamics(settings: Settings, { signal }: CheckOptions
     let token: string;
     try {
         const issued = await (credential ?? (await dynamicsCredential(settings))).getToken(`${org}/.default`, {
-            abortSignal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
+            abortSignal: within(AbortSignal.timeout(timeoutMs), signal),
         });
         token = issued?.token ?? '';
     } catch (error) {

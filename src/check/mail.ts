@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import { within } from '../deliver/http';
 import { failureReason } from '../notify/transports/transport';
 import { CheckProblem, type CheckOptions } from './checkResult';
 
@@ -31,11 +32,10 @@ async function checkAcs(settings: Settings, timeoutMs: number, signal: AbortSign
     }
     const { DefaultAzureCredential } = await import('@azure/identity');
     try {
-        const abortSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-        await new DefaultAzureCredential().getToken('https://communication.azure.com/.default', { abortSignal });
+        await new DefaultAzureCredential().getToken('https://communication.azure.com/.default', { abortSignal: within(AbortSignal.timeout(timeoutMs), signal) });
     } catch (error) {
         throw new CheckProblem(
-            `The app's identity got no token for Azure Communication Services (${error instanceof Error ? error.name : 'an error'}): check that the app has a managed identity with the Contributor role (or a custom role with Email send) on the resource at ACS_ENDPOINT.`,
+            `The app's identity got no token for Azure Communication Services (${error instanceof Error ? error.name : 'an error'}): check the app's managed identity (AZURE_CLIENT_ID names a user-assigned one). Sending needs, besides, the Communication and Email Service Owner role on the resource at ACS_ENDPOINT, which the deployment assigns.`,
         );
     }
     return "The app's identity got a token for Azure Communication Services; nothing was sent.";

@@ -1,4 +1,5 @@
 import { missingSettingsOf, settingsByDestination, unresolvedProblems, mailSettingsProblems, type Settings } from '../config/settings';
+import { routedDestinations } from '../deliver/routing';
 import { CheckProblem, type CheckOptions, type CheckResult, type CheckTarget } from './checkResult';
 
 type Check = (settings: Settings, options: CheckOptions) => Promise<string>;
@@ -22,8 +23,7 @@ export function isCheckTarget(name: string): name is CheckTarget {
 
 /** The destinations leads can be routed to, and mail when it goes through a server (not the local outbox). */
 export function checkTargets(settings: Settings): CheckTarget[] {
-    const used = new Set([...settings.LEAD_DESTINATIONS, ...settings.DNC_DESTINATIONS, ...settings.LEAD_ROUTES.flatMap((route) => route.destinations)]);
-    const destinations = [...used].filter((name): name is Exclude<typeof name, 'table'> => name !== 'table');
+    const destinations = [...routedDestinations(settings)].filter((name): name is Exclude<typeof name, 'table'> => name !== 'table');
     return settings.EMAIL_TRANSPORT === 'outbox' ? destinations : [...destinations, 'mail'];
 }
 

@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings';
 import { readEntity, tableClientFor, statusOf } from '../storage/clients';
 import type { DeliveryLog } from '../store/deliveryLog';
 import type { LeadsTable } from '../store/leadsTable';
+import type { MailDown } from '../store/notifyProgress';
 
 export interface Health {
     lastLeadAt?: string;
@@ -21,10 +22,8 @@ export interface Health {
     checks: StoredCheck[];
 }
 
-export interface MailFailure {
-    since: string;
-    reason: string;
-}
+/** Mail of one kind has failed to go since then, and why: the notifier's MailDown, the alert sender's likewise. */
+export type MailFailure = MailDown;
 
 const dayMs = 86_400_000;
 
@@ -32,7 +31,7 @@ function dayOf(ms: number): string {
     return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** The earliest failure of several (since) with the latest's reason. */
+/** The earliest failure of several, with its reason. */
 function earliest(failures: (MailFailure | undefined)[]): MailFailure | undefined {
     const found = failures.filter((f): f is MailFailure => f !== undefined).sort((a, b) => (a.since < b.since ? -1 : 1));
     return found[0];

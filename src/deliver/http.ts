@@ -104,6 +104,11 @@ export function networkErrorCode(error: unknown): string {
  * Makes one outbound call with a timeout. Network errors and timeouts become transient failures;
  * the response, whatever its status, is returned for the caller to read.
  */
+/** Aborts after `timeoutMs`, or when `signal` does (the delivery's lease, a check's deadline). */
+export function within(timeout: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([timeout, signal]) : timeout;
+}
+
 export async function call(url: string | URL, options: CallOptions): Promise<Response> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
@@ -111,7 +116,7 @@ export async function call(url: string | URL, options: CallOptions): Promise<Res
             method: options.method ?? 'GET',
             headers: options.headers,
             body: options.body,
-            signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
+            signal: within(timeout, options.signal),
             redirect: 'manual',
         });
     } catch (error) {

@@ -112,9 +112,9 @@ describe('the delivery chain, in-process against Azurite and local destinations'
 
     const queue = (name: string) => new QueueClient(azurite.connectionString, name);
 
-    /** The messages of one lead on a queue, waiting for them to become visible (retries are delayed). */
-    async function takeFrom(name: string, leadId: string, count: number): Promise<Message[]> {
-        const taken: Message[] = [];
+    /** The messages of one lead on a queue, with storage's insertion time of each, waiting for them to become visible (retries are delayed). */
+    async function takeTimed(name: string, leadId: string, count: number): Promise<{ value: Message; insertedOn: Date }[]> {
+        const taken: { value: Message; insertedOn: Date }[] = [];
         await eventually(
             async () => {
                 const client = queue(name);
@@ -123,7 +123,7 @@ describe('the delivery chain, in-process against Azurite and local destinations'
                 for (const item of receivedMessageItems) {
                     const value = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as Message;
                     if (value.id !== leadId) continue;
-                    taken.push(value);
+                    taken.push({ value, insertedOn: item.insertedOn });
                     await client.deleteMessage(item.messageId, item.popReceipt);
                 }
                 return taken.length >= count ? true : undefined;
@@ -132,6 +132,10 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             `${count} message(s) of lead ${leadId} on ${name}`,
         );
         return taken;
+    }
+
+    async function takeFrom(name: string, leadId: string, count: number): Promise<Message[]> {
+        return (await takeTimed(name, leadId, count)).map((taken) => taken.value);
     }
 
     async function leftOn(name: string, leadId: string, waitMs = 2500): Promise<number> {
@@ -418,28 +422,6 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             ['new'],
         );
     });
-
-    /** The messages of one lead on a queue with storage's insertion time of each, in queue order. */
-    async function takeTimed(name: string, leadId: string, count: number): Promise<{ value: Message; insertedOn: Date }[]> {
-        const taken: { value: Message; insertedOn: Date }[] = [];
-        await eventually(
-            async () => {
-                const client = queue(name);
-                if (!(await client.exists())) return undefined;
-                const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
-                for (const item of receivedMessageItems) {
-                    const value = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as Message;
-                    if (value.id !== leadId) continue;
-                    taken.push({ value, insertedOn: item.insertedOn });
-                    await client.deleteMessage(item.messageId, item.popReceipt);
-                }
-                return taken.length >= count ? true : undefined;
-            },
-            15_000,
-            `${count} message(s) of lead ${leadId} on ${name}`,
-        );
-        return taken;
-    }
 
     it('a lead replayed from the leads poison queue (never fanned out, so never stamped) is not taken for newer than the version that came after it', async () => {
         const t0 = Date.now();

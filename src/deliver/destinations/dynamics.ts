@@ -3,7 +3,7 @@ import type { Settings } from '../../config/settings';
 import { mappedFields, type FieldMapping } from '../../lead/fieldMapping';
 import type { Lead } from '../../lead/lead';
 import { DeliveryFailure, nonEmpty, type DeliveryContext, type DeliveryOutcome, type Destination } from '../destination';
-import { call, failureFor, nestedErrorCode, type ErrorReader } from '../http';
+import { call, failureFor, nestedErrorCode, within, type ErrorReader } from '../http';
 import { describeOrigin } from './salesforce';
 
 /** The lead id (32 hex digits) as the Dataverse record id, so every retry names the same record. */
@@ -69,7 +69,7 @@ export class DynamicsDestination implements Destination {
 
     private async accessToken(signal: AbortSignal | undefined): Promise<string> {
         try {
-            const token = await this.credential.getToken(`${this.orgUrl}/.default`, { abortSignal: signal ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), signal]) : AbortSignal.timeout(this.timeoutMs) });
+            const token = await this.credential.getToken(`${this.orgUrl}/.default`, { abortSignal: within(AbortSignal.timeout(this.timeoutMs), signal) });
             if (token) return token.token;
         } catch (error) {
             const status = (error as { statusCode?: number }).statusCode;
