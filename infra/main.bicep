@@ -102,6 +102,8 @@ param smtpUser string = ''
 
 @description('Settings of the optional destinations; blank ones stay unset.')
 param webhookUrl string = ''
+@description('The daily destination check sends the webhook a signed {"event": "ping"}; turn on once the receiver ignores it.')
+param webhookPing bool = false
 param dynamicsUrl string = ''
 param dynamicsTenantId string = ''
 param dynamicsClientId string = ''
@@ -253,6 +255,7 @@ module api 'app/api.bicep' = {
     smtpSecure: smtpSecure
     smtpUser: smtpUser
     webhookUrl: webhookUrl
+    webhookPing: webhookPing
     dynamicsUrl: dynamicsUrl
     dynamicsTenantId: dynamicsTenantId
     dynamicsClientId: dynamicsClientId

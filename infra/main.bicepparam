@@ -36,6 +36,8 @@ param smtpUser = readEnvironmentVariable('SMTP_USER', '')
 param smtpPassword = readEnvironmentVariable('SMTP_PASSWORD', '')
 
 param webhookUrl = readEnvironmentVariable('WEBHOOK_URL', '')
+var webhookPingText = readEnvironmentVariable('WEBHOOK_PING', '')
+param webhookPing = empty(webhookPingText) ? false : bool(webhookPingText)
 param webhookSecret = readEnvironmentVariable('WEBHOOK_SECRET', '')
 param dynamicsUrl = readEnvironmentVariable('DYNAMICS_URL', '')
 param dynamicsTenantId = readEnvironmentVariable('DYNAMICS_TENANT_ID', '')

@@ -27,6 +27,7 @@ param smtpPort int
 param smtpSecure bool
 param smtpUser string
 param webhookUrl string
+param webhookPing bool
 param dynamicsUrl string
 param dynamicsTenantId string
 param dynamicsClientId string
@@ -134,8 +135,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     WEBHOOK_URL: webhookUrl
     WEBHOOK_SECRET: secretSetting(keyVaultUri, secretNames, 'webhook-secret')
-    // The daily check only sees that the receiver answers; set to true once it ignores {"event":"ping"}.
-    WEBHOOK_PING: 'false'
+    WEBHOOK_PING: string(webhookPing)
     DYNAMICS_URL: dynamicsUrl
     DYNAMICS_TENANT_ID: dynamicsTenantId
     DYNAMICS_CLIENT_ID: dynamicsClientId

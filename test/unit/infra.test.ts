@@ -53,6 +53,7 @@ const awkward: Record<string, string> = {
     SMTP_HOST: 'smtp.contoso.com',
     SMTP_PORT: '465',
     SMTP_SECURE: 'true',
+    WEBHOOK_PING: 'true',
     ENABLE_EMAIL: 'false',
     NOTIFY_TO: '\u8425\u4e1a\u90e8 <sales@contoso.com>; "Ops, Night" <ops@contoso.com>',
     NOTIFY_FROM: '"Contoso Leads" <leads@contoso.com>',
