@@ -132,6 +132,9 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DELIVERY_MAX_ATTEMPTS: '12'
     DELIVERY_RETRY_SECONDS: '15'
     DELIVERY_TIMEOUT_SECONDS: '30'
+    DELIVERY_CIRCUIT_FAILURES: '5'
+    DELIVERY_CIRCUIT_PAUSE_SECONDS: '30'
+    DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: '300'
 
     WEBHOOK_URL: webhookUrl
     WEBHOOK_SECRET: secretSetting(keyVaultUri, secretNames, 'webhook-secret')

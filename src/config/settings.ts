@@ -122,6 +122,12 @@ export const settingsSchema = z.object({
     DELIVERY_MAX_ATTEMPTS: setting(z.coerce.number().int().min(1).max(50).default(12)),
     DELIVERY_RETRY_SECONDS: setting(seconds(15)),
     DELIVERY_TIMEOUT_SECONDS: setting(seconds(30)),
+    /** Transient failures in a row that open a destination's circuit (its leads then wait without spending attempts); 0: never. */
+    DELIVERY_CIRCUIT_FAILURES: setting(z.coerce.number().int().min(0).max(1000).default(5)),
+    /** How long an open circuit first keeps its leads waiting before one probes; it doubles while the destination stays down. */
+    DELIVERY_CIRCUIT_PAUSE_SECONDS: setting(seconds(30)),
+    /** The longest an open circuit keeps its leads waiting; at least DELIVERY_CIRCUIT_PAUSE_SECONDS. */
+    DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: setting(seconds(300)),
 
     WEBHOOK_URL: setting(url.optional()),
     WEBHOOK_SECRET: setting(z.string().optional()),
@@ -307,6 +313,16 @@ export function missingSettingsOf(destination: DestinationName, parsed: Settings
     return requiredByDestination[destination].filter((name) => parsed[name] === undefined && !parsed.unresolved.includes(name)).map((name) => `${name} is not set: the ${destination} destination needs it`);
 }
 
+function circuitProblems(parsed: Settings, env: Record<string, string | undefined>): string[] {
+    const first = parsed.DELIVERY_CIRCUIT_PAUSE_SECONDS;
+    const longest = parsed.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS;
+    if (longest >= first) return [];
+    // Blame the one that was set: with the longest pause at its default, the first pause is the mistake.
+    return env.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS?.trim()
+        ? [`DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS is "${env.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS}": the longest pause cannot be shorter than DELIVERY_CIRCUIT_PAUSE_SECONDS (${first})`]
+        : [`DELIVERY_CIRCUIT_PAUSE_SECONDS is "${env.DELIVERY_CIRCUIT_PAUSE_SECONDS ?? ''}": the first pause cannot be longer than DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS (${longest})`];
+}
+
 function missingDestinationSettings(parsed: Settings): string[] {
     const used = new Set([...parsed.LEAD_DESTINATIONS, ...parsed.LEAD_ROUTES.flatMap((route) => route.destinations)]);
     return [...used].flatMap((destination) => missingSettingsOf(destination, parsed));
@@ -414,7 +430,7 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
     const result = settingsSchema.safeParse(withoutSettings(env, [...unresolved, ...fallbacks.names]));
     if (!result.success) throw new ConfigurationError(problemsOf(result.error, env));
     const parsed = { ...result.data, storage: storageOf(env), unresolved, inAzure: runsInAzure(env), authEnabled: signInEnabled(env), fallbacks: fallbacks.problems };
-    const missing = missingDestinationSettings(parsed);
+    const missing = [...circuitProblems(parsed, env), ...missingDestinationSettings(parsed)];
     if (missing.length > 0) throw new ConfigurationError(missing);
     return parsed;
 }

@@ -1,24 +1,36 @@
-/** Consecutive transient failures that open a destination's circuit. */
-const failuresToOpen = 5;
-const firstPauseMs = 30_000;
-const longestPauseMs = 5 * 60_000;
-/** Failures further apart than this are not one spell: the destination must have answered in between, elsewhere. */
-const spellGapMs = 2 * longestPauseMs;
+import type { Settings } from '../config/settings';
+
 /** While one probe is out, the other leads wait this long before they look again. */
 const probeWaitMs = 5_000;
+
+/** When a circuit opens and how long it stays open: DELIVERY_CIRCUIT_* settings. */
+export interface CircuitTimings {
+    /** Consecutive transient failures that open a destination's circuit; 0: it never opens. */
+    failuresToOpen: number;
+    firstPauseMs: number;
+    longestPauseMs: number;
+}
+
+export function circuitTimings(settings: Pick<Settings, 'DELIVERY_CIRCUIT_FAILURES' | 'DELIVERY_CIRCUIT_PAUSE_SECONDS' | 'DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS'>): CircuitTimings {
+    return {
+        failuresToOpen: settings.DELIVERY_CIRCUIT_FAILURES,
+        firstPauseMs: settings.DELIVERY_CIRCUIT_PAUSE_SECONDS * 1000,
+        longestPauseMs: settings.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS * 1000,
+    };
+}
 
 export type Admission = { admitted: true } | { admitted: false; retryInMs: number };
 
 /**
- * Stops hammering a destination that keeps failing. After five transient failures in a row its
- * circuit opens: its leads wait, without calling and without spending an attempt, for 30 s (doubling
- * up to 5 minutes while it stays down). Then one lead probes it; success closes the circuit. Each
- * instance keeps its own circuits; a change of state comes back as a sentence for the log.
+ * Stops hammering a destination that keeps failing. After five transient failures in a row (by
+ * default) its circuit opens: its leads wait, without calling and without spending an attempt, for
+ * 30 s (doubling up to 5 minutes while it stays down). Then one lead probes it; success closes the
+ * circuit. Each instance keeps its own circuits; a change of state comes back as a sentence for the log.
  */
 export class CircuitBreaker {
     private failures = 0;
     private openUntil = 0;
-    private pauseMs = firstPauseMs;
+    private pauseMs: number;
     private probing = false;
     /** The first transient failure since the destination last answered, and the latest one's reason: its failing spell. */
     private failingSinceMs: number | undefined;
@@ -28,8 +40,11 @@ export class CircuitBreaker {
 
     constructor(
         readonly destination: string,
+        readonly timings: CircuitTimings,
         private readonly now: () => number = Date.now,
-    ) {}
+    ) {
+        this.pauseMs = timings.firstPauseMs;
+    }
 
     get isOpen(): boolean {
         return this.openUntil > 0;
@@ -54,7 +69,7 @@ export class CircuitBreaker {
         const wasOpen = this.isOpen;
         this.failures = 0;
         this.openUntil = 0;
-        this.pauseMs = firstPauseMs;
+        this.pauseMs = this.timings.firstPauseMs;
         this.probing = false;
         this.failingSinceMs = undefined;
         this.spellAlerted = false;
@@ -64,7 +79,8 @@ export class CircuitBreaker {
     failed(reason = ''): string | undefined {
         const now = this.now();
         // Its retries may have gone through on other instances meanwhile: an old failure starts nothing.
-        if (!this.isOpen && now - this.lastFailureMs > spellGapMs) {
+        // Failures further apart than two longest pauses are not one spell: it must have answered elsewhere.
+        if (!this.isOpen && now - this.lastFailureMs > 2 * this.timings.longestPauseMs) {
             this.failures = 0;
             this.failingSinceMs = undefined;
             this.spellAlerted = false;
@@ -75,10 +91,11 @@ export class CircuitBreaker {
         this.lastReason = reason;
         if (this.probing) {
             this.probing = false;
-            this.pauseMs = Math.min(this.pauseMs * 2, longestPauseMs);
+            this.pauseMs = Math.min(this.pauseMs * 2, this.timings.longestPauseMs);
             return this.open('its probe failed too');
         }
-        if (!this.isOpen && this.failures >= failuresToOpen) return this.open(`it failed ${this.failures} times in a row`);
+        const { failuresToOpen } = this.timings;
+        if (!this.isOpen && failuresToOpen > 0 && this.failures >= failuresToOpen) return this.open(`it failed ${this.failures} times in a row`);
         return undefined;
     }
 
@@ -110,11 +127,15 @@ export class CircuitBreaker {
 
 const breakers = new Map<string, CircuitBreaker>();
 
-/** The circuit of one destination in this instance. */
-export function breakerFor(destination: string): CircuitBreaker {
+function sameTimings(a: CircuitTimings, b: CircuitTimings): boolean {
+    return a.failuresToOpen === b.failuresToOpen && a.firstPauseMs === b.firstPauseMs && a.longestPauseMs === b.longestPauseMs;
+}
+
+/** The circuit of one destination in this instance; other timings (only tests change settings in a process) start a new one. */
+export function breakerFor(destination: string, timings: CircuitTimings): CircuitBreaker {
     let breaker = breakers.get(destination);
-    if (!breaker) {
-        breaker = new CircuitBreaker(destination);
+    if (!breaker || !sameTimings(breaker.timings, timings)) {
+        breaker = new CircuitBreaker(destination, timings);
         breakers.set(destination, breaker);
     }
     return breaker;

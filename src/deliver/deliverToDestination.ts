@@ -8,7 +8,7 @@ import { versionOrder } from '../lead/version';
 import type { DestinationMessage } from '../queue/leadMessage';
 import { failingOf, type Acquisition, type Lease } from '../store/deliveryLog';
 import { retryDelaySeconds } from './backoff';
-import { breakerFor, type CircuitBreaker } from './circuitBreaker';
+import { breakerFor, circuitTimings, type CircuitBreaker } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
 import { destinationNamed } from './destinations';
 import { leadOrPoison, servicesOrPoison, type DeliveryServices } from './services';
@@ -114,7 +114,7 @@ async function setAsideUncertain(svc: DeliveryServices, message: DestinationMess
 export async function attemptDelivery(svc: DeliveryServices, message: DestinationMessage, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
     const name = delivery.destination;
-    const breaker = breakerFor(name);
+    const breaker = breakerFor(name, circuitTimings(svc.settings));
     const admission = breaker.admit();
     if (!admission.admitted) {
         await alertIfDestinationFailing(svc, breaker, name, context);
@@ -173,7 +173,7 @@ function blindCallReason(destination: Destination, lease: Lease, replay: boolean
 
 async function deliverLeased(svc: DeliveryServices, destination: Destination, message: DestinationMessage, lease: Lease, leaseMs: number, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
-    const breaker = breakerFor(destination.name);
+    const breaker = breakerFor(destination.name, circuitTimings(svc.settings));
     const blind = blindCallReason(destination, lease, delivery.replay === true);
     if (blind) {
         breaker.release();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideClaim, type ClaimMessage, type ClaimRecord } from '../../src/deliver/claim';
-import { CircuitBreaker } from '../../src/deliver/circuitBreaker';
+import { CircuitBreaker, circuitTimings } from '../../src/deliver/circuitBreaker';
+import { readSettings } from '../../src/config/settings';
 import { versionOrder } from '../../src/lead/version';
 import { leasedEntity } from '../../src/store/deliveryLog';
 
@@ -137,10 +138,15 @@ describe('who delivers: decideClaim', () => {
     });
 });
 
+/** A webhook circuit with the timings these settings give (the defaults for `{}`). */
+function breakerWith(env: Record<string, string>, now: () => number): CircuitBreaker {
+    return new CircuitBreaker('webhook', circuitTimings(readSettings(env)), now);
+}
+
 describe('the circuit breaker', () => {
     it('opens after five transient failures in a row, lets one probe through when the pause ends, and closes when it succeeds', () => {
         let clock = 0;
-        const breaker = new CircuitBreaker('webhook', () => clock);
+        const breaker = breakerWith({}, () => clock);
         const changes = Array.from({ length: 5 }, () => breaker.failed());
         assert.deepEqual(changes.slice(0, 4), [undefined, undefined, undefined, undefined]);
         assert.match(changes[4] ?? '', /webhook destination's circuit is open \(it failed 5 times in a row\): its leads wait 30 s/);
@@ -158,7 +164,7 @@ describe('the circuit breaker', () => {
 
     it('lets the next lead probe when the admitted one made no call', () => {
         let clock = 0;
-        const breaker = new CircuitBreaker('webhook', () => clock);
+        const breaker = breakerWith({}, () => clock);
         for (let i = 0; i < 5; i++) breaker.failed();
         clock = 30_000;
         assert.equal(breaker.admit().admitted, true);
@@ -168,7 +174,7 @@ describe('the circuit breaker', () => {
 
     it("says when a destination's failing alert is due: ALERT_FAILING_MINUTES after its first failure, whichever leads were tried since", () => {
         let clock = 0;
-        const breaker = new CircuitBreaker('webhook', () => clock);
+        const breaker = breakerWith({}, () => clock);
         assert.equal(breaker.failingAlertDue(3), undefined);
         assert.equal(breaker.msUntilFailingAlert(3), undefined, 'not failing: nothing to wait for');
         breaker.failed('The webhook answered 503.');
@@ -195,7 +201,7 @@ describe('the circuit breaker', () => {
     });
     it('a failing spell does not outlive quiet time: one failure a day ago, then five quick ones, is not failing for 3 minutes', () => {
         let clock = 0;
-        const breaker = new CircuitBreaker('webhook', () => clock);
+        const breaker = breakerWith({}, () => clock);
         // One 503 on this instance; the lead's retry succeeded on another instance, so this one never saw an answer.
         breaker.failed('The webhook answered 503.');
         clock = 86_400_000;
@@ -203,5 +209,26 @@ describe('the circuit breaker', () => {
         for (let i = 0; i < 5; i++) breaker.failed('The webhook answered 503.');
         assert.equal(breaker.isOpen, true);
         assert.equal(breaker.failingAlertDue(3), undefined, `failing for seconds, not 3 minutes: ${JSON.stringify(breaker.failingAlertDue(3))}`);
+    });
+
+    it('takes its timings from DELIVERY_CIRCUIT_FAILURES, DELIVERY_CIRCUIT_PAUSE_SECONDS and DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS', () => {
+        let clock = 0;
+        const breaker = breakerWith({ DELIVERY_CIRCUIT_FAILURES: '2', DELIVERY_CIRCUIT_PAUSE_SECONDS: '2', DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: '3' }, () => clock);
+        assert.equal(breaker.failed(), undefined);
+        assert.match(breaker.failed() ?? '', /circuit is open \(it failed 2 times in a row\): its leads wait 2 s/);
+        assert.deepEqual(breaker.admit(), { admitted: false, retryInMs: 2_000 });
+        clock = 2_000;
+        assert.equal(breaker.admit().admitted, true);
+        assert.match(breaker.failed() ?? '', /probe failed too\): its leads wait 3 s/, 'doubling, but never past the longest pause');
+        clock = 5_000;
+        assert.equal(breaker.admit().admitted, true);
+        assert.match(breaker.failed() ?? '', /its leads wait 3 s/);
+    });
+
+    it('never opens with DELIVERY_CIRCUIT_FAILURES=0: every lead spends its own attempts', () => {
+        const breaker = breakerWith({ DELIVERY_CIRCUIT_FAILURES: '0' }, () => 0);
+        for (let i = 0; i < 50; i++) assert.equal(breaker.failed('The webhook answered 503.'), undefined);
+        assert.equal(breaker.isOpen, false);
+        assert.deepEqual(breaker.admit(), { admitted: true });
     });
 });

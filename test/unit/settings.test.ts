@@ -42,6 +42,17 @@ describe('settings', () => {
         assert.deepEqual(readSettings({ CONSOLE_ALLOWED_GROUPS: '7F4C1A9E-2B1D-4C8E-9A55-0D3E6F1B2C3D' }).CONSOLE_ALLOWED_GROUPS, ['7F4C1A9E-2B1D-4C8E-9A55-0D3E6F1B2C3D']);
     });
 
+    it("reads the circuit breaker's timings, defaults unchanged, and names a bad one with its value", () => {
+        const defaults = readSettings({});
+        assert.deepEqual([defaults.DELIVERY_CIRCUIT_FAILURES, defaults.DELIVERY_CIRCUIT_PAUSE_SECONDS, defaults.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS], [5, 30, 300]);
+        const short = readSettings({ DELIVERY_CIRCUIT_FAILURES: '0', DELIVERY_CIRCUIT_PAUSE_SECONDS: '1', DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: '2.5' });
+        assert.deepEqual([short.DELIVERY_CIRCUIT_FAILURES, short.DELIVERY_CIRCUIT_PAUSE_SECONDS, short.DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS], [0, 1, 2.5]);
+        assert.throws(() => readSettings({ DELIVERY_CIRCUIT_FAILURES: '2.5' }), /DELIVERY_CIRCUIT_FAILURES is "2\.5": /);
+        assert.throws(() => readSettings({ DELIVERY_CIRCUIT_PAUSE_SECONDS: '-1' }), /DELIVERY_CIRCUIT_PAUSE_SECONDS is "-1": /);
+        assert.throws(() => readSettings({ DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: '10' }), /DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS is "10": the longest pause cannot be shorter than DELIVERY_CIRCUIT_PAUSE_SECONDS \(30\)/);
+        assert.throws(() => readSettings({ DELIVERY_CIRCUIT_PAUSE_SECONDS: '600' }), /DELIVERY_CIRCUIT_PAUSE_SECONDS is "600": the first pause cannot be longer than DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS \(300\)/);
+    });
+
     it('leaves room for the destination and poison queues in the queue name', () => {
         assert.throws(() => readSettings({ LEADS_QUEUE: 'a'.repeat(42) }), /LEADS_QUEUE/);
         const longest = readSettings({ LEADS_QUEUE: 'a'.repeat(41) }).LEADS_QUEUE;
