@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     );
     say('\nFunctions:\n');
     for (const line of host.describe()) say(`\t${line}`);
+    const consoleAddress = host.urlOf('leadConsole');
+    if (consoleAddress) say(`\nConsole: ${consoleAddress} (open it in a browser on this machine)`);
     say(
         `\nMail: ${app.EMAIL_TRANSPORT === 'outbox' ? `digests are written as .eml files to ${resolve(app.OUTBOX_DIR)}` : `digests go out by ${app.EMAIL_TRANSPORT}`}${app.NOTIFY_TO.length ? ` for ${app.NOTIFY_TO.length} recipient(s)` : '; NOTIFY_TO is not set, so none are sent'}.`,
     );

@@ -35,8 +35,10 @@ export interface RunningHost {
     url: string;
     port: number;
     functions: readonly FunctionDefinition[];
-    /** One line per function, as `func start` lists them. */
+    /** One line per function, as `func start` lists them, but with addresses that answer. */
     describe(): string[];
+    /** The address of an HTTP function (without its catch-all segment), or undefined when there is none by that name. */
+    urlOf(name: string): string | undefined;
     /** Runs a timer now, as the admin API does; false when there is no such function (or it is disabled). */
     run(name: string): boolean;
     stop(): Promise<void>;
@@ -117,11 +119,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
             functions.map((f) => {
                 if (f.kind === 'http') {
                     const route = routeOf(f, config.routePrefix);
-                    return `${f.name}: [${route.methods.join(',')}] ${url}${route.template}`;
+                    const under = route.home === route.template ? '' : ` (and every path under it)`;
+                    return `${f.name}: [${route.methods.join(',')}] ${url}${route.home}${under}`;
                 }
                 if (f.kind === 'queue') return `${f.name}: queueTrigger (${resolveSettingReferences(f.options.queueName, env)})`;
                 return `${f.name}: timerTrigger (${resolveSettingReferences(f.options.schedule, env)})`;
             }),
+        urlOf: (name) => {
+            const f = httpFunctions.find((candidate) => candidate.name === name);
+            return f && `${url}${routeOf(f, config.routePrefix).home}`;
+        },
         run: (name) => runFunction(name, undefined),
         async stop() {
             const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));

@@ -5,6 +5,8 @@ export interface Route {
     methods: readonly string[];
     pattern: RegExp;
     template: string;
+    /** The template without a trailing catch-all segment (`/api/console` for `/api/console/{*path}`): a URL that answers. */
+    home: string;
 }
 
 function escapeRegExp(text: string): string {
@@ -26,7 +28,9 @@ export function routeOf(definition: HttpFunctionDefinition, routePrefix: string)
     const template = [routePrefix, route].filter(Boolean).join('/');
     const pattern = new RegExp(`^${template.split('/').map(segmentPattern).join('')}/?$`, 'i');
     const methods = (definition.options.methods ?? ['GET', 'POST']).map((m) => m.toUpperCase());
-    return { definition, methods, pattern, template: `/${template}` };
+    // A catch-all matches nothing too, so the route's own address is the template without it.
+    const home = `/${template}`.replace(/\/\{\*[^}]*\}$/, '');
+    return { definition, methods, pattern, template: `/${template}`, home };
 }
 
 /** A URL path segment decoded; malformed escapes are kept as they came. */

@@ -16,7 +16,7 @@ import { buildRoot, sampleText } from '../helpers/samples';
  * with data on disk, reads local.settings.json (creating it), and lets the environment win.
  */
 describe('npm start (the local runtime)', () => {
-    it('starts Azurite, honours LEADS_QUEUE and PORT from the environment, keeps data across restarts, and stops on Ctrl-C', async () => {
+    it('starts Azurite, honours LEADS_QUEUE and PORT from the environment, prints a console address that opens, keeps data across restarts, and stops on Ctrl-C', async () => {
         const settingsFile = join(tempDir('settings'), 'local.settings.json');
         const args = ['--settings', settingsFile, '--azurite-location', tempDir('azurite')];
         const options = { env: { LEADS_QUEUE: 'custom-leads', AzureWebJobsStorage: '', 'AzureWebJobs.deliverLead.Disabled': 'true' }, args, port: await freePort() };
@@ -27,6 +27,13 @@ describe('npm start (the local runtime)', () => {
             assert.match(readFileSync(settingsFile, 'utf8'), /UseDevelopmentStorage=true/);
             assert.match(app.output(), /Storage: Azurite on 127\.0\.0\.1:10000-10002/);
             assert.match(app.output(), new RegExp(`receiveLead: \\[POST\\] ${app.url}/api/leads`));
+            // The console's address as printed, followed as a newcomer would: it opens, with no route template in it.
+            const printed = /^Console: (\S+)/m.exec(app.output())?.[1] ?? '';
+            assert.equal(printed, `${app.url}/api/console`);
+            assert.doesNotMatch(app.output(), /\{\*/, 'no catch-all template is printed as an address');
+            const consolePage = await fetch(printed);
+            assert.equal(consolePage.status, 200);
+            assert.match(await consolePage.text(), /<html/i);
             const response = await fetch(`${app.url}/api/leads`, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json' },
