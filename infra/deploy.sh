@@ -8,7 +8,7 @@ name="${1:?Give an environment name, e.g. npm run deploy -- contoso-leads westeu
 location="${2:?Give an Azure region, e.g. westeurope}"
 shift 2
 for tool in az; do
-  command -v "$tool" >/dev/null || { echo "$tool is not installed: see README, Deploy to Azure." >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "$tool is not installed: see docs/DEPLOY.md, Prerequisites." >&2; exit 1; }
 done
 principal="$(az ad signed-in-user show --query id -o tsv 2>/dev/null || true)"
 app="$(az deployment sub create --name "$name" --location "$location" --template-file infra/main.bicep \

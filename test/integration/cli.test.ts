@@ -9,7 +9,7 @@ import type { Lead } from '../../src/lead/lead';
 import { NotifyProgressStore } from '../../src/store/notifyProgress';
 import { freePort, startApp, tempDir, withApp } from '../helpers/processes';
 import { drainQueue } from '../helpers/queues';
-import { buildRoot, sampleText } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
 
 /*
  * The app as `npm start` runs it: no storage setting, so it starts Azurite on its default ports
@@ -34,10 +34,11 @@ describe('npm start (the local runtime)', () => {
             const consolePage = await fetch(printed);
             assert.equal(consolePage.status, 200);
             assert.match(await consolePage.text(), /<html/i);
+            // The README's first lead: its sample file, as its curl command posts it.
             const response = await fetch(`${app.url}/api/leads`, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json' },
-                body: sampleText('https-endpoint-example.json'),
+                body: readFileSync(join(projectRoot, 'samples', 'lead.json'), 'utf8'),
             });
             assert.equal(response.status, 202);
             id = ((await response.json()) as { id: string }).id;

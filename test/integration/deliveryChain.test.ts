@@ -431,7 +431,7 @@ describe('the delivery chain, in-process against Azurite and local destinations'
         // Half an hour ago, the setting fixed, v2 came and was delivered.
         const v2 = leadWith('Replayed late', { Description: 'Ready to buy 500 seats' }, new Date(t0 - 1_800_000));
         assert.equal(await postThrough(v2, new Date(t0 - 1_800_000)), 'delivered');
-        // Now the operator replays the poison queue, as the README says.
+        // Now the operator replays the poison queue, as docs/DELIVERY.md says.
         const report = await replayPoison(settings(), { includeUncertain: false, leadIds: new Set([v1.id]) });
         assert.equal(report.moved, 1);
         const [routed] = await takeTimed('chain', v1.id, 1);

@@ -108,10 +108,10 @@ describe('the deployment pieces agree', () => {
         assert.match(main, /dataLocation: emailDataLocation/);
     });
 
-    it('the README\'s "rotate a secret" names every secret Key Vault holds', () => {
+    it('docs/DEPLOY.md\'s "Rotate a secret" names every secret Key Vault holds', () => {
         const names = [...(/var secrets = \{\n((?:\s+'[a-z-]+': \w+\n)+)\}/.exec(read('infra/main.bicep'))?.[1]?.matchAll(/'([a-z-]+)'/g) ?? [])].map((m) => m[1] ?? '');
         assert.equal(names.length, 10);
-        const rotate = /\*\*Rotate a secret[^]*?\n\n/.exec(read('README.md'))?.[0] ?? '';
+        const rotate = /## Rotate a secret\n\n[^]*?\n\n/.exec(read('docs/DEPLOY.md'))?.[0] ?? '';
         assert.deepEqual(
             names.filter((name) => !rotate.includes(`\`${name}\``)),
             [],

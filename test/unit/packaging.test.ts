@@ -143,11 +143,11 @@ describe('npm run package stages an allow-list: the built app, host.json, packag
         assert.doesNotMatch(read('infra/deploy.sh'), /for tool in [^;]*\bzip\b/, 'deploy.sh needs no zip program');
     });
 
-    it('Core Tools, run as the README says from a fresh clone, knows the worker runtime without local settings and zips exactly the staged files', () => {
-        const readme = read('README.md');
+    it('Core Tools, run as docs/DEPLOY.md says from a fresh clone, knows the worker runtime without local settings and zips exactly the staged files', () => {
+        const readme = read('docs/DEPLOY.md');
         const block = /```sh\n((?:.*\n)*?)```/g;
         const sequence = [...readme.matchAll(block)].map((m) => m[1] ?? '').find((text) => text.includes('func azure functionapp publish'));
-        assert.ok(sequence, 'the README has a Core Tools block');
+        assert.ok(sequence, 'docs/DEPLOY.md has a Core Tools block');
         const commands = sequence
             .split('\n')
             .map((line) => line.replace(/#.*$/, '').trim())

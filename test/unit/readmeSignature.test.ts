@@ -8,18 +8,18 @@ import { projectRoot } from '../helpers/samples';
 
 type Verify = (secret: string, timestamp: unknown, signature: unknown, rawBody: string) => boolean;
 
-/** The README's verification snippet, run as a reader would paste it: the test and the doc cannot drift. */
+/** The documented verification snippet (docs/DESTINATIONS.md), run as a reader would paste it: the test and the doc cannot drift. */
 function readmeVerifier(): Verify {
-    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const readme = readFileSync(join(projectRoot, 'docs', 'DESTINATIONS.md'), 'utf8');
     const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     const snippet = blocks.filter((block) => block.includes('timingSafeEqual'));
-    assert.equal(snippet.length, 1, 'README.md has one js block with timingSafeEqual');
+    assert.equal(snippet.length, 1, 'docs/DESTINATIONS.md has one js block with timingSafeEqual');
     const verify: unknown = runInNewContext(`${snippet[0]}\nverifyLeadSignature;`, { require, Buffer });
-    assert.equal(typeof verify, 'function', 'the README snippet defines verifyLeadSignature');
+    assert.equal(typeof verify, 'function', 'the documented snippet defines verifyLeadSignature');
     return verify as Verify;
 }
 
-describe('the README webhook signature check', () => {
+describe('the documented webhook signature check', () => {
     const verify = readmeVerifier();
     const secret = 'test-secret';
     const body = JSON.stringify({ id: 'abc', customer: { firstName: 'Ada' } });
