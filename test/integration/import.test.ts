@@ -6,8 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
-import type { Lead } from '../../src/lead/lead';
-import { customerOf, type LeadEntity } from '../../src/store/leadsTable';
+import { TableDestination } from '../../src/deliver/destinations/table';
+import { importReceiptPrefix, type Lead } from '../../src/lead/lead';
+import { normalizeLead } from '../../src/lead/normalize';
+import { customerOf, LeadsTable, type LeadEntity } from '../../src/store/leadsTable';
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
@@ -258,6 +260,61 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
         assert.equal(await new QueueClient(b.azurite.connectionString, 'dry-leads').exists(), false);
         const known = await leads(b.env, ['import', exportA, '--dry-run']);
         assert.match(known.stdout, /Would import 3 row\(s\): 0 new, 3 already there, 0 updated/);
+    });
+
+    it('puts imported leads in their place in time: months-old leads never push a live lead off the first page, and list --days 1 leaves them out', async () => {
+        const live = await postLead(b.app.url, { UserDetails: { Email: 'today@live.example', Company: 'Live Today' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics' });
+        const day = 86_400_000;
+        const months = [95, 120, 150].map((daysAgo) => new Date(Date.now() - daysAgo * day));
+        const csv = ['Email,Company,Offer,Action,Created', ...months.map((at, i) => `old${i}@months.example,Months Ago ${i},contoso.analytics,INS,${at.toISOString()}`), ''].join('\n');
+        const imported = await leads(b.env, ['import', file('months-ago.csv', csv)]);
+        assert.match(imported.stdout, /Imported 3 row\(s\): 3 new/);
+        await delivered(b, live);
+        const old = await eventually(
+            async () => {
+                const rows = await rowsWhere(b, (row) => row.CustomerInfo.includes('@months.example'));
+                return rows.length === 3 ? rows : undefined;
+            },
+            20_000,
+            'the three imported rows',
+        );
+        for (const row of old) {
+            assert.equal(row.partitionKey, row.CreatedTime.slice(0, 10), 'an imported row is stored under the day it was created');
+            assert.equal(row.rowKey, `${row.CreatedTime}_${row.LeadId}`);
+        }
+        const first = (await (await fetch(`${b.app.url}/api/console/leads?limit=1`)).json()) as { items: { id: string }[] };
+        assert.deepEqual(
+            first.items.map((item) => item.id),
+            [live],
+            "today's lead is the first of the list, not the leads imported after it",
+        );
+        const listed = await leads(b.env, ['list', '--days', '1']);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, new RegExp(live));
+        assert.doesNotMatch(listed.stdout, /Months Ago/);
+        const quarter = await leads(b.env, ['list', '--days', '100']);
+        assert.match(quarter.stdout, /Months Ago 0/);
+        assert.doesNotMatch(quarter.stdout, /Months Ago [12]/);
+    });
+
+    it('finds an imported row created months ago again when its delivery is retried, instead of adding a second one', async () => {
+        const table = await LeadsTable.connect(b.azurite.connectionString, 'RetriedLeads');
+        const destination = new TableDestination(table);
+        const created = new Date(Date.now() - 140 * 86_400_000).toISOString();
+        const lead = normalizeLead(
+            { format: 'json', fields: { email: 'retry@months.example', leadSource: 'AzureMarketplace-INS|contoso.analytics' }, extra: {} },
+            { receivedAt: new Date(created), receiptId: `${importReceiptPrefix}retried` },
+        );
+        const first = await destination.deliver(lead, { attempt: 1, target: undefined, mode: 'create' });
+        assert.equal(first.state, 'delivered');
+        const again = await destination.deliver(lead, { attempt: 2, target: undefined, mode: 'create', firstReceivedAt: lead.receivedAt });
+        assert.deepEqual(again, first, 'the retry finds the row its first attempt stored');
+        const rows: LeadEntity[] = [];
+        for await (const row of table.client.listEntities<LeadEntity>()) rows.push(row);
+        assert.deepEqual(
+            rows.map((row) => [row.partitionKey, row.Occurrences]),
+            [[created.slice(0, 10), 1]],
+        );
     });
 
     it('says which --map is wrong, with exit code 2 and nothing imported', async () => {
