@@ -14,6 +14,7 @@ import { json, startTestServer, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
 import { buildRoot } from '../helpers/samples';
+import { analyticsCsv } from '../fixtures/partnerCenterAnalytics';
 
 interface Run {
     code: number;
@@ -315,6 +316,45 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
             rows.map((row) => [row.partitionKey, row.Occurrences]),
             [[created.slice(0, 10), 1]],
         );
+    });
+
+    it("imports Partner Center's analytics download (its 19 documented columns) with each field mapped, and a second import of it repeats nothing", async () => {
+        const path = file('analytics.csv', analyticsCsv());
+        const imported = await leads(b.env, ['import', path]);
+        assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+        assert.match(imported.stdout, /Imported 4 row\(s\): 4 new, 0 already there, 0 updated, 0 refused\./);
+        assert.doesNotMatch(imported.stdout, /Columns not read/);
+        const rows = await eventually(
+            async () => {
+                const found = await rowsWhere(b, (row) => (row.Extra ?? '').includes('7f3c9a10-'));
+                return found.length === 4 ? found.sort((x, y) => (x.CreatedTime < y.CreatedTime ? -1 : 1)) : undefined;
+            },
+            20_000,
+            'the four referrals in the table',
+        );
+        assert.deepEqual(
+            rows.map((row) => [row.partitionKey, row.CreatedTime, customerOf(row).Company, customerOf(row).Country, row.Source, row.ActionCode, row.Offer, row.OfferDisplayName, row.Imported]),
+            [
+                ['2026-08-14', '2026-08-14T09:05:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', true],
+                ['2026-09-02', '2026-09-02T00:00:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', true],
+                ['2026-10-11', '2026-10-11T14:30:00.000Z', 'Tailspin Toys', 'United States', 'AzureMarketplace', 'INS', 'tailspin-vm', 'Tailspin VM', true],
+                ['2026-11-20', '2026-11-20T08:00:00.000Z', 'Fabrikam', 'France', 'AzurePortal', 'StartTestDrive', 'fabrikam-demo', 'Fabrikam Demo', true],
+            ],
+        );
+        assert.deepEqual(
+            rows.map((row) => (JSON.parse(row.Extra ?? '{}') as Record<string, string>)['Customer City']),
+            ['Berlin', 'Munich', 'Seattle', 'Lyon'],
+        );
+        for (const row of rows) await delivered(b, row.LeadId);
+
+        const again = await leads(b.env, ['import', path]);
+        assert.match(again.stdout, /Imported 4 row\(s\): 0 new, 4 already there, 0 updated, 0 refused\./);
+        await pause(1500);
+        for (const row of rows) {
+            assert.deepEqual([b.hooks.get(row.LeadId)?.created, b.hooks.get(row.LeadId)?.updated], [1, 0], row.LeadId);
+            assert.equal((await rowOf(b, row.LeadId))?.Occurrences, 1);
+        }
+        assert.equal((await rowsWhere(b, (row) => (row.Extra ?? '').includes('7f3c9a10-'))).length, 4, 'no row added');
     });
 
     it('says which --map is wrong, with exit code 2 and nothing imported', async () => {
