@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
@@ -13,7 +13,7 @@ import { customerOf, LeadsTable, type LeadEntity } from '../../src/store/leadsTa
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
-import { buildRoot } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
 import { analyticsCsv } from '../fixtures/partnerCenterAnalytics';
 
 interface Run {
@@ -25,6 +25,15 @@ interface Run {
 /** `npm run leads -- <args>` against one app's storage: its exit code and output, whether it succeeded or not. */
 function leads(env: Record<string, string>, args: string[]): Promise<Run> {
     const child = spawn(process.execPath, [join(buildRoot, 'src/scripts/leads.js'), ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: Run = { code: -1, stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ ...run, code: code ?? -1 })));
+}
+
+/** `npm run [--silent] leads -- <args>` as a person types it, from the project folder: what npm itself prints included. */
+function npmLeads(env: Record<string, string>, npmOptions: string[], args: string[]): Promise<Run> {
+    const child = spawn('npm', ['run', ...npmOptions, 'leads', '--', ...args, '--settings', '/nonexistent'], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = { code: -1, stdout: '', stderr: '' };
     child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
@@ -213,6 +222,30 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
 
         const again = await leads(b.env, ['import', path, '--map', 'Customer region=country']);
         assert.match(again.stdout, /Imported 3 row\(s\): 0 new, 3 already there, 0 updated, 0 refused\./);
+    });
+
+    it('writes nothing but CSV: "npm run --silent leads -- export --csv > FILE" and "--out FILE" both give a file that imports again as repeats', async () => {
+        const silent = await npmLeads(a.env, ['--silent'], ['export', '--csv']);
+        assert.equal(silent.code, 0, silent.stderr);
+        assert.ok(silent.stdout.startsWith('LeadId,CreatedTime,'), 'the first line of standard output is the header');
+        const piped = file('piped.csv', silent.stdout);
+        const out = join(folder, 'out.csv');
+        const written = await npmLeads(a.env, [], ['export', '--csv', '--out', out]);
+        assert.equal(written.code, 0, written.stderr);
+        assert.doesNotMatch(written.stdout, /LeadId,CreatedTime|\.example/, "standard output holds npm's banner, never the CSV");
+        assert.match(written.stderr, /^Wrote \d+ lead\(s\) created in the last 365 day\(s\) to ".*out\.csv"\.$/m);
+        assert.equal(readFileSync(out, 'utf8'), silent.stdout);
+        const rows = silent.stdout.trimEnd().split('\r\n').length - 1;
+        assert.ok(rows >= 3);
+        for (const path of [piped, out]) {
+            const imported = await leads(a.env, ['import', path]);
+            assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+            assert.match(imported.stdout, new RegExp(`Imported ${rows} row\\(s\\): 0 new, ${rows} already there, 0 updated, 0 refused\\.`));
+        }
+        const nowhere = await leads(a.env, ['export', '--csv', '--out', join(folder, 'no-such-folder', 'x.csv')]);
+        assert.equal(nowhere.code, 1);
+        assert.match(nowhere.stderr, /^The CSV cannot be written to ".*no-such-folder\/x\.csv": ENOENT/);
+        assert.equal(nowhere.stdout, '');
     });
 
     it('refuses unreadable rows with their row numbers and imports none of them; a syntax error stops the import after counting the rows before it', async () => {
