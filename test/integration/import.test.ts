@@ -357,6 +357,10 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
         assert.equal(imported.code, 0, imported.stdout + imported.stderr);
         assert.match(imported.stdout, /Imported 4 row\(s\): 4 new, 0 already there, 0 updated, 0 refused\./);
         assert.doesNotMatch(imported.stdout, /Columns not read/);
+        assert.match(
+            imported.stdout,
+            /Columns kept in each lead's other fields: "Referral ID", "Updated Date", "PartnerID", "Customer City", "Lead Type", "Referral program", "Business profile ID", "Lead currency", "Lead value", "Lead value \(USD\)", "Status", "Status Reason"\./,
+        );
         const rows = await eventually(
             async () => {
                 const found = await rowsWhere(b, (row) => (row.Extra ?? '').includes('7f3c9a10-'));
