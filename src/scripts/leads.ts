@@ -128,7 +128,13 @@ async function list(s: Settings, days: number): Promise<void> {
     for await (const row of await recentRows(s, days)) rows.push(row);
     say(`${rows.length} lead(s) created in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
     for (const row of rows) {
-        const flags = [row.IsTest ? 'test' : '', row.DoNotContact ? 'do not contact' : '', row.Occurrences > 1 ? `seen ${row.Occurrences}×` : '', row.History ? `updated ${row.VersionAt ?? ''}`.trim() : '']
+        const flags = [
+            row.Imported ? 'imported' : '',
+            row.IsTest ? 'test' : '',
+            row.DoNotContact ? 'do not contact' : '',
+            row.Occurrences > 1 ? `seen ${row.Occurrences}×` : '',
+            row.History ? `updated ${row.VersionAt ?? ''}`.trim() : '',
+        ]
             .filter(Boolean)
             .join(', ');
         const customer = customerOf(row);

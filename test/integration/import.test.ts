@@ -327,7 +327,7 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
         assert.match(listed.stdout, new RegExp(live));
         assert.doesNotMatch(listed.stdout, /Months Ago/);
         const quarter = await leads(b.env, ['list', '--days', '100']);
-        assert.match(quarter.stdout, /Months Ago 0/);
+        assert.match(quarter.stdout, /Months Ago 0 {2}\(imported\)/);
         assert.doesNotMatch(quarter.stdout, /Months Ago [12]/);
     });
 
