@@ -134,6 +134,8 @@ param consoleClientId string = ''
 param consoleAllowedRoles string = ''
 @description('Object ids (GUIDs) of the Entra ID groups whose members may open the console (comma-separated); a group is named by its id, never its name.')
 param consoleAllowedGroups string = ''
+@description('The app role value whose holders may take the console\'s export with contact details, which imports again (create it on the console\'s app registration as for consoleAllowedRoles); blank: nobody.')
+param consoleExportRole string = ''
 
 @secure()
 @description('Secrets, stored in Key Vault and referenced from the app settings; blank ones are not created.')
@@ -276,6 +278,7 @@ module api 'app/api.bicep' = {
     consoleClientId: consoleClientId
     consoleAllowedRoles: consoleAllowedRoles
     consoleAllowedGroups: consoleAllowedGroups
+    consoleExportRole: consoleExportRole
   }
 }
 

@@ -49,6 +49,7 @@ param alertQuietHours string
 param consoleClientId string
 param consoleAllowedRoles string
 param consoleAllowedGroups string
+param consoleExportRole string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'plan-${name}'
@@ -188,6 +189,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     CHECKS_TABLE: 'LeadChecks'
     CONSOLE_ALLOWED_ROLES: consoleAllowedRoles
     CONSOLE_ALLOWED_GROUPS: consoleAllowedGroups
+    CONSOLE_EXPORT_ROLE: consoleExportRole
     // Written only with the sign-in below: where the platform does not set WEBSITE_AUTH_ENABLED, this tells the app it is behind it.
     CONSOLE_SIGN_IN: empty(consoleClientId) ? '' : 'entra'
     CONSOLE_URL: 'https://${app.properties.defaultHostName}/api/console'

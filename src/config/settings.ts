@@ -223,6 +223,12 @@ export const settingsSchema = z.object({
             .pipe(z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected group object ids (GUIDs), separated by commas: a group is named by its id, never its name')))
             .default([]),
     ),
+    /**
+     * The app role value (of the app registration, like CONSOLE_ALLOWED_ROLES) whose holders may take
+     * the console's full export, with every contact detail, which imports again; unset: nobody in
+     * Azure. Outside Azure the person at the machine may.
+     */
+    CONSOLE_EXPORT_ROLE: setting(z.string().trim().max(256).optional()),
     /** The console's address in links from alerts and channels; by default derived from WEBSITE_HOSTNAME in Azure. */
     CONSOLE_URL: setting(url.optional()),
     /**
@@ -261,6 +267,7 @@ const lenientSettings = [
     'CONSOLE_URL',
     'CONSOLE_ALLOWED_ROLES',
     'CONSOLE_ALLOWED_GROUPS',
+    'CONSOLE_EXPORT_ROLE',
     'CONSOLE_SIGN_IN',
 ] as const satisfies readonly SettingName[];
 

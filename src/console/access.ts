@@ -60,7 +60,13 @@ function claimValues(principal: ClientPrincipal, types: readonly string[]): Set<
     return new Set(principal.claims.filter((claim) => types.includes(claim.typ)).map((claim) => claim.val.trim().toLowerCase()));
 }
 
-type HeaderReader = (name: string) => string | null;
+export type HeaderReader = (name: string) => string | null;
+
+/** Whether the signed-in person (a principal decideAccess let in) holds the app role, as a role claim. */
+export function holdsAppRole(header: HeaderReader, role: string): boolean {
+    const read = parsePrincipal(header('x-ms-client-principal') ?? '');
+    return 'principal' in read && claimValues(read.principal, roleClaimTypes).has(role.trim().toLowerCase());
+}
 
 /**
  * Who may see the console. In Azure: nobody unless authentication is on and CONSOLE_ALLOWED_ROLES or

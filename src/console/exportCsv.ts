@@ -1,5 +1,4 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { Settings } from '../config/settings';
 import { leadCsvHeader, leadCsvLine, type LeadCsvColumn } from '../csv/leadsCsv';
 import { maskEmail, maskPhone, type PiiMode } from '../notify/mask';
 import { customerOf, type CustomerInfo } from '../store/leadsTable';
@@ -23,11 +22,14 @@ const markedColumns: Record<PiiMode, Partial<Record<LeadCsvColumn, 'masked' | 'h
     none: { FirstName: 'hidden', LastName: 'hidden', Email: 'hidden', Phone: 'hidden', Description: 'hidden' },
 };
 
-/** GET /api/console/export.csv: the filtered list, every page of it, in the columns of `npm run leads -- export --csv`. */
-export async function exportCsv(data: ConsoleData, s: Settings, query: LeadQuery, headers: Record<string, string>): Promise<HttpResponseInit> {
-    const pii = s.NOTIFY_PII;
+/**
+ * GET /api/console/export.csv: the filtered list, every page of it, in the columns of `npm run leads
+ * -- export --csv`, contact details as `pii` allows (NOTIFY_PII; `full` for the export with contact
+ * details, export-full.csv, which the import reads again).
+ */
+export async function exportCsv(data: ConsoleData, pii: PiiMode, query: LeadQuery, headers: Record<string, string>): Promise<HttpResponseInit> {
     const lines = [leadCsvHeader(markedColumns[pii])];
     for await (const row of data.matchingRows(query)) lines.push(leadCsvLine(pii === 'full' ? row : { ...row, Description: '' }, customerAsAllowed(customerOf(row), pii)));
-    const name = `leads-${query.fromDay}-to-${query.toDay}.csv`;
+    const name = `leads-${pii === 'full' ? 'full-' : ''}${query.fromDay}-to-${query.toDay}.csv`;
     return { status: 200, body: lines.join(''), headers: { ...headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` } };
 }

@@ -5,6 +5,7 @@ import { decideAccess } from './access';
 import { consoleAsset } from './assets';
 import { ConsoleData } from './consoleData';
 import { exportCsv } from './exportCsv';
+import { fullExportTaker } from './fullExport';
 import { importUpload } from './importUpload';
 import { parseLeadQuery, QueryError } from './leadQuery';
 import { consolePath, renderDetailPage, renderListPage, renderMessagePage } from './render';
@@ -14,6 +15,7 @@ import { StorageUnavailableError } from '../queue/jsonQueue';
 import { statusOf } from '../storage/clients';
 import { connectionPeerOf } from '../runtime/connectionPeer';
 import { crossSiteReason } from '../runtime/crossSite';
+import { escapeLogText } from '../runtime/logText';
 
 /** An error of the storage service or of the way to it (a status from the service, or no answer at all). */
 function isStorageError(error: unknown): boolean {
@@ -74,17 +76,18 @@ function filtersOf(params: URLSearchParams): URLSearchParams {
     return new URLSearchParams([...params].filter(([name]) => !['replayed', 'left'].includes(name)));
 }
 
-async function listPage(params: URLSearchParams): Promise<HttpResponseInit> {
+async function listPage(params: URLSearchParams, fullExport: boolean): Promise<HttpResponseInit> {
     const console = await data();
     const query = parseLeadQuery(filtersOf(params));
     const [page, attention] = await Promise.all([console.page(query), console.attention()]);
     const health = await console.health(attention.poisonCount);
-    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params) }));
+    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params), fullExport }));
 }
 
-async function route(request: HttpRequest, s: Settings, path: string): Promise<HttpResponseInit> {
+async function route(request: HttpRequest, s: Settings, path: string, context: InvocationContext): Promise<HttpResponseInit> {
     const method = request.method.toUpperCase();
     const params = new URL(request.url).searchParams;
+    const taker = fullExportTaker(s, (name) => request.headers.get(name));
     const view = /^(?:view|leads)\/([^/]+)$/.exec(path);
     if (method === 'POST') {
         const refused = crossSiteReason((name) => request.headers.get(name), request.url);
@@ -94,14 +97,24 @@ async function route(request: HttpRequest, s: Settings, path: string): Promise<H
         return json(405, { error: `POST is not allowed on ${consolePath}/${path}.` });
     }
     if (method !== 'GET') return json(405, { error: `${method} is not allowed here.` });
-    if (path === '') return listPage(params);
+    if (path === '') return listPage(params, taker.allowed);
     if (path === 'leads') return json(200, await (await data()).page(parseLeadQuery(params)));
     if (path === 'attention') return json(200, await (await data()).attention());
     if (path === 'health') {
         const console = await data();
         return json(200, await console.health((await console.attention()).poisonCount));
     }
-    if (path === 'export.csv') return exportCsv(await data(), s, parseLeadQuery(params), securityHeaders);
+    if (path === 'export.csv') return exportCsv(await data(), s.NOTIFY_PII, parseLeadQuery(params), securityHeaders);
+    if (path === 'export-full.csv') {
+        if (!taker.allowed) return problem(path, 403, taker.reason);
+        const query = parseLeadQuery(params);
+        const response = await exportCsv(await data(), 'full', query, securityHeaders);
+        // Who took the leads' contact details, and which days: never what they hold.
+        context.log(
+            `The export with contact details of the leads of ${query.fromDay} to ${query.toDay}${query.q || query.offer || query.action || query.state ? ' (filtered)' : ''} was taken by ${escapeLogText(JSON.stringify(taker.who))}.`,
+        );
+        return response;
+    }
     if (view) {
         const lead = await (await data()).detail(view[1] ?? '');
         if (!lead) return problem(path, 404, `There is no lead "${view[1] ?? ''}" in ${s.LEADS_TABLE}.`);
@@ -138,7 +151,7 @@ export async function handleConsole(request: HttpRequest, context: InvocationCon
         return problem(path, access.status, access.reason);
     }
     try {
-        return await route(request, s, path);
+        return await route(request, s, path, context);
     } catch (error) {
         if (error instanceof QueryError || error instanceof ConsoleRequestError) return problem(path, 400, error.message);
         if (isStorageError(error)) {

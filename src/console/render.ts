@@ -177,12 +177,15 @@ export interface ListPageModel {
     poisonCount: number;
     setAside: readonly SetAside[];
     notice?: string;
+    /** The person may take the export with contact details (see fullExportTaker). */
+    fullExport?: boolean;
 }
 
 export function renderListPage(model: ListPageModel): string {
     const { query, page: result } = model;
     const params = queryParams(query);
-    const exportHref = `${consolePath}/export.csv${params.size ? `?${params.toString()}` : ''}`;
+    const exportHref = (file: string) => `${consolePath}/${file}${params.size ? `?${params.toString()}` : ''}`;
+    const fullExport = model.fullExport ? ` <a href="${exportHref('export-full.csv')}" download>Export CSV with contact details</a>` : '';
     const next = result.next ? `<a class="next" href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Older leads →</a>` : '';
     const scanned = result.items.length < result.scanned ? `<p class="note">${result.scanned} leads were read to find these.</p>` : '';
     const list =
@@ -198,7 +201,7 @@ ${destinationsSection(model.health)}
 ${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}
-<p class="actions"><a href="${exportHref}" download>Export CSV</a></p>
+<p class="actions"><a href="${exportHref('export.csv')}" download>Export CSV</a>${fullExport}</p>
 ${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
 </section>
 ${importForm()}`,

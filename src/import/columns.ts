@@ -4,14 +4,33 @@ import { maskedHeader } from '../csv/leadsCsv';
  * columns of their own. `leadSource` is the combined `Source-Action|Offer` (or a bare source);
  * `source` is a bare source; `offer` is `publisherid.offerid` (or, in some exports, the offer's name).
  */
-export const importFields = ['firstName', 'lastName', 'email', 'phone', 'company', 'title', 'country', 'leadSource', 'source', 'actionCode', 'offer', 'offerTitle', 'description', 'createdTime', 'leadId'] as const;
+export const importFields = [
+    'firstName',
+    'lastName',
+    'email',
+    'phone',
+    'company',
+    'title',
+    'country',
+    'leadSource',
+    'source',
+    'actionCode',
+    'offer',
+    'offerTitle',
+    'description',
+    'createdTime',
+    'leadId',
+    'customerName',
+    'referralId',
+] as const;
 
 export type ImportField = (typeof importFields)[number];
 
 /**
  * The headers each field is recognised by, best first. Headers match ignoring case, spaces and
- * punctuation, so `Email address`, `EmailAddress` and `email_address` are one. Partner Center's
- * export headers are not publicly documented: `--map` names any column this table does not know.
+ * punctuation, so `Email address`, `EmailAddress` and `email_address` are one. The headers of
+ * Partner Center's Marketplace leads download are not publicly documented (`--map` names any column
+ * this table does not know); those of its analytics leads download are, and all are read.
  * Where a file has several columns for one field (the app's own export has `LeadSource` and `Source`,
  * `OfferDisplayName` and `Offer`), each row takes the first non-empty one in this order.
  */
@@ -22,16 +41,25 @@ export const headerAliases: Readonly<Record<ImportField, readonly string[]>> = {
     phone: ['Phone', 'Phone number', 'Telephone', 'Business phone'],
     company: ['Company', 'Company name', 'Organization', 'Organisation'],
     title: ['Title', 'Job title'],
-    country: ['Country', 'Country/region', 'Country or region'],
+    country: ['Country', 'Country/region', 'Country or region', 'Customer country'],
     leadSource: ['LeadSource', 'Lead source'],
     source: ['Source'],
-    actionCode: ['ActionCode', 'Action code', 'Action'],
+    actionCode: ['ActionCode', 'Action code', 'Action', 'Call to action'],
     offer: ['Offer', 'Offer ID', 'Offer identifier'],
     offerTitle: ['OfferDisplayName', 'Offer title', 'OfferTitle', 'Offer name', 'Offer display name'],
     description: ['Description', 'Notes', 'Comments'],
-    createdTime: ['LeadCreationDateTime', 'CreatedTime', 'Created', 'Created time', 'Created date', 'Created on', 'Date created'],
+    createdTime: ['LeadCreationDateTime', 'CreatedTime', 'Created', 'Created time', 'Created date', 'Created on', 'Date created', 'Creation date'],
     leadId: ['LeadId', 'Lead ID'],
+    customerName: ['Customer name', 'Full name', 'Contact name'],
+    referralId: ['Referral ID'],
 };
+
+/**
+ * Partner Center's analytics leads download (its columns are documented, in "Referral analytics
+ * data definition"): its `Customer Name` is the customer's organisation, not a person, and each row
+ * is one referral, named by its `Referral ID`. A file with that column is read as one.
+ */
+const analyticsOverrides: ReadonlyMap<string, ImportField> = new Map([[headerKey('Customer name'), 'company']]);
 
 /** A header or field name without case, spaces or punctuation: `Country/region` is `countryregion`. */
 export function headerKey(text: string): string {
@@ -50,8 +78,8 @@ export function importFieldNamed(name: string): ImportField | undefined {
     return fieldByKey.get(headerKey(name));
 }
 
-/** The fields that make a lead; `createdTime` and `leadId` only describe one. */
-const leadContentFields: readonly ImportField[] = importFields.filter((field) => field !== 'createdTime' && field !== 'leadId');
+/** The fields that make a lead; `createdTime`, `leadId` and `referralId` only describe one. */
+const leadContentFields: readonly ImportField[] = importFields.filter((field) => field !== 'createdTime' && field !== 'leadId' && field !== 'referralId');
 
 /** The header row cannot be used: a `--map` names an unknown field or a column the file lacks, no column is a lead field, or there is no header at all. */
 export class HeaderError extends Error {
@@ -79,6 +107,8 @@ export interface ColumnPlan {
     columns: Partial<Record<ImportField, { index: number; header: string }[]>>;
     /** Headers the import does not read. */
     ignored: string[];
+    /** Partner Center's analytics download: the columns that are no lead field, kept in the lead's other fields (`extra`) under their headers. */
+    kept?: { index: number; header: string }[];
 }
 
 /**
@@ -90,7 +120,7 @@ export function planColumns(header: readonly string[], map: Readonly<Record<stri
     const masked = header.filter((cell) => maskedHeader.test(cell));
     if (masked.length > 0) {
         throw new HeaderError(
-            `This file is an export whose contact details are masked or hidden (${masked.map((cell) => `"${cell}"`).join(', ')}): importing it would store the masks as contacts. Export with "npm run leads -- export --csv", or from the console with NOTIFY_PII=full.`,
+            `This file is an export whose contact details are masked or hidden (${masked.map((cell) => `"${cell}"`).join(', ')}): importing it would store the masks as contacts. Export with "npm run --silent leads -- export --csv > leads.csv" (or --out leads.csv), or with the console's "Export CSV with contact details" (for the app role in CONSOLE_EXPORT_ROLE).`,
         );
     }
     const mapped = new Map<number, ImportField>();
@@ -103,11 +133,15 @@ export function planColumns(header: readonly string[], map: Readonly<Record<stri
     }
     const ranked: { field: ImportField; rank: number; index: number; header: string }[] = [];
     const ignored: string[] = [];
+    const analytics = header.some((cell) => aliasByKey.get(headerKey(cell))?.field === 'referralId');
+    const kept: { index: number; header: string }[] = [];
     header.forEach((cell, index) => {
         const mappedField = mapped.get(index);
-        const match = mappedField ? { field: mappedField, rank: -1 } : aliasByKey.get(headerKey(cell));
+        const override = analytics ? analyticsOverrides.get(headerKey(cell)) : undefined;
+        const match = mappedField ? { field: mappedField, rank: -1 } : override ? { field: override, rank: 0 } : aliasByKey.get(headerKey(cell));
         if (match) ranked.push({ ...match, index, header: cell });
-        else ignored.push(cell);
+        if (analytics && (!match || match.field === 'referralId')) kept.push({ index, header: cell });
+        else if (!match) ignored.push(cell);
     });
     ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
     const columns: ColumnPlan['columns'] = {};
@@ -115,5 +149,5 @@ export function planColumns(header: readonly string[], map: Readonly<Record<stri
     if (!leadContentFields.some((field) => columns[field])) {
         throw new HeaderError(`None of the ${header.length} columns (${header.map(shownHeader).join(', ')}) is a lead field: name them with --map "Header=field", or add the header row if the file has none.`);
     }
-    return { width: header.length, columns, ignored };
+    return analytics ? { width: header.length, columns, ignored, kept } : { width: header.length, columns, ignored };
 }

@@ -33,6 +33,8 @@ export interface ImportSummary extends ImportCounts {
     refusals: Refusal[];
     /** The file's headers the import does not read, quoted, or by position where a header looks like data. */
     ignoredColumns: string[];
+    /** Partner Center's analytics download: the headers of the columns kept in each lead's other fields (`extra`), quoted. */
+    keptColumns?: string[];
     /** Why the import stopped before the end of the file (a CSV syntax error, storage down); the counts cover the rows before. */
     stopped?: { reason: string; line?: number };
 }
@@ -149,6 +151,7 @@ export async function importLeads(input: AsyncIterable<Uint8Array | string>, opt
                 carried = Object.keys(plan.columns) as ImportField[];
                 const header = record.cells;
                 summary.ignoredColumns = plan.ignored.map((cell) => shownHeader(cell, header.indexOf(cell)));
+                if (plan.kept) summary.keptColumns = plan.kept.map((column) => shownHeader(column.header, column.index));
                 continue;
             }
             summary.rows++;

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { customerFields, type LeadField } from '../lead/fields';
 import { isAnonymous } from '../lead/identity';
-import { importReceiptPrefix, type Lead } from '../lead/lead';
+import { importReceiptPrefix, referralReceiptPrefix, type Lead } from '../lead/lead';
 import { parseLeadSource, splitOffer } from '../lead/leadSource';
 import { normalizeLead } from '../lead/normalize';
 import type { RawLead } from '../lead/rawLead';
 import type { ColumnPlan, ImportField } from './columns';
 import { parseCreatedTime } from './createdTime';
+import { splitCustomerName } from './customerName';
+import { asCodes } from './partnerCenterWords';
 
 /** Undoes csvCell's defusing of formula cells: the `'` it put before `= + - @`, a tab or a CR. */
 export function undefused(cell: string): string {
@@ -25,8 +27,9 @@ const maxFutureMs = 24 * 3_600_000;
 
 const copiedFields = [...customerFields, 'actionCode', 'description'] as const;
 
-function offerParts(leadSource: string, actionCode: string, offer: string, offerTitle: string): { leadSource: string; offerTitle: string } {
-    const isOfferId = offer !== '' && splitOffer(offer).publisherId !== '';
+/** `offerIsId`: the file's offer column holds the offer's id even without a publisher (Partner Center's analytics download). */
+function offerParts(leadSource: string, actionCode: string, offer: string, offerTitle: string, offerIsId: boolean): { leadSource: string; offerTitle: string } {
+    const isOfferId = offer !== '' && (offerIsId || splitOffer(offer).publisherId !== '');
     const title = offerTitle || (isOfferId ? '' : offer);
     const parts = parseLeadSource(leadSource);
     let combined = leadSource;
@@ -55,7 +58,11 @@ export function leadFromRow(cells: readonly string[], plan: ColumnPlan, imported
     };
     const fields: Partial<Record<LeadField, string>> = {};
     for (const field of copiedFields) if (plan.columns[field]) fields[field] = cell(field).text;
-    const { leadSource, offerTitle } = offerParts(cell('leadSource').text || cell('source').text, cell('actionCode').text, cell('offer').text, cell('offerTitle').text);
+    const name = cell('customerName').text;
+    if (name && !fields.firstName && !fields.lastName) Object.assign(fields, splitCustomerName(name));
+    const codes = asCodes(cell('leadSource').text || cell('source').text, cell('actionCode').text);
+    if (fields.actionCode) fields.actionCode = codes.action;
+    const { leadSource, offerTitle } = offerParts(codes.source, codes.action, cell('offer').text, cell('offerTitle').text, plan.kept !== undefined);
     if (leadSource) fields.leadSource = leadSource;
     if (offerTitle) fields.offerTitle = offerTitle;
     if (!Object.values(fields).some(Boolean)) return { ok: false, reason: 'The row has no lead fields: every column the import reads is empty.' };
@@ -69,9 +76,12 @@ export function leadFromRow(cells: readonly string[], plan: ColumnPlan, imported
     if (createdAt && createdAt.getTime() > importedAt.getTime() + maxFutureMs) {
         return { ok: false, reason: `The creation time in column "${created.header}" is more than a day after the import: a lead cannot have been created then.` };
     }
-    const content = JSON.stringify([fields, createdAt?.toISOString() ?? '']);
-    const receiptId = `${importReceiptPrefix}${createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 32)}`;
-    const raw: RawLead = { format: 'json', fields, extra: {} };
+    const extra = Object.fromEntries((plan.kept ?? []).map(({ index, header }): [string, string] => [header, undefused(cells[index] ?? '').trim()]).filter(([, text]) => text !== ''));
+    // A referral is one lead in Partner Center: its id, not the row's content, makes a row imported again a repeat.
+    const referral = cell('referralId').text.toLowerCase();
+    const content = referral || JSON.stringify([fields, createdAt?.toISOString() ?? '']);
+    const receiptId = `${referral ? referralReceiptPrefix : importReceiptPrefix}${createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 32)}`;
+    const raw: RawLead = { format: 'json', fields, extra };
     const lead = normalizeLead(raw, { receivedAt: createdAt ?? importedAt, receiptId });
     const givenId = cell('leadId').text.toLowerCase();
     const knownId = isAnonymous(lead.customer) && /^[0-9a-f]{32}$/.test(givenId) && givenId !== lead.id ? givenId : undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Customer } from './lead';
+import { referralReceiptPrefix, type Customer } from './lead';
 
 function key(text: string): string {
     return text.normalize('NFC').trim().toLowerCase();
@@ -16,10 +16,13 @@ export function isAnonymous(customer: Customer): boolean {
  * Same customer, same offer, same action: the same lead. A customer is known by e-mail; leads
  * without one fall back to whatever details they carry. An anonymous lead is known only by the
  * POST that first brought its content (`anchor`): intake gives a retry of that POST the same
- * anchor, and anyone else's lead another.
+ * anchor, and anyone else's lead another. A referral from Partner Center's analytics download has
+ * no e-mail, and a company and a country tell no two people of one company apart: it is known by
+ * its referral, which its anchor names.
  */
 export function dedupeKeyFor(customer: Customer, offer: string, action: string, anchor: string): string {
-    const who = customer.email ? customer.email : isAnonymous(customer) ? `~receipt:${anchor}` : `~${details(customer).join('/')}`;
+    const byReferral = anchor.startsWith(referralReceiptPrefix);
+    const who = customer.email ? customer.email : byReferral ? `~${anchor}` : isAnonymous(customer) ? `~receipt:${anchor}` : `~${details(customer).join('/')}`;
     return [who, offer, action].map(key).join('|');
 }
 

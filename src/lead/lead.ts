@@ -54,6 +54,9 @@ export type Lead = z.infer<typeof leadSchema>;
 /** The receipts of leads brought in by `npm run leads -- import`, not posted by the marketplace. */
 export const importReceiptPrefix = 'import-';
 
+/** The receipts of rows of Partner Center's analytics download, one per referral: such a lead is known by its referral (see dedupeKeyFor). */
+export const referralReceiptPrefix = `${importReceiptPrefix}referral-`;
+
 export function isImported(lead: Pick<Lead, 'receiptId'>): boolean {
     return lead.receiptId.startsWith(importReceiptPrefix);
 }

@@ -30,16 +30,15 @@ function escapeOData(text: string): string {
     return text.replace(/'/g, "''");
 }
 
-/** Up to `limit + 1` rows of a table above the cursor not yet notified, in key order. */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T names the rows' shape, as in listEntities<T>
-async function rowsAbove<T extends LeadEntity>(client: TableClient, progress: Progress, limit: number, read: (row: T) => Candidate): Promise<Candidate[]> {
+/** Up to `limit + 1` rows of a table above the cursor not yet notified, in key order; rows `passed` says are not news are left out. */
+async function rowsAbove<T extends LeadEntity>(client: TableClient, progress: Progress, limit: number, read: (row: T) => Candidate, passed: (row: T) => boolean = () => false): Promise<Candidate[]> {
     const day = progress.cursor.slice(0, 10) || '0000-00-00';
     const filter = `PartitionKey ge '${escapeOData(day)}' and RowKey gt '${escapeOData(progress.cursor)}'`;
     const recent = new Set(progress.recent);
     const rows: Candidate[] = [];
     try {
         for await (const row of client.listEntities<T>({ queryOptions: { filter } })) {
-            if (recent.has(row.rowKey)) continue;
+            if (recent.has(row.rowKey) || passed(row)) continue;
             rows.push(read(row));
             if (rows.length > limit) break;
         }
@@ -54,7 +53,9 @@ async function rowsAbove<T extends LeadEntity>(client: TableClient, progress: Pr
  * was stored (PartitionKey the day, RowKey `<ISO time>_<lead id>…`), so the new rows are one range
  * query on each from the cursor: the cost follows the new leads, not the size of the table. A lead
  * that came back with new content is listed again from its update row, marked with what changed;
- * a row that was only counted again keeps its keys and is not new.
+ * a row that was only counted again keeps its keys and is not new. An imported lead is not new: the
+ * marketplace sent it long ago (its row is keyed by its creation time, mostly below the cursor);
+ * one that is an update of a lead the app has is listed as an update.
  */
 export class AppLeadsTableSource implements NewLeadsSource {
     readonly settleMs = appTableSettleMs;
@@ -75,7 +76,13 @@ export class AppLeadsTableSource implements NewLeadsSource {
 
     async take(progress: Progress, limit: number): Promise<Batch> {
         const [leads, updates] = await Promise.all([
-            rowsAbove<LeadEntity>(this.client, progress, limit, (row) => ({ position: row.rowKey, lead: digestLeadFrom(row, row.CreatedTime) })),
+            rowsAbove<LeadEntity>(
+                this.client,
+                progress,
+                limit,
+                (row) => ({ position: row.rowKey, lead: digestLeadFrom(row, row.CreatedTime) }),
+                (row) => row.Imported === true,
+            ),
             rowsAbove<LeadUpdateEntity>(this.updates, progress, limit, (row) => ({
                 position: row.rowKey,
                 lead: { ...digestLeadFrom(row, row.CreatedTime), update: { changed: row.Changed ? row.Changed.split(', ') : [], firstSeen: row.FirstSeenAt } },

@@ -1,4 +1,6 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { settings, type Settings } from '../config/settings';
@@ -6,7 +8,7 @@ import { replayPoison } from '../deliver/replay';
 import { applySettings, readLocalSettings } from '../host/localSettings';
 import { DeliveryLog } from '../store/deliveryLog';
 import { listSetAside } from '../store/notifyProgress';
-import { customerOf, LeadsTable } from '../store/leadsTable';
+import { customerOf, LeadsTable, type LeadEntity } from '../store/leadsTable';
 import { leadCsvHeader, leadCsvLine } from '../csv/leadsCsv';
 import { HeaderError } from '../import/columns';
 import { importLeads, type ImportCounts, type ImportSummary } from '../import/importLeads';
@@ -21,13 +23,17 @@ const usage = `Usage: npm run leads -- <command>
                            send the leads in the poison queues back to their destinations
                            (--uncertain: also those a destination may already have)
   status <lead id>         a lead's delivery state at each destination
-  list [--days N]          recent leads (default: the last 7 days), newest first
+  list [--days N]          the leads created in the last N days (default: 7), newest first
   check [--destination NAME] [--post]
                            test each destination's credentials, fields and limits, and the
                            mail server, creating nothing (--post: also a test message to
                            Teams or Slack); exits 1 when one is failing
   set-aside                leads and recipients the mail server refused for good, newest first
-  export --csv [--days N]  leads as CSV on standard output (default: the last 365 days)
+  export --csv [--days N] [--out FILE]
+                           the leads created in the last N days (default: 365) as CSV, to FILE
+                           or standard output (nothing else is written there: use
+                           "npm run --silent leads -- export --csv > FILE", as npm run prints
+                           its own banner on standard output without --silent)
   import FILE.csv [--dry-run] [--map "Header=field" ...]
                            leads from a CSV file (this app's export or Partner Center's) onto
                            the leads queue, except those the app already has
@@ -110,12 +116,25 @@ async function status(s: Settings, id: string | undefined): Promise<number> {
     return 0;
 }
 
-async function list(s: Settings, days: number): Promise<void> {
+/** The leads created on the last `days` UTC days, newest first: the range the console reads for the same days. */
+async function recentRows(s: Settings, days: number): Promise<AsyncIterable<LeadEntity>> {
     const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
-    const rows = await table.listSince(firstDayOf(days));
-    say(`${rows.length} lead(s) in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
+    const now = new Date();
+    return table.newest({ fromDay: firstDayOf(days, now), toDay: now.toISOString().slice(0, 10) });
+}
+
+async function list(s: Settings, days: number): Promise<void> {
+    const rows: LeadEntity[] = [];
+    for await (const row of await recentRows(s, days)) rows.push(row);
+    say(`${rows.length} lead(s) created in the last ${days} day(s) in ${s.LEADS_TABLE}:`);
     for (const row of rows) {
-        const flags = [row.IsTest ? 'test' : '', row.DoNotContact ? 'do not contact' : '', row.Occurrences > 1 ? `seen ${row.Occurrences}×` : '', row.History ? `updated ${row.VersionAt ?? ''}`.trim() : '']
+        const flags = [
+            row.Imported ? 'imported' : '',
+            row.IsTest ? 'test' : '',
+            row.DoNotContact ? 'do not contact' : '',
+            row.Occurrences > 1 ? `seen ${row.Occurrences}×` : '',
+            row.History ? `updated ${row.VersionAt ?? ''}`.trim() : '',
+        ]
             .filter(Boolean)
             .join(', ');
         const customer = customerOf(row);
@@ -123,11 +142,28 @@ async function list(s: Settings, days: number): Promise<void> {
     }
 }
 
-async function exportCsv(s: Settings, days: number): Promise<void> {
-    const table = await LeadsTable.connect(s.storage, s.LEADS_TABLE);
-    const rows = await table.listSince(firstDayOf(days));
-    process.stdout.write(leadCsvHeader());
-    for (const row of rows) process.stdout.write(leadCsvLine(row));
+/** Writes to the stream, waiting while its buffer is full, so that a large export never sits in memory. */
+async function put(out: Writable, text: string): Promise<void> {
+    if (!out.write(text)) await once(out, 'drain');
+}
+
+async function exportCsv(s: Settings, days: number, file: string | undefined): Promise<void> {
+    const out = file === undefined ? process.stdout : createWriteStream(file);
+    if (file !== undefined) {
+        await once(out, 'open').catch((error: unknown) => {
+            throw new Error(`The CSV cannot be written to "${escapeLogText(file)}": ${error instanceof Error ? error.message : String(error)}.`);
+        });
+    }
+    let count = 0;
+    await put(out, leadCsvHeader());
+    for await (const row of await recentRows(s, days)) {
+        await put(out, leadCsvLine(row));
+        count++;
+    }
+    if (file === undefined) return;
+    out.end();
+    await once(out, 'finish');
+    process.stderr.write(`Wrote ${count} lead(s) created in the last ${days} day(s) to "${escapeLogText(file)}".\n`);
 }
 
 /** The --map options as header → field (planColumns checks the fields against the file), or what is wrong with one. */
@@ -208,6 +244,7 @@ async function main(): Promise<number> {
         options: {
             days: { type: 'string' },
             csv: { type: 'boolean' },
+            out: { type: 'string' },
             uncertain: { type: 'boolean' },
             'dry-run': { type: 'boolean' },
             map: { type: 'string', multiple: true },
@@ -248,7 +285,11 @@ async function main(): Promise<number> {
                 process.stderr.write('export writes CSV: say --csv.\n');
                 return 2;
             }
-            await exportCsv(s, days ?? 365);
+            if (values.out === '') {
+                process.stderr.write('--out is empty: give the file to write the CSV to.\n');
+                return 2;
+            }
+            await exportCsv(s, days ?? 365, values.out);
             return 0;
         case 'import':
             return importCsv(s, argument, values['dry-run'] === true, values.map ?? []);

@@ -6,8 +6,8 @@ import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 
 /**
- * Where a lead's row sits. PartitionKey is the UTC day it was first stored and RowKey starts with
- * the time, so "the leads stored since T" is a range query over a day or two of partitions, whose
+ * Where a lead's row sits. PartitionKey is the UTC day it was first stored (an imported lead's:
+ * the day it was created) and RowKey starts with the time, so "the leads stored since T" is a range query over a day or two of partitions, whose
  * cost follows the new leads, not the size of the table. Neither key holds a character Azure
  * Tables forbids (`/ \ # ?`, control characters).
  */
@@ -453,14 +453,5 @@ export class LeadsTable {
     async row(keys: LeadRowKeys): Promise<LeadEntity | undefined> {
         await this.ensureTable();
         return readEntity<LeadEntity>(this.client, keys.partitionKey, keys.rowKey);
-    }
-
-    /** The rows stored on or after a UTC day (`YYYY-MM-DD`), newest first: one range query over the partitions. */
-    async listSince(day: string): Promise<LeadEntity[]> {
-        await this.ensureTable();
-        const rows: LeadEntity[] = [];
-        const filter = `PartitionKey ge '${day.replace(/'/g, "''")}'`;
-        for await (const row of this.client.listEntities<LeadEntity>({ queryOptions: { filter } })) rows.push(row);
-        return rows.sort((a, b) => (a.rowKey < b.rowKey ? 1 : -1));
     }
 }

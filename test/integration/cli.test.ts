@@ -95,7 +95,7 @@ describe('npm run leads -- list / export --days / set-aside', () => {
             const env = { AzureWebJobsStorage: azurite.connectionString };
             const listed = await leads(['list', '--days', '36500'], env);
             assert.equal(listed.code, 0, listed.stderr);
-            assert.match(listed.stdout, /^0 lead\(s\) in the last 36500 day\(s\)/);
+            assert.match(listed.stdout, /^0 lead\(s\) created in the last 36500 day\(s\)/);
             const exported = await leads(['export', '--csv', '--days', '36500'], env);
             assert.equal(exported.code, 0, exported.stderr);
             assert.match(exported.stdout, /^LeadId,CreatedTime,/);

@@ -174,7 +174,7 @@ describe('the lead console in a browser', () => {
 
     it('exports the filtered list as CSV, with the columns of the CLI export and masked contacts', async () => {
         const page = await open('/api/console?offer=analytics');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV', exact: true }).click()]);
         const path = await download.path();
         const csv = readFileSync(path, 'utf8').trimEnd().split('\r\n');
         assert.equal(
@@ -232,6 +232,44 @@ describe('the lead console in a browser', () => {
         const response = await fetch(`${app.url}/api/console/import`, { method: 'POST', body: form, headers: { accept: 'application/json' } });
         assert.equal(response.status, 400);
         assert.match(((await response.json()) as { error: string }).error, /an export whose contact details are masked or hidden \("LastName \(masked\)"/);
+    });
+
+    it('gives the local operator the export with contact details, logged with who took it, and the file imports again as repeats, at 1366 px and 390 px', async () => {
+        for (const width of [1366, 390]) {
+            const page = await open('/api/console', { width, height: 900 });
+            const link = page.getByRole('link', { name: 'Export CSV with contact details' });
+            await link.scrollIntoViewIfNeeded();
+            const box = await link.boundingBox();
+            assert.ok(box && box.x >= 0 && box.x + box.width <= width, `the link is on screen at ${width} px`);
+            const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+            assert.match(download.suggestedFilename(), /^leads-full-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+            const path = await download.path();
+            const lines = readFileSync(path, 'utf8').trimEnd().split('\r\n');
+            assert.equal(lines[0], 'LeadId,CreatedTime,LastSeenAt,Occurrences,LeadSource,Source,ActionCode,Offer,OfferDisplayName,FirstName,LastName,Email,Phone,Country,Company,Title,Description,IsTest,DoNotContact');
+            assert.ok(
+                lines.some((line) => line.includes(',Ada,Lovelace,ada@northwind.example,') && line.includes('Call Ada on')),
+                'every contact detail and the Description',
+            );
+            const rows = lines.length - 1;
+            const deliveries = webhook.requests.length;
+            const form = page.locator('form#import');
+            await form.getByLabel('CSV file').setInputFiles(path);
+            await form.getByRole('button', { name: 'Import' }).click();
+            await eventually(async () => ((await page.locator('#import-result').innerText()).startsWith('Imported') ? true : undefined), 10_000, `the summary at ${width} px`);
+            assert.match(await page.locator('#import-result').innerText(), new RegExp(`^Imported ${rows} row\\(s\\): 0 new, ${rows} already there, 0 updated, 0 refused\\.`));
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            assert.equal(webhook.requests.length, deliveries, 'nothing delivered again');
+            await page.close();
+        }
+        const loggedLines = () =>
+            app
+                .output()
+                .split('\n')
+                .filter((line) => line.includes('export with contact details'));
+        const logged = await eventually(() => (loggedLines().length >= 2 ? loggedLines() : undefined), 10_000, 'a log line for each export');
+        assert.equal(logged.length, 2, logged.join('\n'));
+        for (const line of logged) assert.match(line, /The export with contact details of the leads of \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} was taken by "the local operator"\./);
+        assert.doesNotMatch(logged.join('\n'), /ada@|Lovelace|Fabrikam|Northwind|617/, 'no lead data in the log');
     });
 
     it('takes a dry run from the query or the form, and refuses a value that is neither true nor false', async () => {

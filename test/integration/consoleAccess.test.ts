@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { freePort, postLead, startApp, type RunningApp } from '../helpers/processes';
+import { eventually } from '../helpers/queues';
 import { documentedSample } from '../helpers/samples';
 
-function principal(role: string): string {
-    return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: role }], name_typ: 'name', role_typ: 'roles' })).toString('base64');
+function principal(...roles: string[]): string {
+    return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: roles.map((val) => ({ typ: 'roles', val })), name_typ: 'name', role_typ: 'roles' })).toString('base64');
 }
 
 /*
@@ -25,7 +26,7 @@ describe('the console in Azure, behind App Service Authentication', () => {
     before(async () => {
         azurite = await startAzurite();
         const env = { AzureWebJobsStorage: azurite.connectionString, WEBSITE_INSTANCE_ID: 'test-instance', EMAIL_TRANSPORT: 'smtp', SMTP_HOST: 'localhost', CONSOLE_ALLOWED_ROLES: 'Leads.Read' };
-        signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True', CONSOLE_SIGN_IN: 'entra' }, port: await freePort() });
+        signedIn = await startApp({ env: { ...env, WEBSITE_AUTH_ENABLED: 'True', CONSOLE_SIGN_IN: 'entra', CONSOLE_EXPORT_ROLE: 'Leads.Export' }, port: await freePort() });
         apps.push(signedIn);
         noAuth = await startApp({ env, port: await freePort() });
         apps.push(noAuth);
@@ -48,7 +49,7 @@ describe('the console in Azure, behind App Service Authentication', () => {
     });
 
     it('answers 404 for every console path when authentication is not on, while leads still come in', async () => {
-        for (const path of ['/api/console', '/api/console/leads', '/api/console/assets/console.js', '/api/console/export.csv']) {
+        for (const path of ['/api/console', '/api/console/leads', '/api/console/assets/console.js', '/api/console/export.csv', '/api/console/export-full.csv']) {
             const response = await fetch(`${noAuth.url}${path}`, { headers: { 'x-ms-client-principal': principal('Leads.Read') } });
             assert.equal(response.status, 404, path);
             assert.doesNotMatch(await response.text(), /lead|sign|auth/i, 'says nothing about why');
@@ -84,6 +85,26 @@ describe('the console in Azure, behind App Service Authentication', () => {
         const allowed = await fetch(`${signedIn.url}/api/console/leads`, { headers: { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'aad' } });
         assert.equal(allowed.status, 200);
         assert.ok(Array.isArray(((await allowed.json()) as { items: unknown }).items));
+    });
+
+    it('gives the export with contact details only to a holder of the role in CONSOLE_EXPORT_ROLE, and logs who took it', async () => {
+        const reader = { 'x-ms-client-principal': principal('Leads.Read'), 'x-ms-client-principal-idp': 'aad', 'x-ms-client-principal-name': 'reader@contoso.example' };
+        const refused = await fetch(`${signedIn.url}/api/console/export-full.csv`, { headers: reader });
+        assert.equal(refused.status, 403);
+        assert.deepEqual(await refused.json(), { error: 'The export with contact details is for holders of the app role "Leads.Export" (CONSOLE_EXPORT_ROLE), which you do not hold.' });
+        assert.doesNotMatch(await (await fetch(`${signedIn.url}/api/console`, { headers: reader })).text(), /export-full/, 'no link for a person who may not take it');
+
+        const exporter = { ...reader, 'x-ms-client-principal': principal('Leads.Read', 'Leads.Export'), 'x-ms-client-principal-name': 'ops@contoso.example' };
+        assert.match(await (await fetch(`${signedIn.url}/api/console`, { headers: exporter })).text(), /href="\/api\/console\/export-full\.csv"[^>]*>Export CSV with contact details</);
+        const taken = await fetch(`${signedIn.url}/api/console/export-full.csv?offer=analytics`, { headers: exporter });
+        assert.equal(taken.status, 200);
+        assert.match(taken.headers.get('content-disposition') ?? '', /filename="leads-full-/);
+        assert.match(
+            await taken.text(),
+            /^LeadId,CreatedTime,LastSeenAt,Occurrences,LeadSource,Source,ActionCode,Offer,OfferDisplayName,FirstName,LastName,Email,Phone,Country,Company,Title,Description,IsTest,DoNotContact\r\n/,
+        );
+        const logged = /The export with contact details of the leads of \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(filtered\) was taken by "ops@contoso\.example"\./;
+        await eventually(() => (logged.test(signedIn.output()) ? true : undefined), 10_000, 'the log line naming who took the export');
     });
 
     it('refuses a POST from another site even for a signed-in person', async () => {

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
-import type { Lead } from '../../src/lead/lead';
-import { customerOf, type LeadEntity } from '../../src/store/leadsTable';
+import { TableDestination } from '../../src/deliver/destinations/table';
+import { importReceiptPrefix, type Lead } from '../../src/lead/lead';
+import { normalizeLead } from '../../src/lead/normalize';
+import { customerOf, LeadsTable, type LeadEntity } from '../../src/store/leadsTable';
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
 import { freePort, postLead, startApp, tempDir, type RunningApp } from '../helpers/processes';
 import { eventually } from '../helpers/queues';
-import { buildRoot } from '../helpers/samples';
+import { buildRoot, projectRoot } from '../helpers/samples';
+import { analyticsCsv } from '../fixtures/partnerCenterAnalytics';
 
 interface Run {
     code: number;
@@ -22,6 +25,15 @@ interface Run {
 /** `npm run leads -- <args>` against one app's storage: its exit code and output, whether it succeeded or not. */
 function leads(env: Record<string, string>, args: string[]): Promise<Run> {
     const child = spawn(process.execPath, [join(buildRoot, 'src/scripts/leads.js'), ...args, '--settings', '/nonexistent'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: Run = { code: -1, stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ ...run, code: code ?? -1 })));
+}
+
+/** `npm run [--silent] leads -- <args>` as a person types it, from the project folder: what npm itself prints included. */
+function npmLeads(env: Record<string, string>, npmOptions: string[], args: string[]): Promise<Run> {
+    const child = spawn('npm', ['run', ...npmOptions, 'leads', '--', ...args, '--settings', '/nonexistent'], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = { code: -1, stdout: '', stderr: '' };
     child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
@@ -212,6 +224,30 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
         assert.match(again.stdout, /Imported 3 row\(s\): 0 new, 3 already there, 0 updated, 0 refused\./);
     });
 
+    it('writes nothing but CSV: "npm run --silent leads -- export --csv > FILE" and "--out FILE" both give a file that imports again as repeats', async () => {
+        const silent = await npmLeads(a.env, ['--silent'], ['export', '--csv']);
+        assert.equal(silent.code, 0, silent.stderr);
+        assert.ok(silent.stdout.startsWith('LeadId,CreatedTime,'), 'the first line of standard output is the header');
+        const piped = file('piped.csv', silent.stdout);
+        const out = join(folder, 'out.csv');
+        const written = await npmLeads(a.env, [], ['export', '--csv', '--out', out]);
+        assert.equal(written.code, 0, written.stderr);
+        assert.doesNotMatch(written.stdout, /LeadId,CreatedTime|\.example/, "standard output holds npm's banner, never the CSV");
+        assert.match(written.stderr, /^Wrote \d+ lead\(s\) created in the last 365 day\(s\) to ".*out\.csv"\.$/m);
+        assert.equal(readFileSync(out, 'utf8'), silent.stdout);
+        const rows = silent.stdout.trimEnd().split('\r\n').length - 1;
+        assert.ok(rows >= 3);
+        for (const path of [piped, out]) {
+            const imported = await leads(a.env, ['import', path]);
+            assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+            assert.match(imported.stdout, new RegExp(`Imported ${rows} row\\(s\\): 0 new, ${rows} already there, 0 updated, 0 refused\\.`));
+        }
+        const nowhere = await leads(a.env, ['export', '--csv', '--out', join(folder, 'no-such-folder', 'x.csv')]);
+        assert.equal(nowhere.code, 1);
+        assert.match(nowhere.stderr, /^The CSV cannot be written to ".*no-such-folder\/x\.csv": ENOENT/);
+        assert.equal(nowhere.stdout, '');
+    });
+
     it('refuses unreadable rows with their row numbers and imports none of them; a syntax error stops the import after counting the rows before it', async () => {
         const csv = [
             'Email,Company,Created',
@@ -258,6 +294,104 @@ describe('importing leads from CSV, through the local host and Azurite', () => {
         assert.equal(await new QueueClient(b.azurite.connectionString, 'dry-leads').exists(), false);
         const known = await leads(b.env, ['import', exportA, '--dry-run']);
         assert.match(known.stdout, /Would import 3 row\(s\): 0 new, 3 already there, 0 updated/);
+    });
+
+    it('puts imported leads in their place in time: months-old leads never push a live lead off the first page, and list --days 1 leaves them out', async () => {
+        const live = await postLead(b.app.url, { UserDetails: { Email: 'today@live.example', Company: 'Live Today' }, LeadSource: 'AzureMarketplace-INS|contoso.analytics' });
+        const day = 86_400_000;
+        const months = [95, 120, 150].map((daysAgo) => new Date(Date.now() - daysAgo * day));
+        const csv = ['Email,Company,Offer,Action,Created', ...months.map((at, i) => `old${i}@months.example,Months Ago ${i},contoso.analytics,INS,${at.toISOString()}`), ''].join('\n');
+        const imported = await leads(b.env, ['import', file('months-ago.csv', csv)]);
+        assert.match(imported.stdout, /Imported 3 row\(s\): 3 new/);
+        await delivered(b, live);
+        const old = await eventually(
+            async () => {
+                const rows = await rowsWhere(b, (row) => row.CustomerInfo.includes('@months.example'));
+                return rows.length === 3 ? rows : undefined;
+            },
+            20_000,
+            'the three imported rows',
+        );
+        for (const row of old) {
+            assert.equal(row.partitionKey, row.CreatedTime.slice(0, 10), 'an imported row is stored under the day it was created');
+            assert.equal(row.rowKey, `${row.CreatedTime}_${row.LeadId}`);
+        }
+        const first = (await (await fetch(`${b.app.url}/api/console/leads?limit=1`)).json()) as { items: { id: string }[] };
+        assert.deepEqual(
+            first.items.map((item) => item.id),
+            [live],
+            "today's lead is the first of the list, not the leads imported after it",
+        );
+        const listed = await leads(b.env, ['list', '--days', '1']);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, new RegExp(live));
+        assert.doesNotMatch(listed.stdout, /Months Ago/);
+        const quarter = await leads(b.env, ['list', '--days', '100']);
+        assert.match(quarter.stdout, /Months Ago 0 {2}\(imported\)/);
+        assert.doesNotMatch(quarter.stdout, /Months Ago [12]/);
+    });
+
+    it('finds an imported row created months ago again when its delivery is retried, instead of adding a second one', async () => {
+        const table = await LeadsTable.connect(b.azurite.connectionString, 'RetriedLeads');
+        const destination = new TableDestination(table);
+        const created = new Date(Date.now() - 140 * 86_400_000).toISOString();
+        const lead = normalizeLead(
+            { format: 'json', fields: { email: 'retry@months.example', leadSource: 'AzureMarketplace-INS|contoso.analytics' }, extra: {} },
+            { receivedAt: new Date(created), receiptId: `${importReceiptPrefix}retried` },
+        );
+        const first = await destination.deliver(lead, { attempt: 1, target: undefined, mode: 'create' });
+        assert.equal(first.state, 'delivered');
+        const again = await destination.deliver(lead, { attempt: 2, target: undefined, mode: 'create', firstReceivedAt: lead.receivedAt });
+        assert.deepEqual(again, first, 'the retry finds the row its first attempt stored');
+        const rows: LeadEntity[] = [];
+        for await (const row of table.client.listEntities<LeadEntity>()) rows.push(row);
+        assert.deepEqual(
+            rows.map((row) => [row.partitionKey, row.Occurrences]),
+            [[created.slice(0, 10), 1]],
+        );
+    });
+
+    it("imports Partner Center's analytics download (its 19 documented columns) with each field mapped, and a second import of it repeats nothing", async () => {
+        const path = file('analytics.csv', analyticsCsv());
+        const imported = await leads(b.env, ['import', path]);
+        assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+        assert.match(imported.stdout, /Imported 4 row\(s\): 4 new, 0 already there, 0 updated, 0 refused\./);
+        assert.doesNotMatch(imported.stdout, /Columns not read/);
+        assert.match(
+            imported.stdout,
+            /Columns kept in each lead's other fields: "Referral ID", "Updated Date", "PartnerID", "Customer City", "Lead Type", "Referral program", "Business profile ID", "Lead currency", "Lead value", "Lead value \(USD\)", "Status", "Status Reason"\./,
+        );
+        const rows = await eventually(
+            async () => {
+                const found = await rowsWhere(b, (row) => (row.Extra ?? '').includes('7f3c9a10-'));
+                return found.length === 4 ? found.sort((x, y) => (x.CreatedTime < y.CreatedTime ? -1 : 1)) : undefined;
+            },
+            20_000,
+            'the four referrals in the table',
+        );
+        assert.deepEqual(
+            rows.map((row) => [row.partitionKey, row.CreatedTime, customerOf(row).Company, customerOf(row).Country, row.Source, row.ActionCode, row.Offer, row.OfferDisplayName, row.Imported]),
+            [
+                ['2026-08-14', '2026-08-14T09:05:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', true],
+                ['2026-09-02', '2026-09-02T00:00:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', true],
+                ['2026-10-11', '2026-10-11T14:30:00.000Z', 'Tailspin Toys', 'United States', 'AzureMarketplace', 'INS', 'tailspin-vm', 'Tailspin VM', true],
+                ['2026-11-20', '2026-11-20T08:00:00.000Z', 'Fabrikam', 'France', 'AzurePortal', 'StartTestDrive', 'fabrikam-demo', 'Fabrikam Demo', true],
+            ],
+        );
+        assert.deepEqual(
+            rows.map((row) => (JSON.parse(row.Extra ?? '{}') as Record<string, string>)['Customer City']),
+            ['Berlin', 'Munich', 'Seattle', 'Lyon'],
+        );
+        for (const row of rows) await delivered(b, row.LeadId);
+
+        const again = await leads(b.env, ['import', path]);
+        assert.match(again.stdout, /Imported 4 row\(s\): 0 new, 4 already there, 0 updated, 0 refused\./);
+        await pause(1500);
+        for (const row of rows) {
+            assert.deepEqual([b.hooks.get(row.LeadId)?.created, b.hooks.get(row.LeadId)?.updated], [1, 0], row.LeadId);
+            assert.equal((await rowOf(b, row.LeadId))?.Occurrences, 1);
+        }
+        assert.equal((await rowsWhere(b, (row) => (row.Extra ?? '').includes('7f3c9a10-'))).length, 4, 'no row added');
     });
 
     it('says which --map is wrong, with exit code 2 and nothing imported', async () => {

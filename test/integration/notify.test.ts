@@ -12,7 +12,7 @@ import { parseLeadQuery } from '../../src/console/leadQuery';
 import { renderListPage } from '../../src/console/render';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
-import type { Lead } from '../../src/lead/lead';
+import { importReceiptPrefix, type Lead } from '../../src/lead/lead';
 import { MailDownError, maxRecipientRetries, runNotification, type NotifyServices } from '../../src/notify/notifyContacts';
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
 import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/smtp';
@@ -185,6 +185,20 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         assert.ok(lead);
         assert.deepEqual(await s.run(), { digests: 0, leads: 0 });
         assert.equal(s.newMails().length, 1);
+    });
+
+    it('does not mail an imported lead as new, even one created minutes ago, and mails the live lead beside it', async () => {
+        const s = await scenario();
+        const [live] = await s.store(1);
+        const createdAt = new Date(Date.now() - 2 * 60_000);
+        const body = { UserDetails: { Email: 'imported@contoso.com', Company: 'Imported Ltd' }, LeadSource: 'AzurePortal-Create|contoso.analytics' };
+        const imported = parseLead(JSON.stringify(body), 'json', { receivedAt: createdAt, receiptId: `${importReceiptPrefix}minutes-ago` });
+        await s.table.insert(imported, rowKeysFor(imported.id, createdAt));
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+        const [mail] = s.newMails();
+        assert.ok(mail && live);
+        assert.deepEqual(leadIdsIn(mail), [live.id]);
+        assert.deepEqual(await s.run(), { digests: 0, leads: 0 });
     });
 
     it('re-sends nothing after a restart, and picks up what came while it was down', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideAccess, parsePrincipal, type AccessPolicy } from '../../src/console/access';
+import { fullExportTaker } from '../../src/console/fullExport';
 
 const azure: AccessPolicy = { inAzure: true, host: 'func-contoso.azurewebsites.net', peer: undefined, authEnabled: true, roles: ['Leads.Read'], groups: ['7f4c1a9e-2b1d-4c8e-9a55-0d3e6f1b2c3d'] };
 const roleType = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
@@ -120,5 +121,34 @@ describe('who may open the console', () => {
         const read = parsePrincipal(principal([{ typ: 'roles', val: 'Leads.Read' }]));
         assert.ok('principal' in read);
         assert.equal(read.principal.auth_typ, 'aad');
+    });
+});
+
+describe('who may take the export with contact details', () => {
+    const signedIn = (claims: { typ: string; val: string }[]) => headers({ 'x-ms-client-principal': principal(claims), 'x-ms-client-principal-idp': 'aad', 'x-ms-client-principal-name': 'ops@contoso.example' });
+
+    it('lets the person at the machine take it outside Azure, as the rest of the console', () => {
+        assert.deepEqual(fullExportTaker({ inAzure: false, CONSOLE_EXPORT_ROLE: undefined }, headers({})), { allowed: true, who: 'the local operator' });
+    });
+
+    it('in Azure, lets only a holder of the app role CONSOLE_EXPORT_ROLE names take it, known by the name App Service gives', () => {
+        const settings = { inAzure: true, CONSOLE_EXPORT_ROLE: 'Leads.Export' };
+        assert.deepEqual(fullExportTaker(settings, signedIn([{ typ: roleType, val: 'leads.export' }])), { allowed: true, who: 'ops@contoso.example' });
+        assert.deepEqual(fullExportTaker(settings, signedIn([{ typ: 'roles', val: 'Leads.Export' }])), { allowed: true, who: 'ops@contoso.example' });
+        const refused: [string, { typ: string; val: string }[]][] = [
+            ['only the console role', [{ typ: 'roles', val: 'Leads.Read' }]],
+            ['a group named like the role', [{ typ: 'groups', val: 'Leads.Export' }]],
+            ['a claim of its own choosing', [{ typ: 'custom', val: 'Leads.Export' }]],
+        ];
+        for (const [what, claims] of refused) {
+            const taker = fullExportTaker(settings, signedIn(claims));
+            assert.equal(taker.allowed, false, what);
+            assert.match((taker as { reason: string }).reason, /for holders of the app role "Leads\.Export" \(CONSOLE_EXPORT_ROLE\), which you do not hold/, what);
+        }
+    });
+
+    it('lets nobody take it in Azure while CONSOLE_EXPORT_ROLE is unset, whatever the principal holds', () => {
+        const taker = fullExportTaker({ inAzure: true, CONSOLE_EXPORT_ROLE: undefined }, signedIn([{ typ: 'roles', val: 'Leads.Export' }]));
+        assert.deepEqual(taker, { allowed: false, reason: 'CONSOLE_EXPORT_ROLE names no app role, so nobody may take the export with contact details; Export CSV gives the list as NOTIFY_PII shows it.' });
     });
 });

@@ -11,6 +11,8 @@ import { changedColumns, isUpdateOf } from '../../src/import/update';
 import { parseLead } from '../../src/intake/parseLead';
 import { isAnonymous } from '../../src/lead/identity';
 import type { Lead } from '../../src/lead/lead';
+import { normalFormProblems } from '../../src/lead/normalize';
+import { analyticsCsv, analyticsHeaders, analyticsRows } from '../fixtures/partnerCenterAnalytics';
 import { leadEntity, rowKeysFor } from '../../src/store/leadsTable';
 
 const importedAt = new Date('2026-12-01T12:00:00.000Z');
@@ -300,5 +302,111 @@ describe('the encoding of a file', () => {
     it('reads UTF-16 with its byte-order mark, as Excel\'s "Unicode Text" writes it', async () => {
         const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Company\r\nMüller GmbH\r\n', 'utf16le')]);
         assert.deepEqual(await cellsOf(utf16), [['Company'], ['Müller GmbH']]);
+    });
+});
+
+describe('a "Customer name" column', () => {
+    it('fills first and last name: "Last, First" at its comma, else the first word and the rest; one word is the last name', async () => {
+        const leads = await rowsOf(['Customer name,Email', 'Ada Lovelace,a@x.example', '"Lovelace, Ada",b@x.example', 'Ludwig  van Beethoven,c@x.example', 'Plato,d@x.example', ''].join('\n'));
+        assert.deepEqual(
+            leads.map((row) => (row.ok ? [row.lead.customer.firstName, row.lead.customer.lastName] : row.reason)),
+            [
+                ['Ada', 'Lovelace'],
+                ['Ada', 'Lovelace'],
+                ['Ludwig', 'van Beethoven'],
+                ['', 'Plato'],
+            ],
+        );
+    });
+
+    it('gives way to first and last name columns where a row has them', async () => {
+        const lead = await leadOf(['First name,Last name,Customer name,Email', 'Grace,Hopper,Someone Else,g@x.example', ''].join('\n'));
+        assert.deepEqual([lead.customer.firstName, lead.customer.lastName], ['Grace', 'Hopper']);
+    });
+});
+
+describe("Partner Center's analytics leads download", () => {
+    it("reads every one of its 19 columns: lead fields mapped, the rest kept in the lead's other fields", () => {
+        const plan = planColumns([...analyticsHeaders]);
+        const fieldOf = (header: string) => Object.entries(plan.columns).find(([, columns]) => columns.some((column) => column.header === header))?.[0];
+        assert.deepEqual(Object.fromEntries(['Referral ID', 'Creation Date', 'Customer Country', 'Customer Name', 'Lead Source', 'Call to action', 'Offer ID', 'Offer name'].map((header) => [header, fieldOf(header)])), {
+            'Referral ID': 'referralId',
+            'Creation Date': 'createdTime',
+            'Customer Country': 'country',
+            'Customer Name': 'company',
+            'Lead Source': 'leadSource',
+            'Call to action': 'actionCode',
+            'Offer ID': 'offer',
+            'Offer name': 'offerTitle',
+        });
+        assert.deepEqual(plan.ignored, []);
+        assert.deepEqual(
+            plan.kept?.map((column) => column.header),
+            ['Referral ID', 'Updated Date', 'PartnerID', 'Customer City', 'Lead Type', 'Referral program', 'Business profile ID', 'Lead currency', 'Lead value', 'Lead value (USD)', 'Status', 'Status Reason'],
+        );
+    });
+
+    it('maps each row to the lead intake would make of it: creation time, company, country, source and action as codes, offer id and name', async () => {
+        const leads = (await rowsOf(analyticsCsv())).map((row) => {
+            assert.ok(row.ok, row.ok ? '' : row.reason);
+            return row.lead;
+        });
+        assert.deepEqual(
+            leads.map((lead) => [lead.receivedAt, lead.customer.company, lead.customer.country, lead.source, lead.action, lead.offer, lead.offerTitle, lead.customer.firstName, lead.customer.lastName]),
+            [
+                ['2026-08-14T09:05:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', '', ''],
+                ['2026-09-02T00:00:00.000Z', 'Northwind Traders', 'Germany', 'AppSource', 'PLT', 'northwind-crm', 'Northwind CRM', '', ''],
+                ['2026-10-11T14:30:00.000Z', 'Tailspin Toys', 'United States', 'AzureMarketplace', 'INS', 'tailspin-vm', 'Tailspin VM', '', ''],
+                ['2026-11-20T08:00:00.000Z', 'Fabrikam', 'France', 'AzurePortal', 'StartTestDrive', 'fabrikam-demo', 'Fabrikam Demo', '', ''],
+            ],
+        );
+        assert.deepEqual(leads[2]?.extra, {
+            'Referral ID': '7f3c9a10-0003-4d1e-9c55-000000000003',
+            PartnerID: '4100001',
+            'Customer City': 'Seattle',
+            'Lead Type': 'Qualified lead',
+            'Referral program': 'Marketplace',
+            'Business profile ID': 'bp-002',
+            'Lead currency': 'USD',
+            'Lead value': '1200',
+            'Lead value (USD)': '1200',
+            Status: 'Won',
+            'Status Reason': 'Purchased',
+        });
+        for (const lead of leads) assert.deepEqual(normalFormProblems(lead), [], 'a lead the delivery functions accept');
+    });
+
+    it('knows a lead by its Referral ID: two people of one company are two leads, and the same referral downloaded again is the same lead', async () => {
+        const [first, second] = await rowsOf(analyticsCsv());
+        assert.ok(first?.ok && second?.ok);
+        assert.notEqual(first.lead.id, second.lead.id, 'one company, one country, one offer and action: two referrals');
+        const later = analyticsRows.map((row, i) => (i === 0 ? row.map((cell, c) => (analyticsHeaders[c] === 'Status' ? 'Won' : analyticsHeaders[c] === 'Updated Date' ? '12/1/2026' : cell)) : row));
+        const [again] = await rowsOf(analyticsCsv(later));
+        assert.ok(again?.ok);
+        assert.equal(again.lead.id, first.lead.id, 'the status changed, the referral did not');
+        assert.equal(again.lead.receiptId, first.lead.receiptId, 'a repeat of the same receipt, never counted as another POST');
+        assert.equal(again.lead.receivedAt, first.lead.receivedAt);
+    });
+
+    it('reads the calls to action and sources in words wherever a file gives them', async () => {
+        const leads = await rowsOf(
+            [
+                'Email,Lead source,Call to action,Offer',
+                'a@x.example,Azure Marketplace,Free trial,contoso.app',
+                'b@x.example,Azure portal,Subscribe,contoso.app',
+                'c@x.example,AzureMarketplace-INS|contoso.app,,',
+                'd@x.example,Somewhere,Wave hello,contoso.app',
+                '',
+            ].join('\n'),
+        );
+        assert.deepEqual(
+            leads.map((row) => (row.ok ? [row.lead.source, row.lead.action, row.lead.offer] : row.reason)),
+            [
+                ['AzureMarketplace', 'INS', 'contoso.app'],
+                ['AzurePortal', 'Create', 'contoso.app'],
+                ['AzureMarketplace', 'INS', 'contoso.app'],
+                ['Somewhere', 'Wave hello', 'contoso.app'],
+            ],
+        );
     });
 });

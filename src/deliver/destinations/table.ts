@@ -1,13 +1,20 @@
 import type { Settings } from '../../config/settings';
-import type { Lead } from '../../lead/lead';
+import { isImported, type Lead } from '../../lead/lead';
 import { formatRowKeys, LeadsTable, parseRowKeys, rowKeysFor, type LeadRowKeys } from '../../store/leadsTable';
 import type { DeliveryContext, DeliveryOutcome, Destination } from '../destination';
+
+/** When a new row says the lead was stored: now, or for an imported lead its creation time (never ahead of now, where the newest-first read would not yet look). */
+function storedAt(lead: Lead, now: Date): Date {
+    const created = Date.parse(lead.receivedAt);
+    return isImported(lead) && created < now.getTime() ? new Date(created) : now;
+}
 
 /**
  * Writes each lead once into LEADS_TABLE; a lead posted again counts one more occurrence on its
  * row, and one that says something new updates the row (see LeadsTable.record) instead of adding a
  * second one. The row key carries the time of the insert itself, so that rows appear in key order
- * and the notifier can read the new ones as a range.
+ * and the notifier can read the new ones as a range; an imported lead's carries its creation time
+ * instead, so that it takes its place among the leads of its day and never sits above today's.
  */
 export class TableDestination implements Destination {
     readonly name = 'table';
@@ -36,7 +43,7 @@ export class TableDestination implements Destination {
         // whose clock may have been behind: look from the day before.
         const since = [context.firstReceivedAt, lead.receivedAt].filter((at): at is string => Boolean(at)).sort()[0] ?? lead.receivedAt;
         const earlier = context.attempt > 1 ? await this.table.findLead(lead.id, new Date(Date.parse(since) - 86_400_000).toISOString().slice(0, 10)) : undefined;
-        const keys = earlier ?? rowKeysFor(lead.id, new Date());
+        const keys = earlier ?? rowKeysFor(lead.id, storedAt(lead, new Date()));
         if (earlier || (await this.table.insert(lead, keys)) === 'exists') await this.record(lead, keys);
         // Recorded with the outcome; after a crash before that, the look-up above finds the row.
         return { state: 'delivered', target: formatRowKeys(keys) };
