@@ -90,10 +90,10 @@ function destinationsSection(health: Health): string {
             const check = health.checks.find((c) => c.target === name);
             const result = check ? `<span class="state ${check.status === 'ok' ? 'delivered' : check.status === 'warning' ? 'uncertain' : 'failed'}">${h(check.status)}</span>` : '<span class="none">not checked</span>';
             const since = check?.failingSince ? ` since ${when(check.failingSince)}` : '';
-            return `<tr data-destination="${h(name)}"><th scope="row">${h(name)}</th><td>${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td>${when(check?.checkedAt)}</td><td>${when(check?.lastOkAt)}</td><td>${when(check?.lastDeliveredAt)}</td><td>${health.failedLastDay[name] ?? 0}</td></tr>`;
+            return `<tr data-destination="${h(name)}"><th scope="row" class="primary">${h(name)}</th><td class="status">${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td data-label="Checked">${when(check?.checkedAt)}</td><td data-label="Last passed">${when(check?.lastOkAt)}</td><td data-label="Last delivery">${when(check?.lastDeliveredAt)}</td><td data-label="Failed, 24 h">${health.failedLastDay[name] ?? 0}</td></tr>`;
         })
         .join('');
-    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
+    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table class="cards"><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
 }
 
 /** The replay of one lead's poisoned deliveries; an uncertain one asks the person to say they checked the destination. `back` returns to the lead's page. */
