@@ -145,6 +145,8 @@ describe('the lead console, at a glance and on a phone', () => {
         const csv = await (await fetch(`${scene.app.url}${exportHref}`)).text();
         assert.doesNotMatch(csv, new RegExp(ids.test ?? 'no id'));
         assert.match(csv, new RegExp(ids.fabrikam ?? 'no id'));
+        const byId = (await (await fetch(`${scene.app.url}/api/console/leads?hideTest=true&q=${ids.test ?? ''}`)).json()) as { items: unknown[] };
+        assert.deepEqual(byId.items, [], 'hidden when searched for by its id too');
         const bad = await fetch(`${scene.app.url}/api/console/leads?hideTest=perhaps`);
         assert.equal(bad.status, 400);
         assert.match(((await bad.json()) as { error: string }).error, /hideTest is "perhaps": use true or false/);
