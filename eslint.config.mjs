@@ -27,7 +27,7 @@ export default defineConfig(
         },
     },
     // The console's script runs in the browser, with the browser's globals.
-    { files: ['src/console/static/*.js'], languageOptions: { globals: { document: 'readonly', fetch: 'readonly', FormData: 'readonly' } } },
+    { files: ['src/console/static/*.js'], languageOptions: { globals: { document: 'readonly', fetch: 'readonly', FormData: 'readonly', window: 'readonly', URL: 'readonly', Intl: 'readonly' } } },
     // azd's hook and the build are scripts that Node.js runs as they are.
     { files: ['infra/hooks/*.mjs', 'tools/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
     // This file itself is plain JavaScript, outside tsconfig.json.

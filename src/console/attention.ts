@@ -12,8 +12,11 @@ export interface PoisonedLead {
     /** Absent for a message that holds no lead: it is listed, and replay leaves it. */
     leadId?: string;
     destination?: string;
+    company?: string;
     offer?: string;
     receivedAt?: string;
+    /** When the message went into the poison queue (the queue's insertion time). */
+    poisonedAt?: string;
     reason: string;
     /** The destination may have the lead: a person checks the vendor before replaying it. */
     uncertain: boolean;
@@ -37,7 +40,9 @@ async function poisonedIn(s: Settings, log: DeliveryLog, name: string): Promise<
             const destination = lead.delivery?.destination;
             const record = destination ? (await log.list(lead.id)).find((r) => r.destination === destination) : undefined;
             const reason = record?.lastError ?? (destination ? 'No reason was recorded.' : 'The lead could not be routed (a setting was wrong when it arrived).');
-            return { queue: name, leadId: lead.id, destination, offer: lead.offerTitle || lead.offer, receivedAt: lead.receivedAt, reason, uncertain: record?.state === 'uncertain' };
+            const poisonedAt = message.insertedOn.toISOString();
+            const { company } = lead.customer;
+            return { queue: name, leadId: lead.id, destination, company, offer: lead.offerTitle || lead.offer, receivedAt: lead.receivedAt, poisonedAt, reason, uncertain: record?.state === 'uncertain' };
         }),
     );
     return { count: Math.max(approximateMessagesCount, leads.length), leads };

@@ -53,9 +53,10 @@ function matchesOffer(row: LeadEntity, offer: string | undefined): boolean {
     return !offer || contains(row.OfferDisplayName, offer.toLowerCase()) || contains(row.Offer, offer.toLowerCase());
 }
 
-/** The conditions the table service applies itself: the action code, exactly as the lead model writes it. */
+/** The conditions the table service applies itself: the action code, exactly as the lead model writes it, and no test leads when they are hidden. */
 function tableFilter(query: LeadQuery): string | undefined {
-    return query.action ? `ActionCode eq '${canonicalAction(query.action).replace(/'/g, "''")}'` : undefined;
+    const conditions = [query.action ? `ActionCode eq '${canonicalAction(query.action).replace(/'/g, "''")}'` : '', query.hideTest ? 'IsTest eq false' : ''].filter(Boolean);
+    return conditions.length ? conditions.join(' and ') : undefined;
 }
 
 /** What the console reads: the leads table and the delivery records, by their keys. */
@@ -104,7 +105,7 @@ export class ConsoleData {
         if (query.q && leadIdPattern.test(query.q)) {
             const row = await this.findRow(query.q);
             const inRange = row && row.partitionKey >= query.fromDay && row.partitionKey <= query.toDay && (!query.before || row.rowKey < query.before);
-            if (row && inRange && matchesOffer(row, query.offer) && (!query.action || row.ActionCode === canonicalAction(query.action))) yield [row];
+            if (row && inRange && matchesOffer(row, query.offer) && (!query.action || row.ActionCode === canonicalAction(query.action)) && !(query.hideTest && row.IsTest)) yield [row];
             return;
         }
         let batch: LeadEntity[] = [];

@@ -118,7 +118,7 @@ async function route(request: HttpRequest, s: Settings, path: string, context: I
     if (view) {
         const lead = await (await data()).detail(view[1] ?? '');
         if (!lead) return problem(path, 404, `There is no lead "${view[1] ?? ''}" in ${s.LEADS_TABLE}.`);
-        return path.startsWith('view/') ? html(200, renderDetailPage(lead)) : json(200, lead);
+        return path.startsWith('view/') ? html(200, renderDetailPage(lead, noticeOf(params))) : json(200, lead);
     }
     const asset = /^assets\/([a-z.]+)$/.exec(path);
     const file = asset && consoleAsset(asset[1] ?? '');

@@ -30,6 +30,10 @@ export const leadQuerySchema = z
             .enum(['', ...states], { message: `use one of ${states.join(', ')}` })
             .transform((text) => (text === '' ? undefined : text))
             .optional(),
+        hideTest: z
+            .enum(['', 'true', 'false'], { message: 'use true or false' })
+            .transform((text) => text === 'true')
+            .optional(),
         from: z.union([z.literal(''), day]).optional(),
         to: z.union([z.literal(''), day]).optional(),
         before: z
@@ -79,7 +83,16 @@ export function parseLeadQuery(params: URLSearchParams, now = new Date()): LeadQ
 /** The same filters as query parameters, for links to the next page and to the export. */
 export function queryParams(query: LeadQuery, changes: Partial<Record<'before', string>> = {}): URLSearchParams {
     const params = new URLSearchParams();
-    const values: Record<string, string | undefined> = { q: query.q, offer: query.offer, action: query.action, state: query.state, from: query.from || undefined, to: query.to || undefined, ...changes };
+    const values: Record<string, string | undefined> = {
+        q: query.q,
+        offer: query.offer,
+        action: query.action,
+        state: query.state,
+        hideTest: query.hideTest ? 'true' : undefined,
+        from: query.from || undefined,
+        to: query.to || undefined,
+        ...changes,
+    };
     for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
     return params;
 }

@@ -5,6 +5,8 @@ import type { Health, MailFailure } from './health';
 import { queryParams, type LeadQuery } from './leadQuery';
 import type { DestinationState, LeadDetail, LeadSummary } from './leadView';
 import type { LeadPage } from './consoleData';
+import { overallState } from './overallState';
+import { timeHtml } from './timeHtml';
 
 /** The console's own path, under the Functions route prefix. */
 export const consolePath = '/api/console';
@@ -20,10 +22,7 @@ const stateWords: Record<string, string> = {
     uncertain: 'uncertain',
 };
 
-function when(iso: string | undefined): string {
-    if (!iso) return '<span class="none">never</span>';
-    return `<time datetime="${h(iso)}">${h(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}</time>`;
-}
+const when = timeHtml;
 
 function page(title: string, main: string): string {
     return `<!doctype html>
@@ -91,47 +90,56 @@ function destinationsSection(health: Health): string {
             const check = health.checks.find((c) => c.target === name);
             const result = check ? `<span class="state ${check.status === 'ok' ? 'delivered' : check.status === 'warning' ? 'uncertain' : 'failed'}">${h(check.status)}</span>` : '<span class="none">not checked</span>';
             const since = check?.failingSince ? ` since ${when(check.failingSince)}` : '';
-            return `<tr data-destination="${h(name)}"><th scope="row">${h(name)}</th><td>${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td>${when(check?.checkedAt)}</td><td>${when(check?.lastOkAt)}</td><td>${when(check?.lastDeliveredAt)}</td><td>${health.failedLastDay[name] ?? 0}</td></tr>`;
+            return `<tr data-destination="${h(name)}"><th scope="row" class="primary">${h(name)}</th><td class="status">${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td data-label="Checked">${when(check?.checkedAt)}</td><td data-label="Last passed">${when(check?.lastOkAt)}</td><td data-label="Last delivery">${when(check?.lastDeliveredAt)}</td><td data-label="Failed, 24 h">${health.failedLastDay[name] ?? 0}</td></tr>`;
         })
         .join('');
-    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
+    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table class="cards"><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
 }
 
-function replayForm(lead: PoisonedLead): string {
+/** The replay of one lead's poisoned deliveries; an uncertain one asks the person to say they checked the destination. `back` returns to the lead's page. */
+function replayForm(lead: { leadId?: string; uncertain: boolean }, back?: 'lead'): string {
     if (!lead.leadId) return '';
     const uncertain = lead.uncertain ? '<input type="hidden" name="uncertain" value="true">' : '';
+    const backField = back ? `<input type="hidden" name="back" value="${back}">` : '';
     const label = lead.uncertain ? 'Replay (I checked the destination)' : 'Replay';
-    return `<form method="post" action="${consolePath}/replay"><input type="hidden" name="leadId" value="${h(lead.leadId)}">${uncertain}<button type="submit" aria-label="${h(label)} lead ${h(lead.leadId)}">${h(label)}</button></form>`;
+    return `<form method="post" action="${consolePath}/replay" class="replay"><input type="hidden" name="leadId" value="${h(lead.leadId)}">${uncertain}${backField}<button type="submit" aria-label="${h(label)} lead ${h(lead.leadId)}">${h(label)}</button></form>`;
+}
+
+/** A lead in a poison queue: who (company, linked to the lead), where it failed, the offer, when it came and when it was set aside, why, and its Replay. */
+function poisonRow(p: PoisonedLead): string {
+    const lead = p.leadId ? `<a href="${consolePath}/view/${h(p.leadId)}" title="Lead ${h(p.leadId)}">${h(p.company || '(no company)')}</a>` : '(not a lead)';
+    const poisoned = p.poisonedAt ? `<br><span class="note">set aside ${when(p.poisonedAt)}</span>` : '';
+    const uncertain = p.uncertain ? ' <strong>The destination may have it: check before replaying.</strong>' : '';
+    return `<tr data-lead="${h(p.leadId ?? '')}"><td class="primary">${lead}</td><td data-label="Destination">${h(p.destination ?? '(routing)')}</td><td data-label="Offer">${h(p.offer ?? '')}</td><td class="when">${p.receivedAt ? when(p.receivedAt) : ''}${poisoned}</td><td class="reason">${h(p.reason)}${uncertain}</td><td class="action">${replayForm(p)}</td></tr>`;
 }
 
 function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number, setAside: readonly SetAside[]): string {
-    const rows = poisoned
-        .map(
-            (p) =>
-                `<tr data-lead="${h(p.leadId ?? '')}"><td>${p.leadId ? `<a href="${consolePath}/view/${h(p.leadId)}">${h(p.leadId)}</a>` : '(not a lead)'}</td><td>${h(p.destination ?? '(routing)')}</td><td>${h(p.offer ?? '')}</td><td class="reason">${h(p.reason)}${p.uncertain ? ' <strong>The destination may have it: check before replaying.</strong>' : ''}</td><td>${replayForm(p)}</td></tr>`,
-        )
-        .join('');
+    const rows = poisoned.map(poisonRow).join('');
     const more = poisonCount > poisoned.length ? `<p>Showing ${poisoned.length} of ${poisonCount} messages; replaying shows the rest.</p>` : '';
     const poisonPart =
         poisoned.length === 0
             ? '<p class="ok">No lead is waiting in a poison queue.</p>'
-            : `<div class="scroll"><table><caption>Leads in the poison queues</caption><thead><tr><th scope="col">Lead</th><th scope="col">Destination</th><th scope="col">Offer</th><th scope="col">Reason</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>${rows}</tbody></table></div>${more}
+            : `<div class="scroll"><table class="cards"><caption>Leads in the poison queues</caption><thead><tr><th scope="col">Company</th><th scope="col">Destination</th><th scope="col">Offer</th><th scope="col">Received</th><th scope="col">Reason</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>${rows}</tbody></table></div>${more}
 <form method="post" action="${consolePath}/replay"><input type="hidden" name="all" value="true"><button type="submit">Replay all</button></form>`;
     const asideRows = setAside
         .map(
             (entry) =>
-                `<tr><td>${when(entry.at)}</td><td>${h(entry.kind)}</td><td>${entry.kind === 'lead' ? `<a href="${consolePath}/view/${h(entry.subject)}">${h(entry.subject)}</a>` : h(entry.subject)}</td><td class="reason">${h(entry.reason)}</td></tr>`,
+                `<tr><td class="when">${when(entry.at)}</td><td data-label="What">${h(entry.kind)}</td><td class="primary">${entry.kind === 'lead' ? `<a href="${consolePath}/view/${h(entry.subject)}">${h(entry.subject)}</a>` : h(entry.subject)}</td><td class="reason">${h(entry.reason)}</td></tr>`,
         )
         .join('');
     const asidePart =
         setAside.length === 0
             ? '<p class="ok">No digest or recipient was set aside.</p>'
-            : `<div class="scroll"><table><caption>Set aside by the mail server</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Lead or recipient</th><th scope="col">Reason</th></tr></thead><tbody>${asideRows}</tbody></table></div>`;
+            : `<div class="scroll"><table class="cards"><caption>Set aside by the mail server</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Lead or recipient</th><th scope="col">Reason</th></tr></thead><tbody>${asideRows}</tbody></table></div>`;
     return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${asidePart}</section>`;
 }
 
 function field(name: string, label: string, value: string | undefined, type = 'text'): string {
     return `<label>${h(label)} <input type="${type}" name="${name}" value="${h(value ?? '')}"></label>`;
+}
+
+function hideTestField(query: LeadQuery): string {
+    return `<label class="check"><input type="checkbox" name="hideTest" value="true"${query.hideTest ? ' checked' : ''}> Hide test leads</label>`;
 }
 
 function filterForm(query: LeadQuery): string {
@@ -145,15 +153,22 @@ ${field('action', 'Action', query.action)}
 <label>State <select name="state">${stateOptions}</select></label>
 ${field('from', 'From', query.from || query.fromDay, 'date')}
 ${field('to', 'To', query.to || query.toDay, 'date')}
+${hideTestField(query)}
 <button type="submit">Filter</button>
 </form>`;
+}
+
+/** The lead's one state at a glance; each destination's in the title, and on the lead's page. */
+function overallBadge(lead: LeadSummary): string {
+    const state = overallState(lead.destinations);
+    return `<span class="state ${state.kind}" title="${h(state.detail)}">${h(state.label)}</span>`;
 }
 
 function leadRows(items: readonly LeadSummary[]): string {
     return items
         .map(
             (lead) =>
-                `<tr data-lead="${h(lead.id)}"><td>${when(lead.receivedAt)}</td><td><a href="${consolePath}/view/${h(lead.id)}">${h(lead.company || '(no company)')}</a> ${marks(lead)}</td><td>${h(lead.offer)}</td><td>${h(lead.origin)}</td><td>${lead.destinations.map(stateBadge).join(' ')}</td></tr>`,
+                `<tr data-lead="${h(lead.id)}"><td class="when">${when(lead.receivedAt)}</td><td class="primary"><a href="${consolePath}/view/${h(lead.id)}">${h(lead.company || '(no company)')}</a> ${marks(lead)}</td><td class="offer">${h(lead.offer)}</td><td class="origin">${h(lead.origin)}</td><td class="status">${overallBadge(lead)}</td></tr>`,
         )
         .join('');
 }
@@ -191,11 +206,10 @@ export function renderListPage(model: ListPageModel): string {
     const list =
         result.items.length === 0
             ? '<p>No lead matches these filters.</p>'
-            : `<div class="scroll"><table class="leads"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">Destinations</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
-    const notice = model.notice ? `<p class="notice" role="status">${h(model.notice)}</p>` : '';
+            : `<div class="scroll"><table class="leads cards"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">State</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
     return page(
         'Leads',
-        `<h1>Leads</h1>${notice}
+        `<h1>Leads</h1>${noticeHtml(model.notice)}
 ${healthStrip(model.health)}
 ${destinationsSection(model.health)}
 ${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
@@ -208,22 +222,42 @@ ${importForm()}`,
     );
 }
 
-export function renderDetailPage(lead: LeadDetail): string {
-    const fields = lead.fields.map(([label, value]) => `<tr><th scope="row">${h(label)}</th><td>${h(value)}</td></tr>`).join('');
+/**
+ * A notice after an action, shown once: console.js takes the parameters that asked for it out of
+ * the address, so that a reload or a bookmark does not show it again.
+ */
+function noticeHtml(notice: string | undefined): string {
+    return notice ? `<p class="notice" role="status" data-clears="replayed left">${h(notice)}</p>` : '';
+}
+
+/** On a lead's page: its state, and a Replay for the deliveries of it that wait in a poison queue. */
+function leadStateAndReplay(lead: LeadDetail): string {
+    const poisoned = lead.destinations.filter((d) => d.poisoned);
+    const replay = poisoned.length
+        ? `<p>${h(poisoned.map((d) => d.destination).join(', '))}: in the poison queue.</p>${replayForm({ leadId: lead.id, uncertain: poisoned.some((d) => d.state === 'uncertain') }, 'lead')}`
+        : '';
+    return `<div class="lead-state"><p>State: ${overallBadge(lead)}</p>${replay}</div>`;
+}
+
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+export function renderDetailPage(lead: LeadDetail, notice?: string): string {
+    const fields = lead.fields.map(([label, value]) => `<tr><th scope="row">${h(label)}</th><td>${isoInstant.test(value) ? when(value) : h(value)}</td></tr>`).join('');
     const versions = lead.versions.map((v) => `<li>${when(v.at)} — version ${h(v.version || '(none)')}${v.changed.length ? `; changed: ${h(v.changed.join(', '))}` : ''}</li>`).join('');
     const destinations = lead.destinations
         .map(
             (d) =>
-                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+                `<tr data-destination="${h(d.destination)}"><th scope="row" class="primary">${h(d.destination)}</th><td class="status">${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td data-label="Attempts">${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td class="target">${h(d.target ?? '')}</td><td data-label="Updated">${when(d.updatedAt)}</td><td${d.completedAt ? ' data-label="Completed"' : ''}>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
     return page(
         `Lead ${lead.id}`,
         `<p><a href="${consolePath}">← All leads</a></p>
-<h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>
+<h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>${noticeHtml(notice)}
+${leadStateAndReplay(lead)}
 <section aria-labelledby="fields-title"><h2 id="fields-title">Fields</h2><table class="fields">${fields}</table></section>
 <section aria-labelledby="versions-title"><h2 id="versions-title">Versions</h2><p>Received ${h(String(lead.occurrences))} time(s).</p><ol>${versions}</ol></section>
-<section aria-labelledby="dest-title"><h2 id="dest-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Target</th><th scope="col">Updated</th><th scope="col">Completed</th></tr></thead><tbody>${destinations}</tbody></table></div></section>`,
+<section aria-labelledby="dest-title"><h2 id="dest-title">Destinations</h2><div class="scroll"><table class="cards"><thead><tr><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Target</th><th scope="col">Updated</th><th scope="col">Completed</th></tr></thead><tbody>${destinations}</tbody></table></div></section>`,
     );
 }
 

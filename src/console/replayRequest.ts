@@ -8,6 +8,8 @@ interface ReplayAsked {
     all: boolean;
     leadIds: string[];
     uncertain: boolean;
+    /** The form was on the lead's page, and the answer goes back there. */
+    backToLead: boolean;
 }
 
 function truthy(value: unknown): boolean {
@@ -27,10 +29,11 @@ async function askedOf(request: HttpRequest): Promise<{ asked: ReplayAsked; from
         }
         const value = (typeof body === 'object' && body !== null ? body : {}) as { all?: unknown; leadIds?: unknown; uncertain?: unknown };
         const leadIds = Array.isArray(value.leadIds) ? value.leadIds.map(String) : [];
-        return { asked: { all: truthy(value.all), leadIds, uncertain: truthy(value.uncertain) }, fromForm: false };
+        return { asked: { all: truthy(value.all), leadIds, uncertain: truthy(value.uncertain), backToLead: false }, fromForm: false };
     }
     const form = new URLSearchParams(text);
-    return { asked: { all: truthy(form.get('all')), leadIds: form.getAll('leadId'), uncertain: truthy(form.get('uncertain')) }, fromForm: true };
+    const backToLead = form.get('back') === 'lead';
+    return { asked: { all: truthy(form.get('all')), leadIds: form.getAll('leadId'), uncertain: truthy(form.get('uncertain')), backToLead }, fromForm: true };
 }
 
 /** POST /api/console/replay: does what `npm run leads -- replay-poison` does, for the leads named or all. */
@@ -41,5 +44,8 @@ export async function replayRequest(request: HttpRequest, s: Settings, json: (st
     if (!asked.all && asked.leadIds.length === 0) throw new ConsoleRequestError('Name the leads to replay (leadId) or ask for all of them (all=true).');
     const report = await replayPoison(s, { includeUncertain: asked.uncertain, ...(asked.all ? {} : { leadIds: new Set(asked.leadIds) }) });
     if (!fromForm) return json(200, report);
-    return { status: 303, headers: { location: `${consolePath}?replayed=${report.moved}&left=${report.uncertain}`, 'cache-control': 'no-store' } };
+    // Only a lead id already checked above goes into the address, and only with one lead asked for.
+    const [one] = asked.leadIds;
+    const page = asked.backToLead && asked.leadIds.length === 1 && one ? `${consolePath}/view/${one}` : consolePath;
+    return { status: 303, headers: { location: `${page}?replayed=${report.moved}&left=${report.uncertain}`, 'cache-control': 'no-store' } };
 }

@@ -1,6 +1,26 @@
-// The console works without this script; with it, an import shows its summary on the page.
+// The console works without this script; with it, times are in the viewer's time zone, a notice
+// shows once, and an import shows its summary on the page.
 'use strict';
-document.addEventListener('DOMContentLoaded', () => {
+
+/** Each time in the viewer's own time zone; its title keeps UTC. */
+function localTimes() {
+    const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    for (const time of document.querySelectorAll('time[datetime]')) {
+        const instant = new Date(time.getAttribute('datetime'));
+        if (!Number.isNaN(instant.getTime())) time.textContent = format.format(instant);
+    }
+}
+
+/** A notice is shown once: the parameters that asked for it leave the address, so a reload does not show it again. */
+function noticeOnce() {
+    const notice = document.querySelector('.notice[data-clears]');
+    if (!notice) return;
+    const url = new URL(window.location.href);
+    for (const name of notice.getAttribute('data-clears').split(' ')) url.searchParams.delete(name);
+    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+}
+
+function importInPlace() {
     const form = document.getElementById('import');
     const result = document.getElementById('import-result');
     if (!form || !result) return;
@@ -22,4 +42,10 @@ document.addEventListener('DOMContentLoaded', () => {
             button.disabled = false;
         }
     });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+    localTimes();
+    noticeOnce();
+    importInPlace();
 });
