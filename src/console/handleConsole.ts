@@ -8,6 +8,7 @@ import { exportCsv } from './exportCsv';
 import { importUpload } from './importUpload';
 import { parseLeadQuery, QueryError } from './leadQuery';
 import { consolePath, renderDetailPage, renderListPage, renderMessagePage } from './render';
+import { parseOverviewQuery, renderOverviewPage } from './overview';
 import { replayRequest } from './replayRequest';
 import { ConsoleRequestError } from './consoleRequestError';
 import { StorageUnavailableError } from '../queue/jsonQueue';
@@ -77,9 +78,14 @@ function filtersOf(params: URLSearchParams): URLSearchParams {
 async function listPage(params: URLSearchParams): Promise<HttpResponseInit> {
     const console = await data();
     const query = parseLeadQuery(filtersOf(params));
-    const [page, attention] = await Promise.all([console.page(query), console.attention()]);
+    const [page, attention, rangeCount] = await Promise.all([console.page(query), console.attention(), console.count(query)]);
     const health = await console.health(attention.poisonCount);
-    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params) }));
+    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params), rangeCount }));
+}
+
+async function overviewPage(params: URLSearchParams): Promise<HttpResponseInit> {
+    const query = parseOverviewQuery(params);
+    return html(200, renderOverviewPage(query, await (await data()).tallies(query.fromDay, query.toDay)));
 }
 
 async function route(request: HttpRequest, s: Settings, path: string): Promise<HttpResponseInit> {
@@ -95,6 +101,7 @@ async function route(request: HttpRequest, s: Settings, path: string): Promise<H
     }
     if (method !== 'GET') return json(405, { error: `${method} is not allowed here.` });
     if (path === '') return listPage(params);
+    if (path === 'view/overview') return overviewPage(params);
     if (path === 'leads') return json(200, await (await data()).page(parseLeadQuery(params)));
     if (path === 'attention') return json(200, await (await data()).attention());
     if (path === 'health') {

@@ -37,6 +37,10 @@ export const leadQuerySchema = z
             .regex(/^(19|20)\d{2}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z_[0-9a-f]{32}$/, { message: 'expected a position from a previous page' })
             .refine((text) => roundTrips(text, 24), { message: 'expected a position from a previous page' })
             .optional(),
+        hideTest: z
+            .enum(['', 'true', 'false'], { message: 'use true or false' })
+            .transform((text) => text === 'true')
+            .optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
     })
     .strict();
@@ -79,7 +83,16 @@ export function parseLeadQuery(params: URLSearchParams, now = new Date()): LeadQ
 /** The same filters as query parameters, for links to the next page and to the export. */
 export function queryParams(query: LeadQuery, changes: Partial<Record<'before', string>> = {}): URLSearchParams {
     const params = new URLSearchParams();
-    const values: Record<string, string | undefined> = { q: query.q, offer: query.offer, action: query.action, state: query.state, from: query.from || undefined, to: query.to || undefined, ...changes };
+    const values: Record<string, string | undefined> = {
+        q: query.q,
+        offer: query.offer,
+        action: query.action,
+        state: query.state,
+        from: query.from || undefined,
+        to: query.to || undefined,
+        hideTest: query.hideTest ? 'true' : undefined,
+        ...changes,
+    };
     for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
     return params;
 }

@@ -25,7 +25,8 @@ function when(iso: string | undefined): string {
     return `<time datetime="${h(iso)}">${h(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}</time>`;
 }
 
-function page(title: string, main: string): string {
+/** A console page: the shared head, header and skip link around its main content. */
+export function renderPage(title: string, main: string): string {
     return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +39,7 @@ function page(title: string, main: string): string {
 </head>
 <body>
 <a class="skip" href="#main">Skip to the content</a>
-<header><a href="${consolePath}" class="brand">Marketplace leads</a></header>
+<header><a href="${consolePath}" class="brand">Marketplace leads</a> <a href="${consolePath}/view/overview" class="overview-link">Overview</a></header>
 <main id="main">
 ${main}
 </main>
@@ -177,6 +178,15 @@ export interface ListPageModel {
     poisonCount: number;
     setAside: readonly SetAside[];
     notice?: string;
+    /** How many leads the query's days hold (test leads left out when it hides them). */
+    rangeCount?: number;
+}
+
+/** "2025-12-04 to 2026-12-03 hold 1234 leads." */
+function rangeCountLine(query: LeadQuery, count: number | undefined): string {
+    if (count === undefined) return '';
+    const hidden = query.hideTest ? ', test leads left out' : '';
+    return `<p class="range-count" data-count="${count}">${h(query.fromDay)} to ${h(query.toDay)} (UTC days) hold ${count} lead${count === 1 ? '' : 's'}${hidden}.</p>`;
 }
 
 export function renderListPage(model: ListPageModel): string {
@@ -190,7 +200,7 @@ export function renderListPage(model: ListPageModel): string {
             ? '<p>No lead matches these filters.</p>'
             : `<div class="scroll"><table class="leads"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">Destinations</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
     const notice = model.notice ? `<p class="notice" role="status">${h(model.notice)}</p>` : '';
-    return page(
+    return renderPage(
         'Leads',
         `<h1>Leads</h1>${notice}
 ${healthStrip(model.health)}
@@ -199,7 +209,7 @@ ${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}
 <p class="actions"><a href="${exportHref}" download>Export CSV</a></p>
-${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
+${rangeCountLine(query, model.rangeCount)}${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
 </section>
 ${importForm()}`,
     );
@@ -214,7 +224,7 @@ export function renderDetailPage(lead: LeadDetail): string {
                 `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
-    return page(
+    return renderPage(
         `Lead ${lead.id}`,
         `<p><a href="${consolePath}">← All leads</a></p>
 <h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>
@@ -225,5 +235,5 @@ export function renderDetailPage(lead: LeadDetail): string {
 }
 
 export function renderMessagePage(title: string, message: string): string {
-    return page(title, `<h1>${h(title)}</h1><p>${h(message)}</p><p><a href="${consolePath}">← All leads</a></p>`);
+    return renderPage(title, `<h1>${h(title)}</h1><p>${h(message)}</p><p><a href="${consolePath}">← All leads</a></p>`);
 }
