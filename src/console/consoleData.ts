@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings';
 import { canonicalAction } from '../lead/leadSource';
 import { DeliveryLog } from '../store/deliveryLog';
 import { customerOf, LeadsTable, parseRowKeys, type LeadEntity } from '../store/leadsTable';
-import type { LeadTally } from '../store/leadTally';
+import type { DayFigures } from '../store/dayFigures';
 import { total } from './figures';
 import { needsAttention, type Attention } from './attention';
 import { healthOf, type Health } from './health';
@@ -94,13 +94,13 @@ export class ConsoleData {
     }
 
     /** The figures of the days from the first to the last (UTC), both included. */
-    tallies(fromDay: string, toDay: string): Promise<LeadTally[]> {
-        return this.leads.stats.tallies(fromDay, toDay);
+    figures(fromDay: string, toDay: string): Promise<DayFigures[]> {
+        return this.leads.stats.figures(fromDay, toDay);
     }
 
     /** How many leads the query's days hold, test leads left out when it hides them. */
     async count(query: LeadQuery): Promise<number> {
-        return total(await this.tallies(query.fromDay, query.toDay), { hideTest: query.hideTest });
+        return total(await this.figures(query.fromDay, query.toDay), { hideTest: query.hideTest });
     }
 
     async detail(leadId: string): Promise<LeadDetail | undefined> {

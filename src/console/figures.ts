@@ -1,4 +1,4 @@
-import type { LeadTally } from '../store/leadTally';
+import type { Count, DayFigures } from '../store/dayFigures';
 
 /** Where the customer found the offer, as the charts group it. */
 export const sourceGroups = ['AppSource', 'Azure Marketplace', 'Azure portal', 'Other'] as const;
@@ -37,12 +37,13 @@ export interface FigureFilter {
     hideImported?: boolean;
 }
 
-export function kept(tallies: readonly LeadTally[], filter: FigureFilter): LeadTally[] {
-    return tallies.filter((tally) => !(filter.hideTest && tally.test) && !(filter.hideImported && tally.imported));
+/** The leads of a count the filter keeps. */
+export function countOf([all, test, imported, testImported]: Count, filter: FigureFilter = {}): number {
+    return all - (filter.hideTest ? test : 0) - (filter.hideImported ? imported : 0) + (filter.hideTest && filter.hideImported ? testImported : 0);
 }
 
-export function total(tallies: readonly LeadTally[], filter: FigureFilter = {}): number {
-    return kept(tallies, filter).reduce((sum, tally) => sum + tally.count, 0);
+export function total(days: readonly DayFigures[], filter: FigureFilter = {}): number {
+    return days.reduce((sum, day) => sum + countOf(day.leads, filter), 0);
 }
 
 /** One series of a chart: a group's count on each day. */
@@ -51,25 +52,29 @@ export interface Series {
     values: number[];
 }
 
-/** Each group's count per day, the groups in the order given, on the days given (oldest first). */
-export function perDay(tallies: readonly LeadTally[], days: readonly string[], groups: readonly string[], groupOf: (tally: LeadTally) => string): Series[] {
-    const index = new Map(days.map((day, i) => [day, i]));
-    const series = groups.map((name) => ({ name, values: days.map(() => 0) }));
+/** Each group's count per day (labels: the days, oldest first), the groups in the order given. */
+export function perDay(days: readonly DayFigures[], labels: readonly string[], dimension: 'source' | 'action', groups: readonly string[], groupOf: (key: string) => string, filter: FigureFilter = {}): Series[] {
+    const index = new Map(labels.map((day, i) => [day, i]));
+    const series = groups.map((name) => ({ name, values: labels.map(() => 0) }));
     const byName = new Map(series.map((s) => [s.name, s]));
-    for (const tally of tallies) {
-        const at = index.get(tally.day);
-        const target = byName.get(groupOf(tally));
-        if (at !== undefined && target) target.values[at] = (target.values[at] ?? 0) + tally.count;
+    for (const figures of days) {
+        const at = index.get(figures.day);
+        if (at === undefined) continue;
+        for (const [key, count] of figures.by[dimension]) {
+            const target = byName.get(groupOf(key));
+            if (target) target.values[at] = (target.values[at] ?? 0) + countOf(count, filter);
+        }
     }
     return series;
 }
 
 /** The offers with the most leads, most first (then by name), with their counts. */
-export function topOffers(tallies: readonly LeadTally[], limit: number): { offer: string; count: number }[] {
+export function topOffers(days: readonly DayFigures[], limit: number, filter: FigureFilter = {}): { offer: string; count: number }[] {
     const counts = new Map<string, number>();
-    for (const tally of tallies) counts.set(tally.offer, (counts.get(tally.offer) ?? 0) + tally.count);
+    for (const figures of days) for (const [offer, count] of figures.by.offer) counts.set(offer, (counts.get(offer) ?? 0) + countOf(count, filter));
     return [...counts]
         .map(([offer, count]) => ({ offer, count }))
+        .filter(({ count }) => count > 0)
         .sort((a, b) => b.count - a.count || a.offer.localeCompare(b.offer))
         .slice(0, limit);
 }

@@ -85,7 +85,7 @@ async function listPage(params: URLSearchParams): Promise<HttpResponseInit> {
 
 async function overviewPage(params: URLSearchParams): Promise<HttpResponseInit> {
     const query = parseOverviewQuery(params);
-    return html(200, renderOverviewPage(query, await (await data()).tallies(query.fromDay, query.toDay)));
+    return html(200, renderOverviewPage(query, await (await data()).figures(query.fromDay, query.toDay)));
 }
 
 async function route(request: HttpRequest, s: Settings, path: string): Promise<HttpResponseInit> {

@@ -74,7 +74,7 @@ export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog,
     const today = dayOf(now);
     const [lastLeadAt, week, failed, digests, alertMail, checks] = await Promise.all([
         newestLeadAt(leads, now),
-        leads.stats.tallies(dayOf(now - 6 * dayMs), today, new Date(now)),
+        leads.stats.figures(dayOf(now - 6 * dayMs), today, new Date(now)),
         log.failedSince(new Date(now - dayMs)),
         digestState(s),
         alertsFailing(s),

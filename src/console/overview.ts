@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { escapeHtml as h } from '../notify/digest';
-import type { LeadTally } from '../store/leadTally';
+import type { DayFigures } from '../store/dayFigures';
 import { addDays, dayOf, daysFrom } from '../store/utcDays';
 import { barChart } from './chart';
-import { actionGroup, actionGroups, kept, perDay, sourceGroup, sourceGroups, topOffers, total } from './figures';
+import { actionGroup, actionGroups, perDay, sourceGroup, sourceGroups, topOffers, total } from './figures';
 import { QueryError } from './leadQuery';
 import { consolePath, renderPage } from './render';
 
@@ -56,32 +56,32 @@ function switches(query: OverviewQuery): string {
     return `<nav class="switches" aria-label="Span and test leads">${spans} · ${test}</nav>`;
 }
 
-function offersTable(tallies: readonly LeadTally[], all: number): string {
-    const offers = topOffers(tallies, offersShown);
+function offersTable(days: readonly DayFigures[], all: number, hideTest: boolean): string {
+    const offers = topOffers(days, offersShown, { hideTest });
     if (offers.length === 0) return '<p>No lead in these days.</p>';
     const rows = offers.map(({ offer, count }) => `<tr><th scope="row">${h(offer || '(no offer)')}</th><td>${count}</td><td>${Math.round((count / all) * 100)}%</td></tr>`).join('');
     return `<div class="scroll"><table class="offers"><caption>Leads per offer, the ${offersShown} with the most</caption><thead><tr><th scope="col">Offer</th><th scope="col">Leads</th><th scope="col">Share</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The overview: leads per day by source and by action, and per offer, over the last 30 or 90 days. */
-export function renderOverviewPage(query: OverviewQuery, tallies: readonly LeadTally[]): string {
-    const shown = kept(tallies, { hideTest: query.hideTest });
+export function renderOverviewPage(query: OverviewQuery, figures: readonly DayFigures[]): string {
+    const filter = { hideTest: query.hideTest };
     const days = daysFrom(query.fromDay, query.toDay);
-    const all = total(shown);
-    const tests = total(tallies) - total(tallies, { hideTest: true });
-    const imported = total(shown) - total(shown, { hideImported: true });
+    const all = total(figures, filter);
+    const tests = total(figures) - total(figures, { hideTest: true });
+    const imported = all - total(figures, { ...filter, hideImported: true });
     const span = `${query.fromDay} to ${query.toDay} (UTC days)`;
     const summary = `${all} lead${all === 1 ? '' : 's'} from ${span}${query.hideTest ? `, ${tests} test lead${tests === 1 ? '' : 's'} left out` : `, ${tests} of them test leads`}; ${imported} imported.`;
-    const chart = (id: string, by: string, groups: readonly string[], groupOf: (tally: LeadTally) => string) =>
+    const chart = (id: string, by: 'source' | 'action', groups: readonly string[], groupOf: (key: string) => string) =>
         barChart({
             id,
             title: `Leads per day by ${by}, last ${query.days} days`,
             description: `Stacked bars, one a day from ${query.fromDay} to ${query.toDay}: ${groups.join(', ')}.`,
             labels: days,
-            series: perDay(shown, days, groups, groupOf),
+            series: perDay(figures, days, by, groups, groupOf, filter),
         });
-    const bySource = chart('by-source', 'source', sourceGroups, (tally) => sourceGroup(tally.source));
-    const byAction = chart('by-action', 'action', actionGroups, (tally) => actionGroup(tally.action));
+    const bySource = chart('by-source', 'source', sourceGroups, sourceGroup);
+    const byAction = chart('by-action', 'action', actionGroups, actionGroup);
     return renderPage(
         'Overview',
         `<p><a href="${consolePath}">← All leads</a></p>
@@ -90,6 +90,6 @@ ${switches(query)}
 <p class="summary" data-total="${all}">${h(summary)}</p>
 <section aria-labelledby="by-source-title-h"><h2 id="by-source-title-h">By source</h2>${bySource}</section>
 <section aria-labelledby="by-action-title-h"><h2 id="by-action-title-h">By action</h2>${byAction}</section>
-<section aria-labelledby="offers-title"><h2 id="offers-title">By offer</h2>${offersTable(shown, all)}</section>`,
+<section aria-labelledby="offers-title"><h2 id="offers-title">By offer</h2>${offersTable(figures, all, query.hideTest)}</section>`,
     );
 }

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { statusOf, tableCreator } from '../storage/clients';
-import { monthFigures, monthPartition, monthRow, tallyRows, talliedColumns, type LeadTally, type MonthRow, type TalliedRow } from './leadTally';
+import { countedColumns, figuresOf, monthFigures, monthPartition, monthRow, type CountedRow, type DayFigures, type MonthRow } from './dayFigures';
 import { addDays, dayOf, lastDayOfMonth, monthAfter, monthOf } from './utcDays';
 
 /** `<LEADS_TABLE>Stats`: the figures of past months, one row a month. */
@@ -65,38 +65,38 @@ export class LeadStats {
     }
 
     /** The figures of the days from the first to the last, both included. */
-    async tallies(fromDay: string, toDay: string, now = new Date()): Promise<LeadTally[]> {
+    async figures(fromDay: string, toDay: string, now = new Date()): Promise<DayFigures[]> {
         const live = firstLiveDay(now);
         const keptTo = earlier(toDay, addDays(live, -1));
         const [kept, recent] = await Promise.all([fromDay <= keptTo ? this.kept(fromDay, keptTo) : [], toDay >= live ? this.count(fromDay > live ? fromDay : live, toDay) : []]);
-        return [...kept, ...recent].filter((tally) => tally.day >= fromDay && tally.day <= toDay);
+        return [...kept, ...recent].filter((figures) => figures.day >= fromDay && figures.day <= toDay);
     }
 
     /** The rows of the days from the first to the last, counted: one range query of a few columns. */
-    private async count(first: string, last: string): Promise<LeadTally[]> {
-        const rows: TalliedRow[] = [];
+    private async count(first: string, last: string): Promise<DayFigures[]> {
+        const rows: CountedRow[] = [];
         const filter = `PartitionKey ge ${odata(first)} and PartitionKey le ${odata(last)}`;
         try {
-            for await (const row of this.leads.listEntities<TalliedRow>({ queryOptions: { filter, select: talliedColumns } })) rows.push(row);
+            for await (const row of this.leads.listEntities<CountedRow>({ queryOptions: { filter, select: countedColumns } })) rows.push(row);
         } catch (error) {
             if (statusOf(error) !== 404) throw error;
         }
-        return tallyRows(rows);
+        return figuresOf(rows);
     }
 
     /** The figures of whole months through a day before yesterday: from the stats table, the months it lacks counted and kept. */
-    private async kept(fromDay: string, lastDay: string): Promise<LeadTally[]> {
+    private async kept(fromDay: string, lastDay: string): Promise<DayFigures[]> {
         await this.ensureStats();
         const [first, last] = [monthOf(fromDay), monthOf(lastDay)];
         const rows = new Map<string, MonthRow>();
         const filter = `PartitionKey eq '${monthPartition}' and RowKey ge ${odata(first)} and RowKey le ${odata(last)}`;
         for await (const row of this.stats.listEntities<MonthRow>({ queryOptions: { filter } })) rows.set(row.rowKey, row);
-        const found: LeadTally[] = [];
+        const found: DayFigures[] = [];
         const missing: string[] = [];
         for (let month = first; month <= last; month = monthAfter(month)) {
             const row = rows.get(month);
             const figures = row && monthFigures(row);
-            if (figures && figures.through >= earlier(lastDayOfMonth(month), lastDay)) found.push(...figures.tallies);
+            if (figures && figures.through >= earlier(lastDayOfMonth(month), lastDay)) found.push(...figures.figures);
             else missing.push(month);
         }
         for (const run of runsOf(missing)) found.push(...(await this.fill(run, lastDay, rows)));
@@ -104,20 +104,20 @@ export class LeadStats {
     }
 
     /** Counts months that follow one another in one query, and keeps each. */
-    private async fill(months: readonly string[], lastDay: string, read: ReadonlyMap<string, MonthRow>): Promise<LeadTally[]> {
+    private async fill(months: readonly string[], lastDay: string, read: ReadonlyMap<string, MonthRow>): Promise<DayFigures[]> {
         const through = (month: string) => earlier(lastDayOfMonth(month), lastDay);
-        const tallies = await this.count(`${months[0] ?? ''}-01`, through(months[months.length - 1] ?? ''));
-        const byMonth = new Map<string, LeadTally[]>();
-        for (const tally of tallies) byMonth.set(monthOf(tally.day), [...(byMonth.get(monthOf(tally.day)) ?? []), tally]);
+        const counted = await this.count(`${months[0] ?? ''}-01`, through(months[months.length - 1] ?? ''));
+        const byMonth = new Map<string, DayFigures[]>();
+        for (const day of counted) byMonth.set(monthOf(day.day), [...(byMonth.get(monthOf(day.day)) ?? []), day]);
         for (let at = 0; at < months.length; at += writesAtOnce) {
             await Promise.all(months.slice(at, at + writesAtOnce).map((month) => this.keep(month, through(month), byMonth.get(month) ?? [], read.get(month)?.etag)));
         }
-        return tallies;
+        return counted;
     }
 
     /** Writes a month's figures unless its row changed since it was read (a newer count, or a late insert marking it stale). */
-    private async keep(month: string, through: string, tallies: readonly LeadTally[], etag: string | undefined): Promise<void> {
-        const row = monthRow(month, through, tallies);
+    private async keep(month: string, through: string, figures: readonly DayFigures[], etag: string | undefined): Promise<void> {
+        const row = monthRow(month, through, figures);
         if (!row) return;
         try {
             if (etag) await this.stats.updateEntity(row, 'Replace', { etag });

@@ -4,37 +4,50 @@ import { barChart, scaleTop } from '../../src/console/chart';
 import { actionGroup, actionGroups, perDay, sourceGroup, sourceGroups, topOffers, total } from '../../src/console/figures';
 import { QueryError } from '../../src/console/leadQuery';
 import { parseOverviewQuery } from '../../src/console/overview';
-import { monthFigures, monthRow, tallyRows, type LeadTally, type TalliedRow } from '../../src/store/leadTally';
+import { figuresOf, monthFigures, monthRow, type CountedRow } from '../../src/store/dayFigures';
 import { addDays, daysFrom, lastDayOfMonth, monthAfter } from '../../src/store/utcDays';
 
-function row(day: string, changes: Partial<TalliedRow> = {}): TalliedRow {
+function row(day: string, changes: Partial<CountedRow> = {}): CountedRow {
     return { partitionKey: day, Source: 'AzureMarketplace', ActionCode: 'INS', OfferDisplayName: 'Contoso Analytics', Offer: 'contoso.analytics', IsTest: false, ...changes };
 }
 
 describe('lead figures', () => {
-    it('counts rows by day, source, action, offer, test and import, exactly', () => {
-        const tallies = tallyRows([
+    it('counts rows by day, and by source, action and offer, with test and imported leads apart, exactly', () => {
+        const figures = figuresOf([
+            row('2026-11-02', { Source: 'AppSource', ActionCode: 'PLT' }),
             row('2026-11-01'),
             row('2026-11-01'),
             row('2026-11-01', { IsTest: true }),
             row('2026-11-01', { Imported: true }),
-            row('2026-11-02', { Source: 'AppSource', ActionCode: 'PLT' }),
+            row('2026-11-01', { IsTest: true, Imported: true }),
             row('2026-11-02', { OfferDisplayName: '', Offer: 'contoso.crm' }),
         ]);
-        assert.equal(tallies.length, 5);
-        assert.equal(total(tallies), 6);
-        assert.equal(total(tallies, { hideTest: true }), 5);
-        assert.equal(total(tallies, { hideImported: true }), 5);
-        assert.equal(total(tallies, { hideTest: true, hideImported: true }), 4);
         assert.deepEqual(
-            tallies.find((t) => t.day === '2026-11-01' && !t.test && !t.imported),
-            { day: '2026-11-01', source: 'AzureMarketplace', action: 'INS', offer: 'Contoso Analytics', test: false, imported: false, count: 2 },
+            figures.map((f) => [f.day, f.leads]),
+            [
+                ['2026-11-01', [5, 2, 2, 1]],
+                ['2026-11-02', [2, 0, 0, 0]],
+            ],
         );
-        assert.deepEqual(topOffers(tallies, 1), [{ offer: 'Contoso Analytics', count: 5 }]);
-        assert.deepEqual(topOffers(tallies, 5), [
-            { offer: 'Contoso Analytics', count: 5 },
+        assert.equal(total(figures), 7);
+        assert.equal(total(figures, { hideTest: true }), 5);
+        assert.equal(total(figures, { hideImported: true }), 5);
+        assert.equal(total(figures, { hideTest: true, hideImported: true }), 4);
+        assert.deepEqual(figures[0]?.by.source.get('AzureMarketplace'), [5, 2, 2, 1]);
+        assert.deepEqual(
+            [...(figures[1]?.by.action ?? [])],
+            [
+                ['PLT', [1, 0, 0, 0]],
+                ['INS', [1, 0, 0, 0]],
+            ],
+        );
+        assert.deepEqual(topOffers(figures, 1), [{ offer: 'Contoso Analytics', count: 6 }]);
+        assert.deepEqual(topOffers(figures, 5, { hideTest: true }), [
+            { offer: 'Contoso Analytics', count: 4 },
             { offer: 'contoso.crm', count: 1 },
         ]);
+        // A key that names an object's prototype is just a key.
+        assert.deepEqual(figuresOf([row('2026-11-01', { Source: '__proto__' })])[0]?.by.source.get('__proto__'), [1, 0, 0, 0]);
     });
 
     it('groups sources and calls to action as the marketplace names them, anything else as Other', () => {
@@ -42,15 +55,18 @@ describe('lead figures', () => {
         assert.deepEqual(['PLT', 'ins', 'StartTestDrive', 'Create', 'DNC', 'MSFT_TEST'].map(actionGroup), ['Contact me', 'Get it now', 'Test drive', 'Purchased', 'Do not contact', 'Other']);
     });
 
-    it('lays the counts out per day and group, zero where a day has none', () => {
-        const tallies: LeadTally[] = [
-            { day: '2026-11-02', source: 'AppSource', action: 'PLT', offer: 'a', test: false, imported: false, count: 3 },
-            { day: '2026-11-02', source: 'AzurePortal', action: 'Create', offer: 'a', test: false, imported: false, count: 1 },
-            { day: '2026-11-04', source: 'AppSource (SPZA)', action: 'INS', offer: 'b', test: true, imported: false, count: 2 },
-            { day: '2026-10-30', source: 'AppSource', action: 'INS', offer: 'b', test: false, imported: false, count: 9 },
-        ];
+    it('lays the counts out per day and group, zero where a day has none, test leads left out when asked', () => {
+        const figures = figuresOf([
+            row('2026-10-30', { Source: 'AppSource' }),
+            row('2026-11-02', { Source: 'AppSource', ActionCode: 'PLT' }),
+            row('2026-11-02', { Source: 'AppSource', ActionCode: 'PLT' }),
+            row('2026-11-02', { Source: 'AppSource', ActionCode: 'PLT' }),
+            row('2026-11-02', { Source: 'AzurePortal', ActionCode: 'Create' }),
+            row('2026-11-04', { Source: 'AppSource (SPZA)', IsTest: true }),
+            row('2026-11-04', { Source: 'AppSource (SPZA)', IsTest: true }),
+        ]);
         const days = daysFrom('2026-11-01', '2026-11-04');
-        const series = perDay(tallies, days, sourceGroups, (t) => sourceGroup(t.source));
+        const series = perDay(figures, days, 'source', sourceGroups, sourceGroup);
         assert.deepEqual(
             series.map((s) => [s.name, s.values]),
             [
@@ -60,23 +76,24 @@ describe('lead figures', () => {
                 ['Other', [0, 0, 0, 0]],
             ],
         );
-        assert.deepEqual(perDay(tallies, days, actionGroups, (t) => actionGroup(t.action))[0], { name: 'Contact me', values: [0, 3, 0, 0] });
+        assert.deepEqual(perDay(figures, days, 'source', sourceGroups, sourceGroup, { hideTest: true })[0]?.values, [0, 3, 0, 0]);
+        assert.deepEqual(perDay(figures, days, 'action', actionGroups, actionGroup)[0], { name: 'Contact me', values: [0, 3, 0, 0] });
     });
 
     it('keeps a month in a row and reads it back; a stale, cut or oversized month is not read', () => {
-        const tallies = tallyRows([row('2026-10-01'), row('2026-10-31', { Source: 'Süd "quoted" \u2028', IsTest: true })]);
-        const kept = monthRow('2026-10', '2026-10-31', tallies);
+        const figures = figuresOf([row('2026-10-01'), row('2026-10-31', { Source: 'Süd "quoted" \u2028', IsTest: true })]);
+        const kept = monthRow('2026-10', '2026-10-31', figures);
         assert.ok(kept);
-        assert.deepEqual(monthFigures(kept), { through: '2026-10-31', tallies });
+        assert.deepEqual(monthFigures(kept), { through: '2026-10-31', figures });
         assert.equal(monthFigures({ ...kept, Stale: true }), undefined);
         // Many offers: the JSON is split over several properties, each within a table string's 32 K characters.
-        const many = tallyRows(Array.from({ length: 2000 }, (_, i) => row('2026-10-05', { OfferDisplayName: `Offer number ${i} with a long enough name` })));
+        const many = figuresOf(Array.from({ length: 2000 }, (_, i) => row('2026-10-05', { OfferDisplayName: `Offer number ${i} with a long enough name` })));
         const split = monthRow('2026-10', '2026-10-31', many);
         assert.ok(split?.Parts && split.Parts > 1);
         assert.ok(Object.entries(split).every(([key, value]) => !key.startsWith('F') || (typeof value === 'string' && value.length <= 32_000)));
-        assert.deepEqual(monthFigures(split)?.tallies, many);
+        assert.deepEqual(monthFigures(split)?.figures, many);
         assert.equal(monthFigures({ ...split, F1: undefined }), undefined);
-        const huge = tallyRows(Array.from({ length: 20_000 }, (_, i) => row('2026-10-05', { OfferDisplayName: `Offer number ${i} with a long enough name` })));
+        const huge = figuresOf(Array.from({ length: 20_000 }, (_, i) => row('2026-10-05', { OfferDisplayName: `Offer number ${i} with a long enough name` })));
         assert.equal(monthRow('2026-10', '2026-10-31', huge), undefined, 'counted afresh at each read rather than kept half');
     });
 
