@@ -11,8 +11,9 @@ export interface BarChart {
     series: readonly Series[];
 }
 
-const width = 720;
-const height = 220;
+/** Narrow enough that the ticks stay legible when a phone scales the chart down to its width. */
+const width = 560;
+const height = 200;
 const left = 40;
 const right = 8;
 const top = 10;

@@ -72,7 +72,7 @@ describe('the overview: leads per day, by source, by action and by offer', () =>
 
     /** The figures table behind a chart: each day's row, as its cells' text. */
     async function figureRows(page: Page, chart: string): Promise<string[][]> {
-        return page.locator(`#${chart} table.figures tbody tr`).evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')));
+        return page.evaluate<string[][]>(`[...document.querySelectorAll('#${chart} table.figures tbody tr')].map((row) => [...row.children].map((cell) => cell.textContent))`);
     }
 
     for (const width of [1366, 390]) {

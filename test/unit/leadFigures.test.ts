@@ -138,12 +138,12 @@ describe('the bar chart', () => {
         const svg = barChart(chart);
         const rects = [...svg.matchAll(/<rect class="series-(\d)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)">/g)].map((m) => m.slice(1).map(Number));
         assert.equal(rects.length, 4);
-        // The third day holds 7 of a scale of 10, on a plot 188 high from y=10: its stack reaches 188 - 0.7 × 188 + 10.
-        const third = rects.filter(([, x]) => (x ?? 0) > 400);
+        // The third day holds 7 of a scale of 10, on a plot 168 high from y=10: its stack reaches 168 - 0.7 × 168 + 10.
+        const third = rects.filter(([, x]) => (x ?? 0) > 350);
         assert.equal(third.length, 2);
         const top = Math.min(...third.map(([, , y]) => y ?? 0));
-        assert.ok(Math.abs(top - (10 + 188 * 0.3)) < 0.02, `the stack's top is at ${top}`);
-        assert.ok(Math.abs(third.reduce((sum, r) => sum + (r[4] ?? 0), 0) - 188 * 0.7) < 0.05);
+        assert.ok(Math.abs(top - (10 + 168 * 0.3)) < 0.02, `the stack's top is at ${top}`);
+        assert.ok(Math.abs(third.reduce((sum, r) => sum + (r[4] ?? 0), 0) - 168 * 0.7) < 0.05);
         assert.match(svg, /<title>2026-11-03 · B: 3<\/title>/);
     });
 
