@@ -161,6 +161,15 @@ describe('lead statistics over 100,000 leads', () => {
         const monthRows = expected(now, `${monthOf(old)}-01`, [lastDayOfMonth(monthOf(old)), lastKept].sort()[0] ?? '').all + 1;
         assert.deepEqual(reads(counter), { [`table.query ${name}Stats`]: 1, [`table.query ${name}`]: Math.ceil(monthRows / 1000), [`table.replace ${name}Stats`]: 1 }, 'one month counted again and kept');
 
+        // The marketplace posts the imported lead again with another offer title: its month is counted again, the lead no longer imported.
+        const keys = rowKeysFor('f'.repeat(32), new Date(`${old}T12:00:00.000Z`));
+        const later = new Date(now + 1000).toISOString();
+        const reposted = { ...template, id: 'f'.repeat(32), offerTitle: 'Renamed offer', version: '0123456789abcdef', receiptId: 'r-again', receivedAt: later, queuedAt: later };
+        assert.equal(await table.record(reposted, keys, new Date(now)), 'updated');
+        const renamed = (await table.stats.figures(old, old, now2))[0];
+        assert.equal(renamed?.by.offer.get('Late import'), undefined);
+        assert.deepEqual(renamed?.by.offer.get('Renamed offer'), [1, 0, 0, 0]);
+
         // A new lead today costs the table nothing more than its row.
         counter.reset();
         assert.equal(await table.insert({ ...template, id: 'e'.repeat(32), receiptId: 'r-today' }, rowKeysFor('e'.repeat(32), new Date(now))), 'inserted');
