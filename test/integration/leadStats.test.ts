@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { TransactionAction } from '@azure/data-tables';
 import { readSettings } from '../../src/config/settings';
@@ -6,7 +8,7 @@ import { ConsoleData } from '../../src/console/consoleData';
 import { actionGroup, sourceGroup, total } from '../../src/console/figures';
 import { parseLeadQuery } from '../../src/console/leadQuery';
 import { parseOverviewQuery, renderOverviewPage } from '../../src/console/overview';
-import { startAzurite, type Azurite } from '../../src/host/azurite';
+import { azuriteConnectionString, startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
 import { leadEntity, LeadsTable, rowKeysFor, type LeadEntity } from '../../src/store/leadsTable';
 import { addDays, dayOf, lastDayOfMonth, monthOf } from '../../src/store/utcDays';
@@ -174,5 +176,81 @@ describe('lead statistics over 100,000 leads', () => {
         counter.reset();
         assert.equal(await table.insert({ ...template, id: 'e'.repeat(32), receiptId: 'r-today' }, rowKeysFor('e'.repeat(32), new Date(now))), 'inserted');
         assert.deepEqual(reads(counter), { [`table.insert ${name}`]: 1 });
+    });
+});
+
+/** A front for Azurite's table service that holds the answers to the leads table's queries while `held` is set, until it is released. */
+async function holdingFront(azurite: Azurite, table: string) {
+    let release: (() => void) | undefined;
+    let held: Promise<void> | undefined;
+    let arrived: (() => void) | undefined;
+    const server = createServer((req, res) => {
+        const gate = req.method === 'GET' && decodeURIComponent(req.url ?? '').includes(`/${table}()`) ? held : undefined;
+        const upstream = request({ host: '127.0.0.1', port: azurite.ports.table, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+            const chunks: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+            answer.on('end', () => {
+                const send = () => res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
+                if (gate) {
+                    arrived?.();
+                    void gate.then(send);
+                } else send();
+            });
+        });
+        req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+        connectionString: azuriteConnectionString({ ...azurite.ports, table: (server.address() as AddressInfo).port }),
+        /** Holds the answers to the next queries; resolves once one was read and is held. */
+        hold: () =>
+            new Promise<void>((resolve) => {
+                arrived = resolve;
+                held = new Promise<void>((r) => (release = r));
+            }),
+        release: () => {
+            held = undefined;
+            release?.();
+        },
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+/* A count that read a month before a late insert into it must not be kept: the next read counts the insert. */
+describe('lead statistics racing an insert into an old day', () => {
+    let azurite: Azurite;
+
+    before(async () => {
+        azurite = await startAzurite();
+    });
+
+    after(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning it
+        await azurite?.stop();
+    });
+
+    it('drops the count it was making and counts the month again at the next read', async () => {
+        const now = new Date();
+        const old = addDays(dayOf(now.getTime()), -40);
+        const direct = await LeadsTable.connect(azurite.connectionString, 'RaceLeads');
+        const template = parseLead(JSON.stringify(documentedSample()), 'json', { receivedAt: now, receiptId: 'import-race' });
+        const at = new Date(`${old}T08:00:00.000Z`);
+        for (const id of ['1', '2']) await direct.insert({ ...template, id: id.repeat(32) }, rowKeysFor(id.repeat(32), at));
+        const front = await holdingFront(azurite, 'RaceLeads');
+        try {
+            const proxied = await LeadsTable.connect(front.connectionString, 'RaceLeads');
+            const held = front.hold();
+            const counting = proxied.stats.figures(old, old, now);
+            await held;
+            // The count has read the stats table and the leads, and waits for their answer: an import stores a third lead in that day meanwhile.
+            assert.equal(await direct.insert({ ...template, id: '3'.repeat(32) }, rowKeysFor('3'.repeat(32), at)), 'inserted');
+            front.release();
+            assert.equal(total(await counting), 2, 'the count that started before the insert');
+            assert.equal(total(await proxied.stats.figures(old, old, now)), 3, 'the next read is not the stale count');
+            assert.equal(total(await direct.stats.figures(old, old, now)), 3);
+        } finally {
+            front.release();
+            await front.close();
+        }
     });
 });
