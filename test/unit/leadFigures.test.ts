@@ -155,5 +155,6 @@ describe('the bar chart', () => {
         assert.match(html, /<title id="by-source-title">Leads &#60;per&#62; day<\/title><desc id="by-source-desc">Stacked &#38; grouped<\/desc>/);
         assert.match(html, /<tr><th scope="row">2026-11-03<\/th><td>4<\/td><td>3<\/td><td>7<\/td><\/tr>/);
         assert.doesNotMatch(html, /style=/, 'no inline style: the CSP forbids it');
+        assert.match(html, /<div class="scroll" tabindex="0" role="region" aria-label="Leads &#60;per&#62; day: figures">/, 'the table scrolls on a phone: the keyboard can reach it');
     });
 });
