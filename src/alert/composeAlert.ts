@@ -1,4 +1,5 @@
-import { escapeHtml, oneLine, type Digest } from '../notify/digest';
+import { escapeHtml, oneLine, pageLink, type Digest } from '../notify/digest';
+import { leadPageUrl } from './consoleUrl';
 import type { AlertEvent, AlertKind } from './alertEvent';
 
 /** What the operator needs to know about the rest of the mail. */
@@ -49,12 +50,16 @@ export function composeAlert(kind: AlertKind, events: readonly AlertEvent[], con
     const heading = headings[kind](events.length, context);
     const more = context.more > 0 ? `${context.more} more are waiting and follow in the next alert mail.` : '';
     const footer = [advice[kind], more, `Console: ${context.consoleUrl}`].filter(Boolean);
-    const textEntries = events.map((event, i) => [`${i + 1}.`, ...linesOf(event).map(([label, value]) => `   ${label}: ${value}`)].join('\n'));
+    const pageOf = (event: AlertEvent) => (event.leadId ? leadPageUrl(context.consoleUrl, event.leadId) : undefined);
+    const textEntries = events.map((event, i) => {
+        const page = pageOf(event);
+        return [`${i + 1}.`, ...linesOf(event).map(([label, value]) => `   ${label}: ${value}`), ...(page ? [`   Console: ${page}`] : [])].join('\n');
+    });
     const htmlEntries = events.map(
         (event) =>
             `<li><table>${linesOf(event)
                 .map(([label, value]) => `<tr><th align="left" style="padding-right:12px">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`)
-                .join('')}</table></li>`,
+                .join('')}${pageLink(pageOf(event))}</table></li>`,
     );
     const link = escapeHtml(context.consoleUrl);
     return {

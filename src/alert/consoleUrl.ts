@@ -10,3 +10,8 @@ export function consoleUrl(settings: Pick<Settings, 'CONSOLE_URL'>, env: Record<
     if (hostname) return `https://${hostname}/api/console`;
     return `http://localhost:${env.PORT?.trim() || '7071'}/api/console`;
 }
+
+/** A lead's page in the console. */
+export function leadPageUrl(consoleUrl: string, leadId: string): string {
+    return `${consoleUrl.replace(/\/+$/, '')}/view/${encodeURIComponent(leadId)}`;
+}

@@ -2,6 +2,8 @@ import type { Settings } from '../config/settings';
 import { canonicalAction } from '../lead/leadSource';
 import { DeliveryLog } from '../store/deliveryLog';
 import { customerOf, LeadsTable, parseRowKeys, type LeadEntity } from '../store/leadsTable';
+import type { DayFigures } from '../store/dayFigures';
+import { total } from './figures';
 import { needsAttention, type Attention } from './attention';
 import { healthOf, type Health } from './health';
 import type { PiiMode } from '../notify/mask';
@@ -90,6 +92,16 @@ export class ConsoleData {
 
     health(poisonCount: number): Promise<Health> {
         return healthOf(this.settings, this.leads, this.log, poisonCount);
+    }
+
+    /** The figures of the days from the first to the last (UTC), both included. */
+    figures(fromDay: string, toDay: string): Promise<DayFigures[]> {
+        return this.leads.stats.figures(fromDay, toDay);
+    }
+
+    /** How many leads the query's days hold, test leads left out when it hides them. */
+    async count(query: LeadQuery): Promise<number> {
+        return total(await this.figures(query.fromDay, query.toDay), { hideTest: query.hideTest });
     }
 
     async detail(leadId: string): Promise<LeadDetail | undefined> {

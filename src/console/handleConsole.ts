@@ -9,6 +9,7 @@ import { fullExportTaker } from './fullExport';
 import { importUpload } from './importUpload';
 import { parseLeadQuery, QueryError } from './leadQuery';
 import { consolePath, renderDetailPage, renderListPage, renderMessagePage } from './render';
+import { parseOverviewQuery, renderOverviewPage } from './overview';
 import { replayRequest } from './replayRequest';
 import { ConsoleRequestError } from './consoleRequestError';
 import { StorageUnavailableError } from '../queue/jsonQueue';
@@ -79,9 +80,14 @@ function filtersOf(params: URLSearchParams): URLSearchParams {
 async function listPage(params: URLSearchParams, fullExport: boolean): Promise<HttpResponseInit> {
     const console = await data();
     const query = parseLeadQuery(filtersOf(params));
-    const [page, attention] = await Promise.all([console.page(query), console.attention()]);
+    const [page, attention, rangeCount] = await Promise.all([console.page(query), console.attention(), console.count(query)]);
     const health = await console.health(attention.poisonCount);
-    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params), fullExport }));
+    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params), fullExport, rangeCount }));
+}
+
+async function overviewPage(params: URLSearchParams): Promise<HttpResponseInit> {
+    const query = parseOverviewQuery(params);
+    return html(200, renderOverviewPage(query, await (await data()).figures(query.fromDay, query.toDay)));
 }
 
 async function route(request: HttpRequest, s: Settings, path: string, context: InvocationContext): Promise<HttpResponseInit> {
@@ -98,6 +104,7 @@ async function route(request: HttpRequest, s: Settings, path: string, context: I
     }
     if (method !== 'GET') return json(405, { error: `${method} is not allowed here.` });
     if (path === '') return listPage(params, taker.allowed);
+    if (path === 'view/overview') return overviewPage(params);
     if (path === 'leads') return json(200, await (await data()).page(parseLeadQuery(params)));
     if (path === 'attention') return json(200, await (await data()).attention());
     if (path === 'health') {

@@ -5,6 +5,7 @@ import { readEntity, tableClientFor, statusOf } from '../storage/clients';
 import type { DeliveryLog } from '../store/deliveryLog';
 import type { LeadsTable } from '../store/leadsTable';
 import type { MailDown } from '../store/notifyProgress';
+import { total } from './figures';
 
 export interface Health {
     lastLeadAt?: string;
@@ -71,9 +72,9 @@ async function newestLeadAt(leads: LeadsTable, now: number): Promise<string | un
 /** The health strip: is the marketplace reaching the app, are leads getting out, are digests going. */
 export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog, poisonCount: number, now = Date.now()): Promise<Health> {
     const today = dayOf(now);
-    const [lastLeadAt, counts, failed, digests, alertMail, checks] = await Promise.all([
+    const [lastLeadAt, week, failed, digests, alertMail, checks] = await Promise.all([
         newestLeadAt(leads, now),
-        leads.countSince(dayOf(now - 6 * dayMs)),
+        leads.stats.figures(dayOf(now - 6 * dayMs), today, new Date(now)),
         log.failedSince(new Date(now - dayMs)),
         digestState(s),
         alertsFailing(s),
@@ -83,8 +84,12 @@ export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog,
     for (const record of failed) failedLastDay[record.destination] = (failedLastDay[record.destination] ?? 0) + 1;
     return {
         ...(lastLeadAt ? { lastLeadAt } : {}),
-        leadsToday: counts.get(today) ?? 0,
-        leadsThisWeek: [...counts.values()].reduce((sum, n) => sum + n, 0),
+        // Imported leads are no sign that leads arrive.
+        leadsToday: total(
+            week.filter((tally) => tally.day === today),
+            { hideImported: true },
+        ),
+        leadsThisWeek: total(week, { hideImported: true }),
         failedLastDay,
         poisonCount,
         ...digests,

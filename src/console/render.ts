@@ -24,7 +24,8 @@ const stateWords: Record<string, string> = {
 
 const when = timeHtml;
 
-function page(title: string, main: string): string {
+/** A console page: the shared head, header and skip link around its main content. */
+export function renderPage(title: string, main: string): string {
     return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,7 +38,7 @@ function page(title: string, main: string): string {
 </head>
 <body>
 <a class="skip" href="#main">Skip to the content</a>
-<header><a href="${consolePath}" class="brand">Marketplace leads</a></header>
+<header><a href="${consolePath}" class="brand">Marketplace leads</a> <a href="${consolePath}/view/overview" class="overview-link">Overview</a></header>
 <main id="main">
 ${main}
 </main>
@@ -194,6 +195,15 @@ export interface ListPageModel {
     notice?: string;
     /** The person may take the export with contact details (see fullExportTaker). */
     fullExport?: boolean;
+    /** How many leads the query's days hold (test leads left out when it hides them). */
+    rangeCount?: number;
+}
+
+/** "2025-12-04 to 2026-12-03 hold 1234 leads." */
+function rangeCountLine(query: LeadQuery, count: number | undefined): string {
+    if (count === undefined) return '';
+    const hidden = query.hideTest ? ', test leads left out' : '';
+    return `<p class="range-count" data-count="${count}">${h(query.fromDay)} to ${h(query.toDay)} (UTC days) hold ${count} lead${count === 1 ? '' : 's'}${hidden}.</p>`;
 }
 
 export function renderListPage(model: ListPageModel): string {
@@ -207,7 +217,7 @@ export function renderListPage(model: ListPageModel): string {
         result.items.length === 0
             ? '<p>No lead matches these filters.</p>'
             : `<div class="scroll"><table class="leads cards"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">State</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
-    return page(
+    return renderPage(
         'Leads',
         `<h1>Leads</h1>${noticeHtml(model.notice)}
 ${healthStrip(model.health)}
@@ -216,7 +226,7 @@ ${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}
 <p class="actions"><a href="${exportHref('export.csv')}" download>Export CSV</a>${fullExport}</p>
-${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
+${rangeCountLine(query, model.rangeCount)}${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
 </section>
 ${importForm()}`,
     );
@@ -250,7 +260,7 @@ export function renderDetailPage(lead: LeadDetail, notice?: string): string {
                 `<tr data-destination="${h(d.destination)}"><th scope="row" class="primary">${h(d.destination)}</th><td class="status">${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td data-label="Attempts">${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td class="target">${h(d.target ?? '')}</td><td data-label="Updated">${when(d.updatedAt)}</td><td${d.completedAt ? ' data-label="Completed"' : ''}>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
-    return page(
+    return renderPage(
         `Lead ${lead.id}`,
         `<p><a href="${consolePath}">← All leads</a></p>
 <h1>${h(lead.company || '(no company)')} ${marks(lead)}</h1>${noticeHtml(notice)}
@@ -262,5 +272,5 @@ ${leadStateAndReplay(lead)}
 }
 
 export function renderMessagePage(title: string, message: string): string {
-    return page(title, `<h1>${h(title)}</h1><p>${h(message)}</p><p><a href="${consolePath}">← All leads</a></p>`);
+    return renderPage(title, `<h1>${h(title)}</h1><p>${h(message)}</p><p><a href="${consolePath}">← All leads</a></p>`);
 }

@@ -2,6 +2,7 @@ import { parseLeadSource } from '../lead/leadSource';
 import { campaignOf } from '../store/campaignColumns';
 import { contactFor, type PiiMode } from './mask';
 import { originInWords } from './words';
+import { leadPageUrl } from '../alert/consoleUrl';
 
 /** What a digest says about one lead, read from the marketplace table columns (which the app's table has too). */
 export interface DigestLead {
@@ -94,6 +95,11 @@ export function escapeHtml(value: string): string {
     return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** The row of a mail's entry that opens the lead in the console, when its address is known. */
+export function pageLink(url: string | undefined): string {
+    return url ? `<tr><th align="left" style="padding-right:12px">Console</th><td><a href="${escapeHtml(url)}">Open the lead</a></td></tr>` : '';
+}
+
 const maxSubjectOffers = 3;
 
 /** "new", "updated", or "new or updated": what the leads of a digest are. */
@@ -143,12 +149,14 @@ function entryLines(lead: DigestLead, pii: PiiMode): [string, string][] {
  * and an HTML part with one entry per lead. Personal data appears as NOTIFY_PII says; all lead
  * text is escaped in the HTML.
  */
-export function composeDigest(leads: readonly DigestLead[], pii: PiiMode): Digest {
+export function composeDigest(leads: readonly DigestLead[], pii: PiiMode, consoleUrl?: string): Digest {
+    const pageOf = (lead: DigestLead) => (consoleUrl && lead.leadId ? leadPageUrl(consoleUrl, lead.leadId) : undefined);
     const subject = digestSubject(leads);
     const intro = `${leads.length} ${kindOf(leads)} ${leads.length === 1 ? 'lead has' : 'leads have'} arrived from the commercial marketplace.`;
     const textEntries = leads.map((lead, i) => {
         const heading = [`${i + 1}.`, ...marks(lead).map((m) => `[${m}]`)].join(' ');
-        return [heading, ...entryLines(lead, pii).map(([label, value]) => `   ${label}: ${oneLine(value)}`)].join('\n');
+        const page = pageOf(lead);
+        return [heading, ...entryLines(lead, pii).map(([label, value]) => `   ${label}: ${oneLine(value)}`), ...(page ? [`   Console: ${page}`] : [])].join('\n');
     });
     const htmlEntries = leads.map((lead) => {
         const badges = marks(lead)
@@ -157,7 +165,7 @@ export function composeDigest(leads: readonly DigestLead[], pii: PiiMode): Diges
         const rows = entryLines(lead, pii)
             .map(([label, value]) => `<tr><th align="left" style="padding-right:12px">${escapeHtml(label)}</th><td>${escapeHtml(oneLine(value))}</td></tr>`)
             .join('');
-        return `<li>${badges}<table>${rows}</table></li>`;
+        return `<li>${badges}<table>${rows}${pageLink(pageOf(lead))}</table></li>`;
     });
     const footer = pii === 'full' ? '' : 'Contact details are masked (NOTIFY_PII); see the leads table for the full lead.';
     return {

@@ -8,6 +8,7 @@ import { lazy } from '../runtime/lazy';
 import { NotifyProgressStore, type Claim, type PendingDigest, type SetAside } from '../store/notifyProgress';
 import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
+import { consoleUrl } from '../alert/consoleUrl';
 import { AppLeadsTableSource, MarketplaceTableSource, type Candidate, type NewLeadsSource } from './sources';
 import { transportFor } from './transports';
 import { failureReason, MailRefusedError, type Mail, type MailTransport, type SendReport } from './transports/transport';
@@ -31,6 +32,8 @@ export interface NotifyServices {
     transport: MailTransport;
     /** Where what is set aside is written for the operator's alert mail. */
     alerts?: AlertRecorder;
+    /** The console's address, for a link to each lead's page: only when the leads come from the app's own table, which the console shows. */
+    consoleUrl?: string;
 }
 
 export const notifyServices = lazy(async (): Promise<NotifyServices> => {
@@ -39,7 +42,8 @@ export const notifyServices = lazy(async (): Promise<NotifyServices> => {
     if (problems.length > 0) throw new ConfigurationError(problems);
     const source = s.NOTIFY_SOURCE_TABLE ? await MarketplaceTableSource.connect(s.NOTIFY_SOURCE_CONNECTION ?? s.storage, s.NOTIFY_SOURCE_TABLE) : await AppLeadsTableSource.connect(s.storage, s.LEADS_TABLE);
     const progress = await NotifyProgressStore.connect(s.storage, s.NOTIFY_STATE_TABLE, source.name);
-    return { settings: s, source, progress, transport: await transportFor(s), alerts: await AlertStore.connect(s.storage, s.ALERTS_TABLE) };
+    const link = s.NOTIFY_SOURCE_TABLE ? {} : { consoleUrl: consoleUrl(s, process.env) };
+    return { settings: s, source, progress, transport: await transportFor(s), alerts: await AlertStore.connect(s.storage, s.ALERTS_TABLE), ...link };
 });
 
 export interface RunReport {
@@ -205,6 +209,7 @@ async function writeDown(run: Run, rows: readonly Candidate[]): Promise<PendingD
     const digest = composeDigest(
         listed.map((row) => row.lead),
         run.svc.settings.NOTIFY_PII,
+        run.svc.consoleUrl,
     );
     const pending: PendingDigest = { id: randomUUID(), positions: rows.map((row) => row.position), to: [...run.svc.settings.NOTIFY_TO], ...digest };
     await run.svc.progress.save(run.claim, run.claim.progress, { pending });

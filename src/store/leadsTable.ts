@@ -4,6 +4,8 @@ import { isImported, type Lead } from '../lead/lead';
 import { versionOrder } from '../lead/version';
 import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { LeadStats, statsTableName } from './leadStats';
+import { addDays } from './utcDays';
 
 /**
  * Where a lead's row sits. PartitionKey is the UTC day it was first stored (an imported lead's:
@@ -247,38 +249,42 @@ function odataText(text: string): string {
     return `'${text.replace(/'/g, "''")}'`;
 }
 
-function dayAfter(day: string): string {
-    return new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
-}
-
 /** The app's leads table, in the layout tools for the marketplace's own lead table understand. */
 export class LeadsTable {
     readonly ensureTable: () => Promise<void>;
     private readonly ensureUpdates: () => Promise<void>;
+    /** Leads per day; told of every row stored or changed in a day whose figures it keeps. */
+    readonly stats: LeadStats;
 
     constructor(
         readonly client: TableClient,
         readonly updates: TableClient,
+        statsClient: TableClient,
     ) {
         this.ensureTable = tableCreator(client);
         this.ensureUpdates = tableCreator(updates);
+        this.stats = new LeadStats(client, statsClient);
     }
 
     static async connect(connection: StorageConnection | string, tableName: string): Promise<LeadsTable> {
-        const [client, updates] = await Promise.all([tableClientFor(connection, tableName), tableClientFor(connection, updatesTableName(tableName))]);
-        return new LeadsTable(client, updates);
+        const [client, updates, stats] = await Promise.all([tableClientFor(connection, tableName), tableClientFor(connection, updatesTableName(tableName)), tableClientFor(connection, statsTableName(tableName))]);
+        return new LeadsTable(client, updates, stats);
     }
 
     /** Inserts the lead's row; 'exists' when a row with these keys is already there. */
     async insert(lead: Lead, keys: LeadRowKeys): Promise<'inserted' | 'exists'> {
         await this.ensureTable();
+        let outcome: 'inserted' | 'exists' = 'inserted';
         try {
             await this.client.createEntity(leadEntity(lead, keys));
-            return 'inserted';
         } catch (error) {
-            if (statusOf(error) === 409) return 'exists';
-            throw error;
+            if (statusOf(error) !== 409) throw error;
+            outcome = 'exists';
         }
+        // Only a row in a day before yesterday (an import) costs this request: a new lead's day is counted live. Also when it
+        // exists: it may be this insert's own, from a try that stopped before this line.
+        await this.stats.changed(keys.partitionKey);
+        return outcome;
     }
 
     /** The keys of a lead's row, looked for in the partitions since a UTC day: for retries, not the hot path. */
@@ -333,6 +339,8 @@ export class LeadsTable {
                 if (statusOf(error) !== 412) throw error;
                 continue;
             }
+            // What the figures count may have changed: the source, action, offer, test flag or import flag.
+            if (change !== undefined || 'Imported' in counted) await this.stats.changed(keys.partitionKey, now);
             if (!newer) return 'counted';
             await this.insertUpdateEvent({ ...row, ...changes }, lead);
             return 'updated';
@@ -413,7 +421,7 @@ export class LeadsTable {
         await this.ensureTable();
         const floor = range.fromDay;
         const floorMs = Date.parse(floor);
-        let high = range.before ?? dayAfter(range.toDay);
+        let high = range.before ?? addDays(range.toDay, 1);
         let widthMs = firstWindowMs;
         while (high > floor) {
             const lowMs = Date.parse(high.slice(0, 24)) - widthMs;
@@ -438,15 +446,6 @@ export class LeadsTable {
             high = low;
             widthMs *= rows.length === 0 ? 4 : 2;
         }
-    }
-
-    /** How many leads arrived on or after a UTC day, by day, imported ones left out: reads only the keys and that flag of those days' rows. */
-    async countSince(day: string): Promise<Map<string, number>> {
-        await this.ensureTable();
-        const counts = new Map<string, number>();
-        const rows = this.client.listEntities<Pick<LeadEntity, 'Imported'>>({ queryOptions: { filter: `PartitionKey ge ${odataText(day)}`, select: ['PartitionKey', 'Imported'] } });
-        for await (const row of rows) if (row.Imported !== true) counts.set(row.partitionKey ?? '', (counts.get(row.partitionKey ?? '') ?? 0) + 1);
-        return counts;
     }
 
     /** One row by its keys, or undefined. */

@@ -184,6 +184,9 @@ describe('alerts to the operator, through the app on the local host', () => {
         assert.match(mail.text, /503/);
         assert.match(mail.text, /Console: https:\/\/leads\.contoso\.example\/api\/console/);
         assert.match(mail.html, /href="https:\/\/leads\.contoso\.example\/api\/console"/);
+        // Each lead links to its own page in the console.
+        assert.match(mail.text, new RegExp(`Lead id: ${first}[^]*Console: https://leads\\.contoso\\.example/api/console/view/${first}\r?\n`));
+        assert.match(mail.html, new RegExp(`<a href="https://leads\\.contoso\\.example/api/console/view/${first}">Open the lead</a>`));
         assertNoCustomerDetails(mail.raw, 'Failing1');
         const sentAt = Date.now();
 

@@ -115,6 +115,20 @@ describe('notification runs against Azurite and a real SMTP server', () => {
         };
     }
 
+    it("links each lead of a digest to its page in the console when the console's address is known, and to nothing otherwise", async () => {
+        const s = await scenario();
+        const [lead] = await s.store(1);
+        assert.ok(lead);
+        assert.deepEqual(await s.run({ ...s.svc, consoleUrl: 'https://leads.contoso.example/api/console/' }), { digests: 1, leads: 1 });
+        const [mail] = s.newMails();
+        assert.match(mail?.text ?? '', new RegExp(`Lead id: ${lead.id}\r?\n\\s+Console: https://leads\\.contoso\\.example/api/console/view/${lead.id}\r?\n`));
+        assert.match(mail?.html ?? '', new RegExp(`<a href="https://leads\\.contoso\\.example/api/console/view/${lead.id}">Open the lead</a>`));
+        await s.store(1);
+        assert.deepEqual(await s.run(), { digests: 1, leads: 1 });
+        const [, unlinked] = s.newMails();
+        assert.doesNotMatch(`${unlinked?.text ?? ''}${unlinked?.html ?? ''}`, /Console|\/view\//);
+    });
+
     it('sends nothing when there is nothing new', async () => {
         const s = await scenario();
         assert.deepEqual(await s.run(), { digests: 0, leads: 0 });

@@ -1,4 +1,4 @@
-import { consoleUrl } from '../../alert/consoleUrl';
+import { consoleUrl, leadPageUrl } from '../../alert/consoleUrl';
 import type { Settings } from '../../config/settings';
 import type { Lead } from '../../lead/lead';
 import { contactFor } from '../../notify/mask';
@@ -67,7 +67,7 @@ export function leadPost(lead: Lead, mode: DeliveryContext['mode'], settings: Pi
         origin: shortened(originInWords(lead.source, lead.action)),
         facts,
         note,
-        link: consoleUrl ? { title: 'Open in the console', url: `${consoleUrl.replace(/\/+$/, '')}/view/${lead.id}` } : undefined,
+        link: consoleUrl ? { title: 'Open in the console', url: leadPageUrl(consoleUrl, lead.id) } : undefined,
         summary: [`${title}: ${offer}`, company ? `from ${company}` : '', ...marks.map((m) => `[${m}]`)].filter(Boolean).join(' '),
     };
 }
