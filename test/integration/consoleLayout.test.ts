@@ -59,6 +59,8 @@ describe('the lead console, at a glance and on a phone', () => {
             `/api/console/view/${ids.uncertain ?? ''}`,
             `/api/console/view/${ids.woodgrove ?? ''}`,
             '/api/console/view/nothing-here',
+            '/api/console/view/overview',
+            '/api/console/view/overview?days=90&hideTest=true',
         ];
     }
 
@@ -140,7 +142,7 @@ describe('the lead console, at a glance and on a phone', () => {
         assert.equal(await row(page, 'test').count(), 0);
         assert.equal(await row(page, 'fabrikam').count(), 1);
         assert.ok(await page.getByLabel('Hide test leads').isChecked());
-        const exportHref = (await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')) ?? '';
+        const exportHref = (await page.getByRole('link', { name: 'Export CSV', exact: true }).getAttribute('href')) ?? '';
         assert.match(exportHref, /hideTest=true/);
         const csv = await (await fetch(`${scene.app.url}${exportHref}`)).text();
         assert.doesNotMatch(csv, new RegExp(ids.test ?? 'no id'));
