@@ -78,8 +78,8 @@ async function listPage(params: URLSearchParams): Promise<HttpResponseInit> {
     const console = await data();
     const query = parseLeadQuery(filtersOf(params));
     const [page, attention] = await Promise.all([console.page(query), console.attention()]);
-    const health = await console.health(attention.poisonCount);
-    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params) }));
+    const health = await console.health(attention);
+    return html(200, renderListPage({ query, page, health, attention, notice: noticeOf(params) }));
 }
 
 async function route(request: HttpRequest, s: Settings, path: string): Promise<HttpResponseInit> {
@@ -99,7 +99,7 @@ async function route(request: HttpRequest, s: Settings, path: string): Promise<H
     if (path === 'attention') return json(200, await (await data()).attention());
     if (path === 'health') {
         const console = await data();
-        return json(200, await console.health((await console.attention()).poisonCount));
+        return json(200, await console.health(await console.attention()));
     }
     if (path === 'export.csv') return exportCsv(await data(), s, parseLeadQuery(params), securityHeaders);
     if (view) {

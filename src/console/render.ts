@@ -1,6 +1,6 @@
 import { escapeHtml } from '../notify/digest';
-import type { SetAside } from '../store/notifyProgress';
-import type { PoisonedLead } from './attention';
+import type { AttentionEntry } from '../store/attentionIndex';
+import type { Attention, PoisonedLead } from './attention';
 import type { Health, MailFailure } from './health';
 import { queryParams, type LeadQuery } from './leadQuery';
 import type { DestinationState, LeadDetail, LeadSummary } from './leadView';
@@ -64,7 +64,7 @@ function failingSince(failure: MailFailure): string {
 }
 
 function healthStrip(health: Health): string {
-    const failed = Object.entries(health.failedLastDay);
+    const failed = Object.entries(health.failing);
     const failedText = failed.length === 0 ? 'none' : failed.map(([destination, n]) => `${h(destination)} ${n}`).join(', ');
     // Shown only while mail fails: the digests' leads wait, and the alert mail meant to say so cannot go either.
     const mailDown = [health.digestsFailing ? `Digests ${failingSince(health.digestsFailing)}` : '', health.alertsFailing ? `Alert mail ${failingSince(health.alertsFailing)}` : ''].filter(Boolean);
@@ -72,7 +72,7 @@ function healthStrip(health: Health): string {
         ['last-lead', 'Last lead received', when(health.lastLeadAt)],
         ['today', 'Leads today', String(health.leadsToday)],
         ['week', 'Leads in 7 days', String(health.leadsThisWeek)],
-        ['failed', 'Failed deliveries, 24 h', failedText],
+        ['failed', 'Deliveries failing now', failedText],
         ['poison', 'In poison queues', String(health.poisonCount)],
         ['digest', 'Last digest sent', when(health.lastDigestAt)],
         ...(mailDown.length > 0 ? [['mail-down', 'Mail is down', `<span class="bad">${mailDown.join('<br>')}</span>`] as [string, string, string]] : []),
@@ -84,17 +84,17 @@ function healthStrip(health: Health): string {
 
 /** Per destination: its last check and what it said (the Web-to-Lead cap among it), and its failed deliveries in 24 hours. */
 function destinationsSection(health: Health): string {
-    const names = [...new Set([...health.checks.map((c) => c.target), ...Object.keys(health.failedLastDay)])].sort();
+    const names = [...new Set([...health.checks.map((c) => c.target), ...Object.keys(health.failing)])].sort();
     if (names.length === 0) return '';
     const rows = names
         .map((name) => {
             const check = health.checks.find((c) => c.target === name);
             const result = check ? `<span class="state ${check.status === 'ok' ? 'delivered' : check.status === 'warning' ? 'uncertain' : 'failed'}">${h(check.status)}</span>` : '<span class="none">not checked</span>';
             const since = check?.failingSince ? ` since ${when(check.failingSince)}` : '';
-            return `<tr data-destination="${h(name)}"><th scope="row">${h(name)}</th><td>${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td>${when(check?.checkedAt)}</td><td>${when(check?.lastOkAt)}</td><td>${when(check?.lastDeliveredAt)}</td><td>${health.failedLastDay[name] ?? 0}</td></tr>`;
+            return `<tr data-destination="${h(name)}"><th scope="row">${h(name)}</th><td>${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td>${when(check?.checkedAt)}</td><td>${when(check?.lastOkAt)}</td><td>${when(check?.lastDeliveredAt)}</td><td>${health.failing[name] ?? 0}</td></tr>`;
         })
         .join('');
-    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
+    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Deliveries failing now</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
 }
 
 function replayForm(lead: PoisonedLead): string {
@@ -104,7 +104,27 @@ function replayForm(lead: PoisonedLead): string {
     return `<form method="post" action="${consolePath}/replay"><input type="hidden" name="leadId" value="${h(lead.leadId)}">${uncertain}<button type="submit" aria-label="${h(label)} lead ${h(lead.leadId)}">${h(label)}</button></form>`;
 }
 
-function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number, setAside: readonly SetAside[]): string {
+const attentionWords: Record<AttentionEntry['state'], string> = {
+    retrying: 'failed, to be tried again',
+    waiting: 'waiting: circuit open',
+    poisoned: 'gave up',
+    uncertain: 'uncertain',
+    replayed: 'sent back, waiting its turn',
+};
+
+/** Deliveries failing now and leads waiting behind an open circuit, each with when it is tried next. */
+function failingPart(failing: readonly AttentionEntry[]): string {
+    if (failing.length === 0) return '<p class="ok">No delivery is failing or waiting.</p>';
+    const rows = failing
+        .map(
+            (e) =>
+                `<tr data-lead="${h(e.leadId)}" data-attention="${h(e.state)}"><td><a href="${consolePath}/view/${h(e.leadId)}">${h(e.company || '(no company)')}</a></td><td>${h(e.offer)}</td><td>${when(e.receivedAt)}</td><td>${h(e.destination)}</td><td>${h(attentionWords[e.state])}</td><td>${e.nextTryAt ? when(e.nextTryAt) : ''}</td><td class="reason">${h(e.reason)}</td></tr>`,
+        )
+        .join('');
+    return `<div class="scroll"><table><caption>Failing or waiting deliveries</caption><thead><tr><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Received</th><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Next try</th><th scope="col">Reason</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function attentionSection({ poisoned, poisonCount, setAside, failing }: Attention): string {
     const rows = poisoned
         .map(
             (p) =>
@@ -127,7 +147,7 @@ function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number
         setAside.length === 0
             ? '<p class="ok">No digest or recipient was set aside.</p>'
             : `<div class="scroll"><table><caption>Set aside by the mail server</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Lead or recipient</th><th scope="col">Reason</th></tr></thead><tbody>${asideRows}</tbody></table></div>`;
-    return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${asidePart}</section>`;
+    return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${failingPart(failing)}${asidePart}</section>`;
 }
 
 function field(name: string, label: string, value: string | undefined, type = 'text'): string {
@@ -173,10 +193,15 @@ export interface ListPageModel {
     query: LeadQuery;
     page: LeadPage;
     health: Health;
-    poisoned: readonly PoisonedLead[];
-    poisonCount: number;
-    setAside: readonly SetAside[];
+    attention: Attention;
     notice?: string;
+}
+
+/** Where a search that stopped at its bound got to, and a link to go on: never "no match" for a range not examined. */
+function searchExtent(query: LeadQuery, result: LeadPage): string {
+    if (!result.lookedBackTo || !result.next) return '';
+    const found = result.items.length === 0 ? 'none matched yet' : `${result.items.length} matched so far`;
+    return `<p class="note" data-search="partial">Looked through ${result.scanned} leads back to ${when(result.lookedBackTo)}; ${found}. <a href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Look further back</a></p>`;
 }
 
 export function renderListPage(model: ListPageModel): string {
@@ -184,22 +209,23 @@ export function renderListPage(model: ListPageModel): string {
     const params = queryParams(query);
     const exportHref = `${consolePath}/export.csv${params.size ? `?${params.toString()}` : ''}`;
     const next = result.next ? `<a class="next" href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Older leads →</a>` : '';
-    const scanned = result.items.length < result.scanned ? `<p class="note">${result.scanned} leads were read to find these.</p>` : '';
     const list =
-        result.items.length === 0
+        result.items.length === 0 && !result.lookedBackTo
             ? '<p>No lead matches these filters.</p>'
-            : `<div class="scroll"><table class="leads"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">Destinations</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
+            : result.items.length === 0
+              ? ''
+              : `<div class="scroll"><table class="leads"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">Destinations</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
     const notice = model.notice ? `<p class="notice" role="status">${h(model.notice)}</p>` : '';
     return page(
         'Leads',
         `<h1>Leads</h1>${notice}
 ${healthStrip(model.health)}
 ${destinationsSection(model.health)}
-${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
+${attentionSection(model.attention)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}
 <p class="actions"><a href="${exportHref}" download>Export CSV</a></p>
-${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
+${list}${searchExtent(query, result)}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
 </section>
 ${importForm()}`,
     );
@@ -211,7 +237,7 @@ export function renderDetailPage(lead: LeadDetail): string {
     const destinations = lead.destinations
         .map(
             (d) =>
-                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts ?? ''))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
     return page(
