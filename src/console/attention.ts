@@ -63,7 +63,9 @@ async function unlistedIn(s: Settings, name: string, listed: ReadonlySet<string>
         if (!lead) return [{ queue: name, reason: 'The message is not a lead; it is left where it is.', uncertain: false }];
         const destination = lead.delivery?.destination;
         if (listed.has(`${lead.id}/${destination ?? ''}`)) return [];
-        const reason = destination ? 'No reason was recorded (it went to the poison queue before the attention index was kept).' : 'The lead could not be routed (a setting was wrong when it arrived).';
+        const reason = destination
+            ? 'The attention index has no entry for it: it went to the poison queue before the index was kept, or a later copy was delivered since (replaying it then only counts it).'
+            : 'The lead could not be routed (a setting was wrong when it arrived).';
         return [{ queue: name, leadId: lead.id, destination, company: lead.customer.company, offer: lead.offerTitle || lead.offer, receivedAt: lead.receivedAt, reason, uncertain: false }];
     });
     return { count: approximateMessagesCount, leads };

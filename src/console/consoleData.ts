@@ -8,12 +8,10 @@ import { needsAttention, type Attention } from './attention';
 import { healthOf, type Health } from './health';
 import type { PiiMode } from '../notify/mask';
 import { isAttentionFilter, type AttentionFilter, type LeadQuery } from './leadQuery';
-import { destinationStates, entryPosition, entryState, entrySummary, leadDetail, leadSummary, recordState, routedFor, routedForEntry, type DestinationState, type LeadDetail, type LeadSummary } from './leadView';
+import { destinationStates, entryPosition, entryState, entrySummary, leadDetail, leadSummary, recordState, routedFor, type DestinationState, type LeadDetail, type LeadSummary } from './leadView';
 
 /** A page reads at most this many rows looking for matches; past it, "More" goes on from where it stopped. */
 const maxScannedPerPage = 5_000;
-/** Rows whose deliveries are looked up at once, when the state filter needs them. */
-const lookupBatch = 25;
 
 /** How far a read went: rows read, the last one, and whether it stopped at its bound. */
 interface Scan {
@@ -93,16 +91,16 @@ export class ConsoleData {
     }
 
     /**
-     * A listed lead's deliveries: the attention index's word where it has one; the table's is its
-     * row, which is listed; each other destination's record by a point read (keys: lead, destination).
+     * A listed row's deliveries: the attention index's word where it has one; the table's is the
+     * row itself; each other destination's record by a point read (keys: lead, destination).
      */
-    private async listedStates(leadId: string, routed: readonly string[], entries: readonly AttentionEntry[], rowListed: boolean): Promise<DestinationState[]> {
+    private async listedStates(leadId: string, routed: readonly string[], entries: readonly AttentionEntry[]): Promise<DestinationState[]> {
         const names = [...new Set([...routed, ...entries.map((e) => e.destination)])];
         return Promise.all(
             names.map(async (destination) => {
                 const entry = entries.find((e) => e.destination === destination);
                 if (entry) return entryState(entry);
-                if (destination === 'table' && rowListed) return { destination, state: 'delivered' as const, poisoned: false };
+                if (destination === 'table') return { destination, state: 'delivered' as const, poisoned: false };
                 return recordState(destination, await this.log.get(leadId, destination));
             }),
         );
@@ -149,8 +147,8 @@ export class ConsoleData {
     }
 
     /**
-     * The rows that pass the filters on the lead's own columns, newest first, a lookup batch at a
-     * time, as they are read: the state filter, which needs the deliveries, is left to the caller.
+     * The rows that pass the filters on the lead's own columns, newest first, a page and one more at
+     * a time, as they are read: the state filter, which needs the deliveries, is left to the caller.
      * A lead id or a whole e-mail address is looked up by its keys, at any size.
      */
     private async *candidates(query: LeadQuery, scan: Scan): AsyncGenerator<LeadEntity[]> {
@@ -167,7 +165,8 @@ export class ConsoleData {
             scan.count++;
             scan.last = row.rowKey;
             if (matchesText(row, query.q, this.settings.NOTIFY_PII) && matchesOffer(row, query.offer)) batch.push(row);
-            if (batch.length >= lookupBatch) {
+            // A page's worth and one more at a time: a page's deliveries are looked up at once.
+            if (batch.length > query.limit) {
                 yield batch;
                 batch = [];
             }
@@ -180,8 +179,9 @@ export class ConsoleData {
     }
 
     /** The rows with their destinations' states, looked up at once, that pass the state filter. */
-    private async matches(rows: readonly LeadEntity[], query: LeadQuery, entries: Map<string, AttentionEntry[]>): Promise<{ row: LeadEntity; destinations: DestinationState[] }[]> {
-        const looked = await Promise.all(rows.map(async (row) => ({ row, destinations: await this.listedStates(row.LeadId, routedFor(row, this.settings), entries.get(row.LeadId) ?? [], true) })));
+    private async matches(rows: readonly LeadEntity[], query: LeadQuery, entries: Promise<Map<string, AttentionEntry[]>>): Promise<{ row: LeadEntity; destinations: DestinationState[] }[]> {
+        const byLead = await entries;
+        const looked = await Promise.all(rows.map(async (row) => ({ row, destinations: await this.listedStates(row.LeadId, routedFor(row, this.settings), byLead.get(row.LeadId) ?? []) })));
         return looked.filter((found) => !query.state || found.destinations.some((d) => d.state === query.state));
     }
 
@@ -206,24 +206,21 @@ export class ConsoleData {
             .sort((a, b) => (a.position < b.position ? 1 : -1));
     }
 
-    /** A page of an attention filter: read from the index whole, so it is complete at any size. */
+    /**
+     * A page of an attention filter: read from the index whole, so it is complete at any size, and
+     * nothing else: each lead shows its deliveries in trouble; its page shows them all.
+     */
     private async attentionPage(query: LeadQuery & { state: AttentionFilter }): Promise<LeadPage> {
         const leads = await this.attentionLeads(query);
         const shown = leads.slice(0, query.limit);
-        const items = await Promise.all(
-            shown.map(async ({ entries }) => {
-                const [first] = entries;
-                const routed = first ? routedForEntry(first, this.settings) : [];
-                return entrySummary(entries, await this.listedStates(first?.leadId ?? '', routed, entries, false));
-            }),
-        );
+        const items = shown.map(({ entries }) => entrySummary(entries, entries.map(entryState)));
         const next = leads.length > shown.length ? shown[shown.length - 1]?.position : undefined;
         return { items: items.filter((item): item is LeadSummary => item !== undefined), scanned: leads.length, ...(next ? { next } : {}) };
     }
 
     /** The rows that match the filters, newest first, with their destinations' states; unbounded. */
     async *matching(query: LeadQuery, scan: Scan = { count: 0 }): AsyncGenerator<{ row: LeadEntity; destinations: DestinationState[] }> {
-        const entries = await this.entriesByLead();
+        const entries = this.entriesByLead();
         for await (const batch of this.candidates(query, scan)) yield* await this.matches(batch, query, entries);
     }
 
@@ -250,7 +247,9 @@ export class ConsoleData {
         if (isAttentionFilter(state)) return this.attentionPage({ ...query, state });
         const scan: Scan = { count: 0, max: maxScannedPerPage };
         const items: LeadSummary[] = [];
-        const entries = await this.entriesByLead();
+        // Read beside the leads: on a healthy app the index is empty, on a bad day as small as the trouble.
+        const entries = this.entriesByLead();
+        entries.catch(() => undefined);
         let full = false;
         for await (const batch of this.candidates(query, scan)) {
             const room = query.limit - items.length;

@@ -56,11 +56,6 @@ export function routedFor(row: LeadEntity, settings: RoutingSettings): readonly 
     return destinationsFor({ offer: row.Offer, offerId: row.OfferId, offerTitle: row.OfferDisplayName, action: row.ActionCode, doNotContact: row.DoNotContact, isTest: row.IsTest }, settings);
 }
 
-/** The destinations an attention entry's lead is routed to, from what the entry keeps of it. */
-export function routedForEntry(entry: AttentionEntry, settings: RoutingSettings): readonly DestinationName[] {
-    return destinationsFor({ offer: entry.offerId, offerId: '', offerTitle: entry.offer, action: entry.action, doNotContact: entry.doNotContact, isTest: entry.isTest }, settings);
-}
-
 /** A delivery as its record says; `pending` for a destination with no record yet. */
 export function recordState(destination: string, record: DeliveryRecord | undefined): DestinationState {
     if (!record) return { destination, state: 'pending', attempts: 0, poisoned: false };

@@ -155,7 +155,7 @@ function field(name: string, label: string, value: string | undefined, type = 't
 }
 
 function filterForm(query: LeadQuery): string {
-    const stateOptions = ['', 'delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain']
+    const stateOptions = ['', 'delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain', 'waiting', 'poisoned']
         .map((state) => `<option value="${state}"${query.state === state || (!query.state && !state) ? ' selected' : ''}>${state || 'any state'}</option>`)
         .join('');
     return `<form class="filters" method="get" action="${consolePath}" role="search">
@@ -237,7 +237,7 @@ export function renderDetailPage(lead: LeadDetail): string {
     const destinations = lead.destinations
         .map(
             (d) =>
-                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td>${h(String(d.attempts ?? ''))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+                `<tr data-destination="${h(d.destination)}"><th scope="row">${h(d.destination)}</th><td>${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}${d.attention ? ` ${h(attentionWords[d.attention])}` : ''}${d.nextTryAt ? `, next try ${when(d.nextTryAt)}` : ''}</td><td>${h(String(d.attempts ?? ''))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td>${h(d.target ?? '')}</td><td>${when(d.updatedAt)}</td><td>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
     return page(
