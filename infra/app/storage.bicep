@@ -62,7 +62,7 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   name: 'default'
 }
 
-resource leadsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['MarketplaceLeads', 'MarketplaceLeadsUpdates', 'MarketplaceLeadsStats', 'LeadAnonymousPosts', 'LeadDeliveries', 'LeadNotifications']: {
+resource leadsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['MarketplaceLeads', 'MarketplaceLeadsUpdates', 'MarketplaceLeadsStats', 'MarketplaceLeadsEmails', 'LeadAnonymousPosts', 'LeadDeliveries', 'LeadDeliveriesAttention', 'LeadNotifications']: {
   parent: tables
   name: table
 }]

@@ -31,7 +31,15 @@ const leadsTableName = z
     .string()
     .trim()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,55}$/, {
-        message: 'the leads table name has 3 to 56 letters and digits (the app adds "Updates" for a second table) and starts with a letter',
+        message: 'the leads table name has 3 to 56 letters and digits (the app adds "Updates" and "Emails" for two more tables) and starts with a letter',
+    });
+
+/** The attention index goes to "<name>Attention", which must fit the same 63 characters. */
+const deliveriesTableName = z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,53}$/, {
+        message: 'the deliveries table name has 3 to 54 letters and digits (the app adds "Attention" for a second table) and starts with a letter',
     });
 
 export { destinationNames, type DestinationName };
@@ -118,7 +126,7 @@ export const settingsSchema = z.object({
     LEAD_ROUTES: setting(routes.default([])),
     DNC_DESTINATIONS: setting(destinationList.default(['table'])),
     DELIVER_TEST_LEADS: setting(flag.default(true)),
-    DELIVERIES_TABLE: setting(tableName.default('LeadDeliveries')),
+    DELIVERIES_TABLE: setting(deliveriesTableName.default('LeadDeliveries')),
     DELIVERY_MAX_ATTEMPTS: setting(z.coerce.number().int().min(1).max(50).default(12)),
     DELIVERY_RETRY_SECONDS: setting(seconds(15)),
     DELIVERY_TIMEOUT_SECONDS: setting(seconds(30)),

@@ -81,8 +81,8 @@ async function listPage(params: URLSearchParams, fullExport: boolean): Promise<H
     const console = await data();
     const query = parseLeadQuery(filtersOf(params));
     const [page, attention, rangeCount] = await Promise.all([console.page(query), console.attention(), console.count(query)]);
-    const health = await console.health(attention.poisonCount);
-    return html(200, renderListPage({ query, page, health, poisoned: attention.poisoned, poisonCount: attention.poisonCount, setAside: attention.setAside, notice: noticeOf(params), fullExport, rangeCount }));
+    const health = await console.health(attention);
+    return html(200, renderListPage({ query, page, health, attention, notice: noticeOf(params), fullExport, rangeCount }));
 }
 
 async function overviewPage(params: URLSearchParams): Promise<HttpResponseInit> {
@@ -109,7 +109,7 @@ async function route(request: HttpRequest, s: Settings, path: string, context: I
     if (path === 'attention') return json(200, await (await data()).attention());
     if (path === 'health') {
         const console = await data();
-        return json(200, await console.health((await console.attention()).poisonCount));
+        return json(200, await console.health(await console.attention()));
     }
     if (path === 'export.csv') return exportCsv(await data(), s.NOTIFY_PII, parseLeadQuery(params), securityHeaders);
     if (path === 'export-full.csv') {

@@ -2,17 +2,20 @@ import { alertKinds } from '../alert/alertEvent';
 import { CheckStore, type StoredCheck } from '../check/checkStore';
 import type { Settings } from '../config/settings';
 import { readEntity, tableClientFor, statusOf } from '../storage/clients';
-import type { DeliveryLog } from '../store/deliveryLog';
 import type { LeadsTable } from '../store/leadsTable';
 import type { MailDown } from '../store/notifyProgress';
 import { total } from './figures';
+import type { Attention } from './attention';
 
 export interface Health {
     lastLeadAt?: string;
     leadsToday: number;
     leadsThisWeek: number;
-    /** Deliveries whose last attempt failed in the last 24 hours, per destination. */
-    failedLastDay: Record<string, number>;
+    /**
+     * Deliveries failing now (to be tried again, waiting behind an open circuit, or sent back by a
+     * person), per destination: the attention index, which "Needs attention" lists too.
+     */
+    failing: Record<string, number>;
     poisonCount: number;
     lastDigestAt?: string;
     /** Digests have failed to go since then, not for a lead's sake (the mail server, the sender, the account), until one goes. */
@@ -70,18 +73,17 @@ async function newestLeadAt(leads: LeadsTable, now: number): Promise<string | un
 }
 
 /** The health strip: is the marketplace reaching the app, are leads getting out, are digests going. */
-export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog, poisonCount: number, now = Date.now()): Promise<Health> {
+export async function healthOf(s: Settings, leads: LeadsTable, attention: Attention, now = Date.now()): Promise<Health> {
     const today = dayOf(now);
-    const [lastLeadAt, week, failed, digests, alertMail, checks] = await Promise.all([
+    const [lastLeadAt, week, digests, alertMail, checks] = await Promise.all([
         newestLeadAt(leads, now),
         leads.stats.figures(dayOf(now - 6 * dayMs), today, new Date(now)),
-        log.failedSince(new Date(now - dayMs)),
         digestState(s),
         alertsFailing(s),
         CheckStore.connect(s.storage, s.CHECKS_TABLE).then((store) => store.list()),
     ]);
-    const failedLastDay: Record<string, number> = {};
-    for (const record of failed) failedLastDay[record.destination] = (failedLastDay[record.destination] ?? 0) + 1;
+    const failing: Record<string, number> = {};
+    for (const entry of attention.failing) failing[entry.destination] = (failing[entry.destination] ?? 0) + 1;
     return {
         ...(lastLeadAt ? { lastLeadAt } : {}),
         // Imported leads are no sign that leads arrive.
@@ -90,8 +92,8 @@ export async function healthOf(s: Settings, leads: LeadsTable, log: DeliveryLog,
             { hideImported: true },
         ),
         leadsThisWeek: total(week, { hideImported: true }),
-        failedLastDay,
-        poisonCount,
+        failing,
+        poisonCount: attention.poisonCount,
         ...digests,
         ...(alertMail ? { alertsFailing: alertMail } : {}),
         checks,

@@ -11,7 +11,15 @@ const day = z
     .string()
     .regex(/^(19|20)\d{2}-\d{2}-\d{2}$/, { message: 'expected a day as YYYY-MM-DD, from 1900 to 2099' })
     .refine((text) => roundTrips(text, 10), { message: 'expected a day of the calendar' });
-const states = ['delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain'] as const satisfies readonly DeliveryState[];
+const deliveryStates = ['delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain'] as const satisfies readonly DeliveryState[];
+/** The states an operator acts on, read from the attention index: complete at any size. */
+export const attentionFilters = ['failed', 'uncertain', 'waiting', 'poisoned'] as const;
+export type AttentionFilter = (typeof attentionFilters)[number];
+const states = [...deliveryStates, 'waiting', 'poisoned'] as const;
+
+export function isAttentionFilter(state: string | undefined): state is AttentionFilter {
+    return (attentionFilters as readonly string[]).includes(state ?? '');
+}
 const optionalText = (max: number) =>
     z
         .string()

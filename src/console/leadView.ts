@@ -2,6 +2,7 @@ import type { DestinationName, Settings } from '../config/settings';
 import { destinationsFor } from '../deliver/routing';
 import { contactFor, type PiiMode } from '../notify/mask';
 import { originInWords } from '../notify/words';
+import type { AttentionEntry, AttentionState } from '../store/attentionIndex';
 import type { DeliveryRecord, DeliveryState } from '../store/deliveryLog';
 import { campaignOf } from '../store/campaignColumns';
 import { customerOf, historyOf, type LeadEntity } from '../store/leadsTable';
@@ -10,13 +11,17 @@ import { customerOf, historyOf, type LeadEntity } from '../store/leadsTable';
 export interface DestinationState {
     destination: string;
     state: DeliveryState;
-    attempts: number;
+    /** Absent where the record was not read (a list shows the attention index's word, or the table's row). */
+    attempts?: number;
     lastError?: string;
     failureKind?: string;
     target?: string;
     updatedAt?: string;
     completedAt?: string;
     poisoned: boolean;
+    /** Why it needs attention, from the attention index, and when it is tried next. */
+    attention?: AttentionState;
+    nextTryAt?: string;
 }
 
 /** A lead as a list shows it: no contact details, only what tells leads apart. */
@@ -32,8 +37,9 @@ export interface LeadSummary {
     action: string;
     isTest: boolean;
     doNotContact: boolean;
-    occurrences: number;
-    updated: boolean;
+    /** Absent for a lead listed from the attention index alone. */
+    occurrences?: number;
+    updated?: boolean;
     destinations: DestinationState[];
 }
 
@@ -45,19 +51,75 @@ export interface LeadDetail extends LeadSummary {
 
 type RoutingSettings = Pick<Settings, 'LEAD_DESTINATIONS' | 'LEAD_ROUTES' | 'DNC_DESTINATIONS' | 'DELIVER_TEST_LEADS'>;
 
-/** The destinations the lead is routed to, as the settings say now; with their records, and any others that have one. */
-export function destinationStates(row: LeadEntity, records: readonly DeliveryRecord[], settings: RoutingSettings): DestinationState[] {
-    const routed: readonly DestinationName[] = destinationsFor(
-        { offer: row.Offer, offerId: row.OfferId, offerTitle: row.OfferDisplayName, action: row.ActionCode, doNotContact: row.DoNotContact, isTest: row.IsTest },
-        settings,
-    );
-    const names = [...new Set<string>([...routed, ...records.map((r) => r.destination)])];
+/** The destinations a row is routed to, as the settings say now. */
+export function routedFor(row: LeadEntity, settings: RoutingSettings): readonly DestinationName[] {
+    return destinationsFor({ offer: row.Offer, offerId: row.OfferId, offerTitle: row.OfferDisplayName, action: row.ActionCode, doNotContact: row.DoNotContact, isTest: row.IsTest }, settings);
+}
+
+/** A delivery as its record says; `pending` for a destination with no record yet. */
+export function recordState(destination: string, record: DeliveryRecord | undefined): DestinationState {
+    if (!record) return { destination, state: 'pending', attempts: 0, poisoned: false };
+    const { state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned } = record;
+    return { destination, state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned };
+}
+
+const entryStates: Record<AttentionState, (failed: boolean) => DeliveryState> = {
+    retrying: () => 'failed',
+    waiting: (failed) => (failed ? 'failed' : 'pending'),
+    poisoned: () => 'failed',
+    uncertain: () => 'uncertain',
+    replayed: (failed) => (failed ? 'failed' : 'uncertain'),
+};
+
+/** A delivery as the attention index says: the record's state it stands for, why, and when it is tried next. */
+export function entryState(entry: AttentionEntry): DestinationState {
+    return {
+        destination: entry.destination,
+        state: entryStates[entry.state](entry.failed),
+        lastError: entry.reason,
+        updatedAt: entry.at,
+        poisoned: entry.state === 'poisoned' || entry.state === 'uncertain',
+        attention: entry.state,
+        ...(entry.nextTryAt ? { nextTryAt: entry.nextTryAt } : {}),
+    };
+}
+
+/** The destinations the lead is routed to, as the settings say now; with their records, and any others that have one; the attention index's word added. */
+export function destinationStates(row: LeadEntity, records: readonly DeliveryRecord[], settings: RoutingSettings, entries: readonly AttentionEntry[] = []): DestinationState[] {
+    const names = [...new Set<string>([...routedFor(row, settings), ...records.map((r) => r.destination), ...entries.map((e) => e.destination)])];
     return names.map((destination) => {
-        const record = records.find((r) => r.destination === destination);
-        if (!record) return { destination, state: 'pending', attempts: 0, poisoned: false };
-        const { state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned } = record;
-        return { destination, state, attempts, lastError, failureKind, target, updatedAt, completedAt, poisoned };
+        const state = recordState(
+            destination,
+            records.find((r) => r.destination === destination),
+        );
+        const entry = entries.find((e) => e.destination === destination);
+        return entry ? { ...state, attention: entry.state, ...(entry.nextTryAt ? { nextTryAt: entry.nextTryAt } : {}) } : state;
     });
+}
+
+/** A lead as the attention index knows it, for the views read from it: no row was read. */
+export function entrySummary(entries: readonly AttentionEntry[], destinations: DestinationState[]): LeadSummary | undefined {
+    const [first] = entries;
+    if (!first) return undefined;
+    return {
+        id: first.leadId,
+        position: entryPosition(first),
+        receivedAt: first.receivedAt,
+        company: first.company,
+        offer: first.offer,
+        origin: originInWords(first.source, first.action),
+        source: first.source,
+        action: first.action,
+        isTest: first.isTest,
+        doNotContact: first.doNotContact,
+        destinations,
+    };
+}
+
+/** Where an entry's lead sorts among the leads: its time and id, as a row key starts. */
+export function entryPosition(entry: AttentionEntry): string {
+    const time = Date.parse(entry.receivedAt);
+    return `${Number.isNaN(time) ? entry.receivedAt : new Date(time).toISOString()}_${entry.leadId}`;
 }
 
 export function leadSummary(row: LeadEntity, destinations: DestinationState[]): LeadSummary {

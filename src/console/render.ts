@@ -1,6 +1,6 @@
 import { escapeHtml } from '../notify/digest';
-import type { SetAside } from '../store/notifyProgress';
-import type { PoisonedLead } from './attention';
+import type { AttentionEntry } from '../store/attentionIndex';
+import type { Attention, PoisonedLead } from './attention';
 import type { Health, MailFailure } from './health';
 import { queryParams, type LeadQuery } from './leadQuery';
 import type { DestinationState, LeadDetail, LeadSummary } from './leadView';
@@ -64,7 +64,7 @@ function failingSince(failure: MailFailure): string {
 }
 
 function healthStrip(health: Health): string {
-    const failed = Object.entries(health.failedLastDay);
+    const failed = Object.entries(health.failing);
     const failedText = failed.length === 0 ? 'none' : failed.map(([destination, n]) => `${h(destination)} ${n}`).join(', ');
     // Shown only while mail fails: the digests' leads wait, and the alert mail meant to say so cannot go either.
     const mailDown = [health.digestsFailing ? `Digests ${failingSince(health.digestsFailing)}` : '', health.alertsFailing ? `Alert mail ${failingSince(health.alertsFailing)}` : ''].filter(Boolean);
@@ -72,7 +72,7 @@ function healthStrip(health: Health): string {
         ['last-lead', 'Last lead received', when(health.lastLeadAt)],
         ['today', 'Leads today', String(health.leadsToday)],
         ['week', 'Leads in 7 days', String(health.leadsThisWeek)],
-        ['failed', 'Failed deliveries, 24 h', failedText],
+        ['failed', 'Deliveries failing now', failedText],
         ['poison', 'In poison queues', String(health.poisonCount)],
         ['digest', 'Last digest sent', when(health.lastDigestAt)],
         ...(mailDown.length > 0 ? [['mail-down', 'Mail is down', `<span class="bad">${mailDown.join('<br>')}</span>`] as [string, string, string]] : []),
@@ -84,17 +84,17 @@ function healthStrip(health: Health): string {
 
 /** Per destination: its last check and what it said (the Web-to-Lead cap among it), and its failed deliveries in 24 hours. */
 function destinationsSection(health: Health): string {
-    const names = [...new Set([...health.checks.map((c) => c.target), ...Object.keys(health.failedLastDay)])].sort();
+    const names = [...new Set([...health.checks.map((c) => c.target), ...Object.keys(health.failing)])].sort();
     if (names.length === 0) return '';
     const rows = names
         .map((name) => {
             const check = health.checks.find((c) => c.target === name);
             const result = check ? `<span class="state ${check.status === 'ok' ? 'delivered' : check.status === 'warning' ? 'uncertain' : 'failed'}">${h(check.status)}</span>` : '<span class="none">not checked</span>';
             const since = check?.failingSince ? ` since ${when(check.failingSince)}` : '';
-            return `<tr data-destination="${h(name)}"><th scope="row" class="primary">${h(name)}</th><td class="status">${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td data-label="Checked">${when(check?.checkedAt)}</td><td data-label="Last passed">${when(check?.lastOkAt)}</td><td data-label="Last delivery">${when(check?.lastDeliveredAt)}</td><td data-label="Failed, 24 h">${health.failedLastDay[name] ?? 0}</td></tr>`;
+            return `<tr data-destination="${h(name)}"><th scope="row" class="primary">${h(name)}</th><td class="status">${result}${since}</td><td class="reason">${h(check?.summary ?? '')}</td><td data-label="Checked">${when(check?.checkedAt)}</td><td data-label="Last passed">${when(check?.lastOkAt)}</td><td data-label="Last delivery">${check ? when(check.lastDeliveredAt) : '<span class="none">after a check</span>'}</td><td data-label="Failing now">${health.failing[name] ?? 0}</td></tr>`;
         })
         .join('');
-    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table class="cards"><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Failed deliveries, 24 h</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
+    return `<section aria-labelledby="destinations-title" class="destinations"><h2 id="destinations-title">Destinations</h2><div class="scroll"><table class="cards"><thead><tr><th scope="col">Destination</th><th scope="col">Last check</th><th scope="col">What it found</th><th scope="col">Checked</th><th scope="col">Last passed</th><th scope="col">Last delivery</th><th scope="col">Deliveries failing now</th></tr></thead><tbody>${rows}</tbody></table></div><p class="note">Run <code>npm run leads -- check</code> to check again.</p></section>`;
 }
 
 /** The replay of one lead's poisoned deliveries; an uncertain one asks the person to say they checked the destination. `back` returns to the lead's page. */
@@ -109,12 +109,32 @@ function replayForm(lead: { leadId?: string; uncertain: boolean }, back?: 'lead'
 /** A lead in a poison queue: who (company, linked to the lead), where it failed, the offer, when it came and when it was set aside, why, and its Replay. */
 function poisonRow(p: PoisonedLead): string {
     const lead = p.leadId ? `<a href="${consolePath}/view/${h(p.leadId)}" title="Lead ${h(p.leadId)}">${h(p.company || '(no company)')}</a>` : '(not a lead)';
-    const poisoned = p.poisonedAt ? `<br><span class="note">set aside ${when(p.poisonedAt)}</span>` : '';
+    const poisoned = p.at ? `<br><span class="note">set aside ${when(p.at)}</span>` : '';
     const uncertain = p.uncertain ? ' <strong>The destination may have it: check before replaying.</strong>' : '';
     return `<tr data-lead="${h(p.leadId ?? '')}"><td class="primary">${lead}</td><td data-label="Destination">${h(p.destination ?? '(routing)')}</td><td data-label="Offer">${h(p.offer ?? '')}</td><td class="when">${p.receivedAt ? when(p.receivedAt) : ''}${poisoned}</td><td class="reason">${h(p.reason)}${uncertain}</td><td class="action">${replayForm(p)}</td></tr>`;
 }
 
-function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number, setAside: readonly SetAside[]): string {
+const attentionWords: Record<AttentionEntry['state'], string> = {
+    retrying: 'failed, to be tried again',
+    waiting: 'waiting: circuit open',
+    poisoned: 'gave up',
+    uncertain: 'uncertain',
+    replayed: 'sent back, waiting its turn',
+};
+
+/** Deliveries failing now and leads waiting behind an open circuit, each with when it is tried next. */
+function failingPart(failing: readonly AttentionEntry[]): string {
+    if (failing.length === 0) return '<p class="ok">No delivery is failing or waiting.</p>';
+    const rows = failing
+        .map(
+            (e) =>
+                `<tr data-lead="${h(e.leadId)}" data-attention="${h(e.state)}"><td class="primary"><a href="${consolePath}/view/${h(e.leadId)}" title="Lead ${h(e.leadId)}">${h(e.company || '(no company)')}</a></td><td data-label="Offer">${h(e.offer)}</td><td class="when">${when(e.receivedAt)}</td><td data-label="Destination">${h(e.destination)}</td><td class="status">${h(attentionWords[e.state])}</td><td data-label="Next try">${e.nextTryAt ? when(e.nextTryAt) : ''}</td><td class="reason">${h(e.reason)}</td></tr>`,
+        )
+        .join('');
+    return `<div class="scroll"><table class="cards"><caption>Failing or waiting deliveries</caption><thead><tr><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Received</th><th scope="col">Destination</th><th scope="col">State</th><th scope="col">Next try</th><th scope="col">Reason</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function attentionSection({ poisoned, poisonCount, setAside, failing }: Attention): string {
     const rows = poisoned.map(poisonRow).join('');
     const more = poisonCount > poisoned.length ? `<p>Showing ${poisoned.length} of ${poisonCount} messages; replaying shows the rest.</p>` : '';
     const poisonPart =
@@ -132,7 +152,7 @@ function attentionSection(poisoned: readonly PoisonedLead[], poisonCount: number
         setAside.length === 0
             ? '<p class="ok">No digest or recipient was set aside.</p>'
             : `<div class="scroll"><table class="cards"><caption>Set aside by the mail server</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Lead or recipient</th><th scope="col">Reason</th></tr></thead><tbody>${asideRows}</tbody></table></div>`;
-    return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${asidePart}</section>`;
+    return `<section aria-labelledby="attention-title" class="attention"><h2 id="attention-title">Needs attention</h2>${poisonPart}${failingPart(failing)}${asidePart}</section>`;
 }
 
 function field(name: string, label: string, value: string | undefined, type = 'text'): string {
@@ -144,7 +164,7 @@ function hideTestField(query: LeadQuery): string {
 }
 
 function filterForm(query: LeadQuery): string {
-    const stateOptions = ['', 'delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain']
+    const stateOptions = ['', 'delivered', 'submitted', 'skipped', 'failed', 'pending', 'uncertain', 'waiting', 'poisoned']
         .map((state) => `<option value="${state}"${query.state === state || (!query.state && !state) ? ' selected' : ''}>${state || 'any state'}</option>`)
         .join('');
     return `<form class="filters" method="get" action="${consolePath}" role="search">
@@ -189,9 +209,7 @@ export interface ListPageModel {
     query: LeadQuery;
     page: LeadPage;
     health: Health;
-    poisoned: readonly PoisonedLead[];
-    poisonCount: number;
-    setAside: readonly SetAside[];
+    attention: Attention;
     notice?: string;
     /** The person may take the export with contact details (see fullExportTaker). */
     fullExport?: boolean;
@@ -206,27 +224,35 @@ function rangeCountLine(query: LeadQuery, count: number | undefined): string {
     return `<p class="range-count" data-count="${count}">${h(query.fromDay)} to ${h(query.toDay)} (UTC days) hold ${count} lead${count === 1 ? '' : 's'}${hidden}.</p>`;
 }
 
+/** Where a search that stopped at its bound got to, and a link to go on: never "no match" for a range not examined. */
+function searchExtent(query: LeadQuery, result: LeadPage): string {
+    if (!result.lookedBackTo || !result.next) return '';
+    const found = result.items.length === 0 ? 'none matched yet' : `${result.items.length} matched so far`;
+    return `<p class="note" data-search="partial">Looked through ${result.scanned} leads back to ${when(result.lookedBackTo)}; ${found}. <a href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Look further back</a></p>`;
+}
+
 export function renderListPage(model: ListPageModel): string {
     const { query, page: result } = model;
     const params = queryParams(query);
     const exportHref = (file: string) => `${consolePath}/${file}${params.size ? `?${params.toString()}` : ''}`;
     const fullExport = model.fullExport ? ` <a href="${exportHref('export-full.csv')}" download>Export CSV with contact details</a>` : '';
     const next = result.next ? `<a class="next" href="${consolePath}?${queryParams(query, { before: result.next }).toString()}">Older leads →</a>` : '';
-    const scanned = result.items.length < result.scanned ? `<p class="note">${result.scanned} leads were read to find these.</p>` : '';
     const list =
-        result.items.length === 0
+        result.items.length === 0 && !result.lookedBackTo
             ? '<p>No lead matches these filters.</p>'
-            : `<div class="scroll"><table class="leads cards"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">State</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
+            : result.items.length === 0
+              ? ''
+              : `<div class="scroll"><table class="leads cards"><caption>Leads, newest first</caption><thead><tr><th scope="col">Received</th><th scope="col">Company</th><th scope="col">Offer</th><th scope="col">Source and action</th><th scope="col">State</th></tr></thead><tbody>${leadRows(result.items)}</tbody></table></div>`;
     return renderPage(
         'Leads',
         `<h1>Leads</h1>${noticeHtml(model.notice)}
 ${healthStrip(model.health)}
 ${destinationsSection(model.health)}
-${attentionSection(model.poisoned, model.poisonCount, model.setAside)}
+${attentionSection(model.attention)}
 <section aria-labelledby="list-title"><h2 id="list-title">All leads</h2>
 ${filterForm(query)}
 <p class="actions"><a href="${exportHref('export.csv')}" download>Export CSV</a>${fullExport}</p>
-${rangeCountLine(query, model.rangeCount)}${list}${scanned}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
+${rangeCountLine(query, model.rangeCount)}${list}${searchExtent(query, result)}<nav aria-label="Pages" class="pages">${query.before ? `<a href="${consolePath}?${queryParams(query).toString()}">← Newest</a>` : ''} ${next}</nav>
 </section>
 ${importForm()}`,
     );
@@ -257,7 +283,7 @@ export function renderDetailPage(lead: LeadDetail, notice?: string): string {
     const destinations = lead.destinations
         .map(
             (d) =>
-                `<tr data-destination="${h(d.destination)}"><th scope="row" class="primary">${h(d.destination)}</th><td class="status">${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}</td><td data-label="Attempts">${h(String(d.attempts))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td class="target">${h(d.target ?? '')}</td><td data-label="Updated">${when(d.updatedAt)}</td><td${d.completedAt ? ' data-label="Completed"' : ''}>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
+                `<tr data-destination="${h(d.destination)}"><th scope="row" class="primary">${h(d.destination)}</th><td class="status">${stateBadge(d)}${d.poisoned ? ' <strong>in the poison queue</strong>' : ''}${d.attention ? ` ${h(attentionWords[d.attention])}` : ''}${d.nextTryAt ? `, next try ${when(d.nextTryAt)}` : ''}</td><td data-label="Attempts">${h(String(d.attempts ?? ''))}</td><td class="reason">${h(d.lastError ? `${d.failureKind ? `${d.failureKind}: ` : ''}${d.lastError}` : '')}</td><td class="target">${h(d.target ?? '')}</td><td data-label="Updated">${when(d.updatedAt)}</td><td${d.completedAt ? ' data-label="Completed"' : ''}>${d.completedAt ? when(d.completedAt) : ''}</td></tr>`,
         )
         .join('');
     return renderPage(

@@ -115,6 +115,12 @@ export class CircuitBreaker {
         return Math.max(0, this.failingSinceMs + minutes * 60_000 - this.now());
     }
 
+    /** Why a lead waits, for the console: the spell's failures and the last one's reason. */
+    waitingReason(): string {
+        const last = this.lastReason ? ` (last: ${this.lastReason})` : '';
+        return `The ${this.destination} destination's circuit is open after ${this.failures} failures in a row${last}: the lead waits without spending an attempt.`;
+    }
+
     markFailingAlerted(): void {
         this.spellAlerted = true;
     }

@@ -7,6 +7,7 @@ import type { Lead } from '../lead/lead';
 import { versionOrder } from '../lead/version';
 import type { DestinationMessage } from '../queue/leadMessage';
 import { failingOf, type Acquisition, type Lease } from '../store/deliveryLog';
+import { noteAttention } from './attentionNote';
 import { retryDelaySeconds } from './backoff';
 import { breakerFor, circuitTimings, type CircuitBreaker } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
@@ -27,9 +28,11 @@ export function leaseMsFor(destination: Destination, timeoutSeconds: number): nu
     return destination.maxCalls * timeoutSeconds * 1000 + callSlackMs + leaseMarginMs;
 }
 
-/** The same message again later, spending no attempt: the destination was busy or its circuit open. */
-async function later(svc: DeliveryServices, message: DestinationMessage, delaySeconds: number): Promise<void> {
-    await (await svc.queueFor(message.delivery.destination)).send(message, { delaySeconds: Math.max(1, Math.ceil(delaySeconds)) });
+/** The same message again later, spending no attempt: the destination was busy or its circuit open. Returns when it comes back. */
+async function later(svc: DeliveryServices, message: DestinationMessage, delaySeconds: number): Promise<Date> {
+    const seconds = Math.max(1, Math.ceil(delaySeconds));
+    await (await svc.queueFor(message.delivery.destination)).send(message, { delaySeconds: seconds });
+    return new Date(Date.now() + seconds * 1000);
 }
 
 function failureOf(error: unknown, destination: DestinationName): DeliveryFailure {
@@ -81,6 +84,8 @@ async function afterFailure(svc: DeliveryServices, message: DestinationMessage, 
         }
         const failing = await alertIfFailingLong(svc, lead, destination, lease, failure, context);
         await svc.log.fail(lease, failure, { scheduled: ticket }, failing);
+        const nextTryAt = new Date(Date.now() + delay * 1000);
+        await noteAttention(svc.attention, lead, destination, { state: 'retrying', failed: true, reason: failure.message, nextTryAt, leadRow: rowOf(destination, lease) }, (line) => context.error(line));
         context.warn(`Lead ${lead.id}: ${destination} failed (attempt ${attempt}); attempt ${attempt + 1} in ${delay} s. ${failure.message}`);
         return 'retrying';
     }
@@ -88,8 +93,14 @@ async function afterFailure(svc: DeliveryServices, message: DestinationMessage, 
     await alertPoisoned(svc, lead, destination, lease.record.ticket, `${why}: ${failure.message}`, context);
     await svc.poison.send({ ...lead, delivery: { destination, ticket: lease.record.ticket, attempt } });
     await svc.log.fail(lease, failure, { poisoned: true });
+    await noteAttention(svc.attention, lead, destination, { state: 'poisoned', failed: true, reason: `${why}: ${failure.message}`, leadRow: rowOf(destination, lease) }, (line) => context.error(line));
     context.error(`Lead ${lead.id}: ${destination} ${why}; moved to ${svc.poison.name}. ${failure.message}`);
     return 'poisoned';
+}
+
+/** Where the lead's row is, when this delivery is the table's and knows it. */
+function rowOf(destination: DestinationName, lease: Lease): string | undefined {
+    return destination === 'table' ? lease.record.target : undefined;
 }
 
 function split(message: DestinationMessage): { lead: Lead; delivery: DestinationMessage['delivery'] } {
@@ -103,6 +114,7 @@ async function setAsideUncertain(svc: DeliveryServices, message: DestinationMess
     await alertPoisoned(svc, lead, delivery.destination, ticket, `uncertain, check the destination before replaying: ${reason}`, context);
     await svc.poison.send({ ...lead, delivery: { destination: delivery.destination, ticket, attempt: delivery.attempt } });
     await svc.log.markPoisoned(lead.id, delivery.destination);
+    await noteAttention(svc.attention, lead, delivery.destination, { state: 'uncertain', failed: false, reason }, (line) => context.error(line));
     context.error(`Lead ${lead.id}: ${delivery.destination} is uncertain (${reason}); moved to ${svc.poison.name} for a person to check before "npm run leads -- replay-poison --uncertain".`);
 }
 
@@ -120,7 +132,10 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
         await alertIfDestinationFailing(svc, breaker, name, context);
         // A waiting lead also comes back when the spell's alert falls due, so that it is written on time.
         const alertInMs = breaker.msUntilFailingAlert(svc.settings.ALERT_FAILING_MINUTES) ?? Infinity;
-        await later(svc, message, Math.min(admission.retryInMs, alertInMs) / 1000);
+        const nextTryAt = await later(svc, { ...message, delivery: { ...delivery, waited: true } }, Math.min(admission.retryInMs, alertInMs) / 1000);
+        // Failed before if this is a later attempt of its chain, or a replay of a lead that gave up.
+        const failed = delivery.attempt > 1 || delivery.replay === true;
+        await noteAttention(svc.attention, lead, name, { state: 'waiting', failed, reason: breaker.waitingReason(), nextTryAt }, (line) => context.error(line));
         return 'waiting';
     }
     let destination: Destination;
@@ -153,6 +168,9 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
             await later(svc, message, Math.min(busyRetrySeconds, Math.max(1, leaseLeft)));
         } else if (acquisition.status === 'repeat') {
             await destination.onRepeat?.(lead, { attempt: delivery.attempt, target: record?.target, mode: 'create' });
+            // A replayed or waiting copy finds the destination has the lead after all: nothing waits any more.
+            if ((delivery.replay === true || delivery.waited === true) && record && ['delivered', 'submitted', 'skipped'].includes(record.state))
+                await noteAttention(svc.attention, lead, name, 'done', (line) => context.error(line));
             if (record?.state === 'uncertain' && !record.poisoned && record.receiptId === lead.receiptId) await setAsideUncertain(svc, message, record.ticket, context, record.lastError ?? '');
         }
         return acquisition.status;
@@ -201,6 +219,8 @@ async function deliverLeased(svc: DeliveryServices, destination: Destination, me
         await setAsideUncertain(svc, message, lease.record.ticket, context, outcome.reason);
         return 'uncertain';
     }
+    // Only after trouble can there be an entry: the happy path costs no request for it.
+    if (lease.troubled || delivery.waited === true || delivery.replay === true) await noteAttention(svc.attention, lead, destination.name, 'done', (line) => context.error(line));
     const what = lease.mode === 'update' ? 'update' : 'lead';
     context.log(`Lead ${lead.id}: ${destination.name} ${outcome.state} (${what} version ${lead.version}, attempt ${delivery.attempt}).`);
     return outcome.state;

@@ -3,7 +3,9 @@ import { destinationNames, type Settings } from '../config/settings';
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { queueClientFor } from '../storage/clients';
+import { AttentionIndex } from '../store/attentionIndex';
 import { DeliveryLog } from '../store/deliveryLog';
+import { noteAttention } from './attentionNote';
 import { routedDestinations } from './routing';
 import { destinationQueueName } from './services';
 import { keepingItsOrder } from '../lead/version';
@@ -53,6 +55,7 @@ class Replayer {
     constructor(
         private readonly s: Settings,
         private readonly log: DeliveryLog,
+        private readonly attention: AttentionIndex,
         private readonly options: ReplayOptions,
     ) {}
 
@@ -79,7 +82,7 @@ class Replayer {
             this.report.lines.push(`${lead.id}: routed again`);
             return true;
         }
-        const record = (await this.log.list(lead.id)).find((r) => r.destination === destination);
+        const record = await this.log.get(lead.id, destination);
         if (record?.state === 'uncertain' && !this.options.includeUncertain) {
             this.report.uncertain++;
             return false;
@@ -90,6 +93,9 @@ class Replayer {
         this.report.lines.push(`${lead.id}: ${destination} again${record?.lastError ? `, after: ${record.lastError}` : ''}${waits}`);
         const next = { ...lead, delivery: { destination, ticket: Math.max(delivery.ticket, record?.ticket ?? 0) + 1, attempt: 1, replay: true } };
         await (await this.queueNamed(queueName)).send(next);
+        // Until its turn comes the console lists it as sent back, not as given up, and not nowhere.
+        const mark = { state: 'replayed' as const, failed: record?.state === 'failed', reason: `Sent back to ${queueName} by a person${record?.lastError ? ` after: ${record.lastError}` : ''}.`, nextTryAt: new Date() };
+        await noteAttention(this.attention, lead, destination, mark, (line) => this.report.lines.push(line));
         return true;
     }
 
@@ -120,7 +126,8 @@ class Replayer {
 
 /** Sends the leads in the poison queues (all, or those named) back to their destinations; `npm run leads -- replay-poison` and the console's Replay. */
 export async function replayPoison(s: Settings, options: ReplayOptions): Promise<ReplayReport> {
-    const replayer = new Replayer(s, await DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), options);
+    const [log, attention] = await Promise.all([DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), AttentionIndex.connect(s.storage, s.DELIVERIES_TABLE)]);
+    const replayer = new Replayer(s, log, attention, options);
     for (const name of poisonQueueNames(s)) {
         const poison = await queueClientFor(s.storage, name);
         if (!(await poison.exists())) continue;

@@ -5,6 +5,7 @@ import { ConfigurationError, intakeSettings, settings, settingsSchema, type Dest
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { lazy } from '../runtime/lazy';
+import { AttentionIndex } from '../store/attentionIndex';
 import { DeliveryLog } from '../store/deliveryLog';
 
 /** `<LEADS_QUEUE>-<destination>`: each destination's own queue, so one that hangs delays only itself. */
@@ -15,6 +16,8 @@ export function destinationQueueName(leadsQueue: string, destination: Destinatio
 export interface DeliveryServices {
     settings: Settings;
     log: DeliveryLog;
+    /** The deliveries in trouble, for the console: written on the failure paths, cleared by a success after one. */
+    attention: AttentionIndex;
     poison: JsonQueue;
     /** Where poisoned and long-failing deliveries are written for the operator's alert mail. */
     alerts?: AlertRecorder;
@@ -23,7 +26,12 @@ export interface DeliveryServices {
 
 export const deliveryServices = lazy(async (): Promise<DeliveryServices> => {
     const s = settings();
-    const [log, poison, alerts] = await Promise.all([DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE), JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`), AlertStore.connect(s.storage, s.ALERTS_TABLE)]);
+    const [log, attention, poison, alerts] = await Promise.all([
+        DeliveryLog.connect(s.storage, s.DELIVERIES_TABLE),
+        AttentionIndex.connect(s.storage, s.DELIVERIES_TABLE),
+        JsonQueue.connect(s.storage, `${s.LEADS_QUEUE}-poison`),
+        AlertStore.connect(s.storage, s.ALERTS_TABLE),
+    ]);
     const queues = new Map<DestinationName, Promise<JsonQueue>>();
     const queueFor = (destination: DestinationName): Promise<JsonQueue> => {
         let queue = queues.get(destination);
@@ -33,7 +41,7 @@ export const deliveryServices = lazy(async (): Promise<DeliveryServices> => {
         }
         return queue;
     };
-    return { settings: s, log, poison, alerts, queueFor };
+    return { settings: s, log, attention, poison, alerts, queueFor };
 });
 
 /**

@@ -23,6 +23,8 @@ const deliverySchema = z.object({
     attempt: z.number().int().min(1).default(1),
     /** Sent by replay-poison: deliver again even where the last attempt failed or is uncertain. */
     replay: z.boolean().optional(),
+    /** Sent back by an open circuit: it may have an entry in the attention index, which its success clears. */
+    waited: z.boolean().optional(),
 });
 
 /**

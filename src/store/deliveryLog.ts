@@ -65,6 +65,8 @@ export interface Lease {
     interrupted: boolean;
     /** The record was `uncertain`: the last call, perhaps of another version, may have reached the destination. */
     afterUncertain: boolean;
+    /** The record showed a failure, an uncertain call, a lease never ended or the poison queue: a success clears the attention index. */
+    troubled: boolean;
 }
 
 export type Acquisition = { status: 'acquired'; lease: Lease } | { status: 'repeat' | 'stale' | 'busy'; record: DeliveryRecord | undefined };
@@ -164,7 +166,7 @@ export class DeliveryLog {
         const fresh = leasedEntity(request, undefined, true, leaseMs, now);
         try {
             const written = await this.client.createEntity(fresh);
-            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create', interrupted: false, afterUncertain: false } };
+            return { status: 'acquired', lease: { record: toRecord(fresh), etag: written.etag ?? '*', mode: 'create', interrupted: false, afterUncertain: false, troubled: false } };
         } catch (error) {
             if (statusOf(error) !== 409) throw error;
         }
@@ -177,7 +179,8 @@ export class DeliveryLog {
             try {
                 const written = existing ? await this.client.updateEntity(entity, 'Merge', { etag: existing.etag }) : await this.client.createEntity(entity);
                 const [interrupted, afterUncertain] = [existing?.State === 'pending', existing?.State === 'uncertain'];
-                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode, interrupted, afterUncertain } };
+                const troubled = interrupted || afterUncertain || existing?.State === 'failed' || existing?.Poisoned === true;
+                return { status: 'acquired', lease: { record: toRecord({ ...existing, ...entity }), etag: written.etag ?? '*', mode: decision.mode, interrupted, afterUncertain, troubled } };
             } catch (error) {
                 // Another copy got there first: look again.
                 if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
@@ -233,18 +236,6 @@ export class DeliveryLog {
     }
 
     /**
-     * The records that failed since a time, across leads. The table is keyed by lead, so this is a
-     * filtered scan that the table service runs: the console's health strip, not the delivery path.
-     */
-    async failedSince(since: Date): Promise<DeliveryRecord[]> {
-        await this.ensureTable();
-        const records: DeliveryRecord[] = [];
-        const filter = `State eq 'failed' and UpdatedAt ge '${since.toISOString()}'`;
-        for await (const entity of this.client.listEntities<DeliveryEntity>({ queryOptions: { filter } })) records.push(toRecord(entity));
-        return records;
-    }
-
-    /**
      * When each record at `destination` that ended in `state` since a time completed: a filtered
      * scan the table service runs (the table is keyed by lead), for the daily check and the
      * console, not the delivery path.
@@ -270,6 +261,12 @@ export class DeliveryLog {
             if (at > (last.get(entity.rowKey) ?? '')) last.set(entity.rowKey, at);
         }
         return last;
+    }
+
+    /** One lead's record at one destination, by its keys: a point read, which every store answers from its index. */
+    async get(leadId: string, destination: string): Promise<DeliveryRecord | undefined> {
+        const entity = await readEntity<DeliveryEntity>(this.client, leadId, destination);
+        return entity && toRecord(entity);
     }
 
     /** Every destination's record for one lead. */

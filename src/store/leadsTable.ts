@@ -6,6 +6,7 @@ import { campaignCells, campaignColumns } from './campaignColumns';
 import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
 import { LeadStats, statsTableName } from './leadStats';
 import { addDays } from './utcDays';
+import { EmailIndex } from './emailIndex';
 
 /**
  * Where a lead's row sits. PartitionKey is the UTC day it was first stored (an imported lead's:
@@ -238,6 +239,8 @@ export interface LeadRange {
     before?: string;
     /** A condition on the table's own columns, in OData, that the table service applies. */
     filter?: string;
+    /** How many rows the caller needs: the first window is sized to hold about that many. */
+    want?: number;
 }
 
 /** The first window a newest-first read looks at; each empty one is four times wider, each other one twice. */
@@ -255,11 +258,14 @@ export class LeadsTable {
     private readonly ensureUpdates: () => Promise<void>;
     /** Leads per day; told of every row stored or changed in a day whose figures it keeps. */
     readonly stats: LeadStats;
+    /** Rows a millisecond in the last range read newest first: sizes the next one's first window. */
+    private rowsPerMs: number | undefined;
 
     constructor(
         readonly client: TableClient,
         readonly updates: TableClient,
         statsClient: TableClient,
+        readonly emails: EmailIndex,
     ) {
         this.ensureTable = tableCreator(client);
         this.ensureUpdates = tableCreator(updates);
@@ -267,13 +273,23 @@ export class LeadsTable {
     }
 
     static async connect(connection: StorageConnection | string, tableName: string): Promise<LeadsTable> {
-        const [client, updates, stats] = await Promise.all([tableClientFor(connection, tableName), tableClientFor(connection, updatesTableName(tableName)), tableClientFor(connection, statsTableName(tableName))]);
-        return new LeadsTable(client, updates, stats);
+        const [client, updates, stats, emails] = await Promise.all([
+            tableClientFor(connection, tableName),
+            tableClientFor(connection, updatesTableName(tableName)),
+            tableClientFor(connection, statsTableName(tableName)),
+            EmailIndex.connect(connection, tableName),
+        ]);
+        return new LeadsTable(client, updates, stats, emails);
     }
 
-    /** Inserts the lead's row; 'exists' when a row with these keys is already there. */
+    /**
+     * Inserts the lead's row; 'exists' when a row with these keys is already there. Its address goes
+     * into the e-mail index first: an index entry whose row never came is skipped by the search, a
+     * row whose entry never came could not be found.
+     */
     async insert(lead: Lead, keys: LeadRowKeys): Promise<'inserted' | 'exists'> {
         await this.ensureTable();
+        await this.emails.add(lead.customer.email, formatRowKeys(keys));
         let outcome: 'inserted' | 'exists' = 'inserted';
         try {
             await this.client.createEntity(leadEntity(lead, keys));
@@ -333,6 +349,8 @@ export class LeadsTable {
             const change = countOnly ? undefined : this.versionChange(row, lead, keys, now);
             const newer = change !== undefined && 'LastUpdateKey' in change;
             const changes = { ...counted, ...change };
+            // Before the row, as on insert: a new address is found by the search as soon as the row shows it.
+            if (newer && (customerOf(row).Email ?? '').trim().toLowerCase() !== lead.customer.email.trim().toLowerCase()) await this.emails.add(lead.customer.email, formatRowKeys(keys));
             try {
                 await this.client.updateEntity(changes, 'Merge', { etag: row.etag });
             } catch (error) {
@@ -422,9 +440,14 @@ export class LeadsTable {
         const floor = range.fromDay;
         const floorMs = Date.parse(floor);
         let high = range.before ?? addDays(range.toDay, 1);
-        let widthMs = firstWindowMs;
+        // The first window ends at `high` (rows keyed by a clock ahead of this one are read too) but is
+        // sized from now: the hours to the end of today hold no row, and would cost a query each.
+        const topMs = Math.min(Date.parse(high.slice(0, 24)), Date.now());
+        let widthMs = range.want !== undefined && this.rowsPerMs ? Math.max(1000, Math.ceil((range.want / this.rowsPerMs) * 1.5)) : firstWindowMs;
+        let startMs = topMs;
+        let rowsRead = 0;
         while (high > floor) {
-            const lowMs = Date.parse(high.slice(0, 24)) - widthMs;
+            const lowMs = startMs - widthMs;
             const low = lowMs <= floorMs ? floor : new Date(lowMs).toISOString();
             const keys = `PartitionKey ge ${odataText(low.slice(0, 10))} and PartitionKey le ${odataText(high.slice(0, 10))} and RowKey ge ${odataText(low)} and RowKey lt ${odataText(high)}`;
             const filter = range.filter ? `${keys} and (${range.filter})` : keys;
@@ -442,8 +465,11 @@ export class LeadsTable {
                 continue;
             }
             rows.sort((a, b) => (a.rowKey < b.rowKey ? 1 : -1));
+            rowsRead += rows.length;
+            if (rowsRead > 0 && !range.filter) this.rowsPerMs = rowsRead / Math.max(1, topMs - Math.max(lowMs, floorMs));
             yield* rows;
             high = low;
+            startMs = Date.parse(low.slice(0, 24));
             widthMs *= rows.length === 0 ? 4 : 2;
         }
     }

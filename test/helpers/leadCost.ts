@@ -77,7 +77,7 @@ function settingsFile(): string[] {
 }
 
 /** Runs a timer function through the admin API and waits until the host says it finished. */
-async function runTimerNow(app: RunningApp, name: string): Promise<void> {
+export async function runTimerNow(app: RunningApp, name: string): Promise<void> {
     const finished = new RegExp(`Executed 'Functions\\.${name}'`, 'g');
     const before = app.output().match(finished)?.length ?? 0;
     const fired = await fetch(`${app.url}/admin/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

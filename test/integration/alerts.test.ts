@@ -17,6 +17,7 @@ import { JsonQueue } from '../../src/queue/jsonQueue';
 import type { DestinationMessage } from '../../src/queue/leadMessage';
 import { SmtpTransport } from '../../src/notify/transports/smtp';
 import type { Mail as OutgoingMail, MailTransport } from '../../src/notify/transports/transport';
+import { AttentionIndex } from '../../src/store/attentionIndex';
 import { DeliveryLog } from '../../src/store/deliveryLog';
 import { LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import { json, startTestServer, type TestServer } from '../helpers/httpServer';
@@ -387,6 +388,7 @@ describe('alert runs against Azurite and a real SMTP server', () => {
             const svc: DeliveryServices = {
                 settings,
                 log: await DeliveryLog.connect(azurite.connectionString, 'AlertsDownDeliveries'),
+                attention: await AttentionIndex.connect(azurite.connectionString, 'AlertsDownDeliveries'),
                 poison,
                 alerts: await AlertStore.connect(down, 'LeadAlerts'),
                 queueFor: () => JsonQueue.connect(azurite.connectionString, 'alertsdown-webhook'),

@@ -17,13 +17,15 @@ import { MailDownError, maxRecipientRetries, runNotification, type NotifyService
 import { AppLeadsTableSource, MarketplaceTableSource } from '../../src/notify/sources';
 import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/smtp';
 import { MailRefusedError, type MailTransport } from '../../src/notify/transports/transport';
-import { DeliveryLog } from '../../src/store/deliveryLog';
+import type { Attention } from '../../src/console/attention';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
 import { leadIdsIn, parseMail, type ParsedMail } from '../helpers/mime';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 
 const quiet = () => new InvocationContext({ logHandler: () => undefined });
+/** Nothing in the attention index or the poison queues. */
+const noAttention: Attention = { poisoned: [], poisonCount: 0, failing: [], setAside: [] };
 
 describe('notification runs against Azurite and a real SMTP server', () => {
     let azurite: Azurite;
@@ -87,7 +89,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             restart: services,
             run: (using = svc) => runNotification(using, quiet()),
             runAlerts: async () => runAlerts(await alertServices(), quiet()),
-            health: async () => healthOf(settings, table, await DeliveryLog.connect(azurite.connectionString, settings.DELIVERIES_TABLE), 0),
+            health: async () => healthOf(settings, table, noAttention),
             /** The alert events in ALERTS_TABLE: kind, key and whether they were mailed. */
             async alertEvents(): Promise<{ kind: string; key: string; sent: boolean }[]> {
                 const client = TableClient.fromConnectionString(azurite.connectionString, settings.ALERTS_TABLE, { allowInsecureConnection: true });
@@ -354,7 +356,7 @@ describe('notification runs against Azurite and a real SMTP server', () => {
             assert.ok(health.digestsFailing && health.digestsFailing.since >= started, 'the health strip shows digests failing');
             assert.match(health.digestsFailing.reason, /554 5\.2\.252/);
             assert.match(health.alertsFailing?.reason ?? '', /554 5\.2\.252/, 'and alert mail failing');
-            const page = renderListPage({ query: parseLeadQuery(new URLSearchParams()), page: { items: [], scanned: 0 }, health, poisoned: [], poisonCount: 0, setAside: [] });
+            const page = renderListPage({ query: parseLeadQuery(new URLSearchParams()), page: { items: [], scanned: 0 }, health, attention: noAttention });
             assert.match(page, /data-health="mail-down"><dt>Mail is down<\/dt><dd><span class="bad">Digests failing since <time[^>]*>[^<]*<\/time>: [^<]*554 5\.2\.252[^<]*<br>Alert mail failing since /);
             const events = await s.alertEvents();
             assert.deepEqual(

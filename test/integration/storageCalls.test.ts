@@ -24,16 +24,17 @@ describe('storage requests per lead, counted in front of Azurite', () => {
         await azurite.stop();
     });
 
-    it('costs five requests per lead on the default route, plus one receive per batch and one notification run', async () => {
+    it('costs six requests per lead on the default route, plus one receive per batch and one notification run', async () => {
         const cost = await measureLeadCost(azurite, { leads, destinations: ['table'] });
         assert.deepEqual(cost.intake.work, { 'queue.send leads': leads });
         assert.deepEqual(cost.delivery.work, {
             'queue.delete leads': leads,
             // batchSize 16 in host.json: the waiting leads come in one receive.
             'queue.receive leads': 1,
-            // The lease on the lead's delivery record, the row, and the record's outcome.
+            // The lease on the lead's delivery record, the row and its address in the e-mail index, and the record's outcome.
             'table.insert LeadDeliveries': leads,
             'table.insert MarketplaceLeads': leads,
+            'table.insert MarketplaceLeadsEmails': leads,
             'table.merge LeadDeliveries': leads,
         });
         // One run for all the leads: claim, kept digests, the new rows (and updates), the digest written down, sent, the cursor, release.
@@ -46,7 +47,7 @@ describe('storage requests per lead, counted in front of Azurite', () => {
             'table.read LeadNotifications': 1,
             'table.replace LeadNotifications': 3,
         });
-        assert.equal(cost.callsPerLead, 5 + (1 + 9) / leads);
+        assert.equal(cost.callsPerLead, 6 + (1 + 9) / leads);
     });
 
     it('costs four more requests per lead for each destination behind its own queue', async () => {
@@ -56,6 +57,7 @@ describe('storage requests per lead, counted in front of Azurite', () => {
             'queue.receive leads': 1,
             'table.insert LeadDeliveries': 2 * leads,
             'table.insert MarketplaceLeads': leads,
+            'table.insert MarketplaceLeadsEmails': leads,
             'table.merge LeadDeliveries': 2 * leads,
             // The webhook's own queue: the message, its receive and its delete.
             'queue.send leads-webhook': leads,
