@@ -91,9 +91,10 @@ async function afterFailure(svc: DeliveryServices, message: DestinationMessage, 
     }
     const why = failure.kind === 'transient' ? `gave up after ${attempt} attempts` : 'a permanent failure';
     await alertPoisoned(svc, lead, destination, lease.record.ticket, `${why}: ${failure.message}`, context);
+    // Noted before the move, like the alert: the console never finds the message in the poison queue without its reason.
+    await noteAttention(svc.attention, lead, destination, { state: 'poisoned', failed: true, reason: `${why}: ${failure.message}`, leadRow: rowOf(destination, lease) }, (line) => context.error(line));
     await svc.poison.send({ ...lead, delivery: { destination, ticket: lease.record.ticket, attempt } });
     await svc.log.fail(lease, failure, { poisoned: true });
-    await noteAttention(svc.attention, lead, destination, { state: 'poisoned', failed: true, reason: `${why}: ${failure.message}`, leadRow: rowOf(destination, lease) }, (line) => context.error(line));
     context.error(`Lead ${lead.id}: ${destination} ${why}; moved to ${svc.poison.name}. ${failure.message}`);
     return 'poisoned';
 }
@@ -112,9 +113,9 @@ function split(message: DestinationMessage): { lead: Lead; delivery: Destination
 async function setAsideUncertain(svc: DeliveryServices, message: DestinationMessage, ticket: number, context: InvocationContext, reason: string): Promise<void> {
     const { lead, delivery } = split(message);
     await alertPoisoned(svc, lead, delivery.destination, ticket, `uncertain, check the destination before replaying: ${reason}`, context);
+    await noteAttention(svc.attention, lead, delivery.destination, { state: 'uncertain', failed: false, reason }, (line) => context.error(line));
     await svc.poison.send({ ...lead, delivery: { destination: delivery.destination, ticket, attempt: delivery.attempt } });
     await svc.log.markPoisoned(lead.id, delivery.destination);
-    await noteAttention(svc.attention, lead, delivery.destination, { state: 'uncertain', failed: false, reason }, (line) => context.error(line));
     context.error(`Lead ${lead.id}: ${delivery.destination} is uncertain (${reason}); moved to ${svc.poison.name} for a person to check before "npm run leads -- replay-poison --uncertain".`);
 }
 
