@@ -482,7 +482,7 @@ describe('npm start', () => {
                     await eventually(async () => ((await fetch(`${app.url}/api/console`).then((r) => r.text())).includes('data-destination="hubspot"') ? true : undefined), 10_000, 'the check in the console');
                     const page = await (await fetch(`${app.url}/api/console`)).text();
                     assert.match(page, /<h2 id="destinations-title">Destinations<\/h2>/);
-                    assert.match(page, /<tr data-destination="hubspot"><th scope="row">hubspot<\/th><td><span class="state failed">failing<\/span> since <time/);
+                    assert.match(page, /<tr data-destination="hubspot"><th scope="row" class="primary">hubspot<\/th><td class="status"><span class="state failed">failing<\/span> since <time/);
                     assert.match(page, /MISSING_SCOPES/);
                     assert.ok(page.includes(`<time datetime="${lastDelivery}">`), 'the last delivery the check found');
                 } finally {

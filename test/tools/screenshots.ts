@@ -19,7 +19,7 @@ async function screenshots(): Promise<string[]> {
     try {
         const folder = join(projectRoot, 'docs', 'images');
         mkdirSync(folder, { recursive: true });
-        const pages = { 'console-list': '/api/console', 'console-lead': `/api/console/view/${scene.ids.refused ?? ''}` };
+        const pages = { 'console-list': '/api/console', 'console-lead': `/api/console/view/${scene.ids.refused ?? ''}`, 'console-overview': '/api/console/view/overview' };
         for (const [name, path] of Object.entries(pages)) {
             for (const [size, viewport] of Object.entries(viewports)) {
                 const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
