@@ -37,6 +37,8 @@ describe('the console tells the truth about failing deliveries and digests', () 
                 WEBHOOK_URL: `${webhook.url}/hook`,
                 DELIVERY_RETRY_SECONDS: '1',
                 DELIVERY_TIMEOUT_SECONDS: '2',
+                // A shorter first pause than the default 30 s: the mended webhook is reached sooner.
+                DELIVERY_CIRCUIT_PAUSE_SECONDS: '8',
                 NOTIFY_TO: 'sales@contoso.example',
                 OUTBOX_DIR: tempDir('truth-outbox'),
                 NOTIFY_SCHEDULE: '0 0 0 1 1 *',
@@ -124,7 +126,7 @@ describe('the console tells the truth about failing deliveries and digests', () 
 
     it('clears a delivery when it succeeds after failing, and a replayed lead once it is delivered', async () => {
         mended = true;
-        // The circuit's first pause is 30 s: then a probe goes, succeeds, and the waiting leads follow.
+        // After the circuit's pause (8 s here, doubling while probes fail) a probe goes, succeeds, and the waiting leads follow.
         await eventually(async () => ((await attention()).failing.length === 0 ? true : undefined), 90_000, 'the waiting leads to be delivered');
         assert.deepEqual(await listed('state=failed'), [ids.refused], 'only the lead that gave up is left');
         assert.deepEqual((await health()).failing, {});
