@@ -130,6 +130,8 @@ export const settingsSchema = z.object({
     DELIVERY_MAX_ATTEMPTS: setting(z.coerce.number().int().min(1).max(50).default(12)),
     DELIVERY_RETRY_SECONDS: setting(seconds(15)),
     DELIVERY_TIMEOUT_SECONDS: setting(seconds(30)),
+    /** How long the fan-out waits on a destination that is idempotent by key before handing the lead to its own queue; 0: always queue it. */
+    DELIVERY_INLINE_SECONDS: setting(z.coerce.number().min(0).max(600).default(10)),
     /** Transient failures in a row that open a destination's circuit (its leads then wait without spending attempts); 0: never. */
     DELIVERY_CIRCUIT_FAILURES: setting(z.coerce.number().int().min(0).max(1000).default(5)),
     /** How long an open circuit first keeps its leads waiting before one probes; it doubles while the destination stays down. */

@@ -12,6 +12,8 @@ import { retryDelaySeconds } from './backoff';
 import { breakerFor, circuitTimings, type CircuitBreaker } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
 import { destinationNamed } from './destinations';
+import { within } from './http';
+import { noteInlineTiming } from './inlineGate';
 import { leadOrPoison, servicesOrPoison, type DeliveryServices } from './services';
 
 /** Slack for a delivery's own work between its calls; past it, the delivery is stopped. */
@@ -21,7 +23,16 @@ const leaseMarginMs = 10_000;
 /** A lead another copy is delivering looks again after at most this. */
 const busyRetrySeconds = 5;
 
-export type AttemptResult = 'delivered' | 'submitted' | 'skipped' | 'uncertain' | 'repeat' | 'stale' | 'busy' | 'waiting' | 'retrying' | 'poisoned';
+export type AttemptResult = 'delivered' | 'submitted' | 'skipped' | 'uncertain' | 'repeat' | 'stale' | 'busy' | 'waiting' | 'retrying' | 'poisoned' | 'handed-off';
+
+/**
+ * The fan-out may call this destination itself, within DELIVERY_INLINE_SECONDS: a repeat of the call
+ * leaves one lead, so a call cut off at that budget can be made again from the destination's own
+ * queue. The table is always written inline, as it is the app's own storage.
+ */
+export function callableInline(destination: Destination, settings: DeliveryServices['settings']): boolean {
+    return destination.idempotent && destination.name !== 'table' && settings.DELIVERY_INLINE_SECONDS > 0;
+}
 
 /** Long enough for every call the destination makes in a row, each up to DELIVERY_TIMEOUT_SECONDS. */
 export function leaseMsFor(destination: Destination, timeoutSeconds: number): number {
@@ -120,11 +131,35 @@ async function setAsideUncertain(svc: DeliveryServices, message: DestinationMess
 }
 
 /**
+ * An inline attempt that ran past DELIVERY_INLINE_SECONDS was cut off: the destination's own queue
+ * takes the lead at once, as the chain's next link, spending no attempt. The call may have reached
+ * the destination, which is harmless: only destinations idempotent by key are called inline.
+ */
+async function handOff(svc: DeliveryServices, message: DestinationMessage, lease: Lease, context: InvocationContext): Promise<AttemptResult> {
+    const { lead, delivery } = split(message);
+    const { destination, attempt } = delivery;
+    const seconds = svc.settings.DELIVERY_INLINE_SECONDS;
+    const failure = new DeliveryFailure(`The ${destination} destination had not answered within ${seconds} s of the fan-out (DELIVERY_INLINE_SECONDS); it goes on from its own queue.`, 'transient', undefined, true);
+    const ticket = lease.record.ticket + 1;
+    try {
+        await (await svc.queueFor(destination)).send({ ...lead, delivery: { destination, ticket, attempt } }, { delaySeconds: 1 });
+    } catch (error) {
+        // Recorded as failed with nothing scheduled: the fan-out's message comes back and schedules it.
+        await svc.log.fail(lease, failure, undefined);
+        throw error;
+    }
+    await svc.log.fail(lease, failure, { scheduled: ticket });
+    context.warn(`Lead ${lead.id}: ${destination} had not answered within ${seconds} s; handed to its own queue.`);
+    return 'handed-off';
+}
+
+/**
  * One attempt at one destination for one message: takes the lease unless the destination has this
  * version already (a repeat), another copy is delivering it (busy), or the message is a stale link
- * of its retry chain; then delivers, and schedules the next link or poisons on failure.
+ * of its retry chain; then delivers, and schedules the next link or poisons on failure. `inlineMs`:
+ * the fan-out makes the attempt itself and hands the lead to the destination's queue past it.
  */
-export async function attemptDelivery(svc: DeliveryServices, message: DestinationMessage, context: InvocationContext): Promise<AttemptResult> {
+export async function attemptDelivery(svc: DeliveryServices, message: DestinationMessage, context: InvocationContext, inlineMs?: number): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
     const name = delivery.destination;
     const breaker = breakerFor(name, circuitTimings(svc.settings));
@@ -176,7 +211,7 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
         }
         return acquisition.status;
     }
-    return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context);
+    return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context, inlineMs);
 }
 
 /**
@@ -190,7 +225,15 @@ function blindCallReason(destination: Destination, lease: Lease, replay: boolean
     return undefined;
 }
 
-async function deliverLeased(svc: DeliveryServices, destination: Destination, message: DestinationMessage, lease: Lease, leaseMs: number, context: InvocationContext): Promise<AttemptResult> {
+async function deliverLeased(
+    svc: DeliveryServices,
+    destination: Destination,
+    message: DestinationMessage,
+    lease: Lease,
+    leaseMs: number,
+    context: InvocationContext,
+    inlineMs: number | undefined,
+): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
     const breaker = breakerFor(destination.name, circuitTimings(svc.settings));
     const blind = blindCallReason(destination, lease, delivery.replay === true);
@@ -201,18 +244,31 @@ async function deliverLeased(svc: DeliveryServices, destination: Destination, me
         return 'uncertain';
     }
     let outcome;
+    const budget = inlineMs === undefined ? undefined : AbortSignal.timeout(inlineMs);
+    const started = performance.now();
+    // How long it took, for whether the fan-out goes on calling it inline.
+    const timed = (cutOff: boolean) => {
+        if (callableInline(destination, svc.settings)) noteInlineTiming(destination.name, performance.now() - started, svc.settings.DELIVERY_INLINE_SECONDS * 1000, cutOff);
+    };
     try {
-        const signal = AbortSignal.timeout(leaseMs - leaseMarginMs);
+        const signal = within(AbortSignal.timeout(leaseMs - leaseMarginMs), budget);
         // Every attempt this destination saw for the lead, across chains: a later one looks for what an earlier left.
         const earlierVersions = lease.record.seenVersions.some((seen) => seen !== lead.version);
         outcome = await destination.deliver(lead, { attempt: lease.record.attempts, target: lease.record.target, mode: lease.mode, earlierVersions, firstReceivedAt: lease.record.firstReceivedAt, signal });
     } catch (error) {
+        timed(budget?.aborted === true);
+        if (budget?.aborted) {
+            // Not the destination's failure, only slower than the fan-out waits: the circuit counts nothing.
+            breaker.release();
+            return handOff(svc, message, lease, context);
+        }
         const failure = failureOf(error, destination.name);
         const change = failure.kind === 'transient' ? breaker.failed(failure.message) : breaker.succeeded();
         if (change) context.warn(change);
         await alertIfDestinationFailing(svc, breaker, destination.name, context);
         return afterFailure(svc, message, lease, failure, context);
     }
+    timed(false);
     const change = breaker.succeeded();
     if (change) context.log(change);
     await svc.log.complete(lease, outcome);

@@ -69,6 +69,11 @@ async function allStored(connection: string, ids: readonly string[], timeoutMs: 
     }
 }
 
+/** The app with the table and a webhook, and no digest: what the delivery faults run, with their own timings. */
+function webhookAppEnv(azurite: Azurite, webhookUrl: string, timings: Record<string, string>): Record<string, string> {
+    return { AzureWebJobsStorage: azurite.connectionString, LEAD_DESTINATIONS: 'table,webhook', WEBHOOK_URL: webhookUrl, ...timings, 'AzureWebJobs.notifyContacts.Disabled': 'true' };
+}
+
 describe('faults', () => {
     it('storage down: every POST answers 202 or 503, and every lead that got a 202 is stored once Azurite is back', async () => {
         const location = tempDir('azurite-faults');
@@ -120,14 +125,7 @@ describe('faults', () => {
             delivered.set(id, (delivered.get(id) ?? 0) + 1);
             json(res, 200, { ok: true });
         });
-        const env = {
-            AzureWebJobsStorage: azurite.connectionString,
-            LEAD_DESTINATIONS: 'table,webhook',
-            WEBHOOK_URL: webhook.url,
-            DELIVERY_TIMEOUT_SECONDS: '2',
-            DELIVERY_RETRY_SECONDS: '1',
-            'AzureWebJobs.notifyContacts.Disabled': 'true',
-        };
+        const env = webhookAppEnv(azurite, webhook.url, { DELIVERY_TIMEOUT_SECONDS: '2', DELIVERY_RETRY_SECONDS: '1' });
         const port = await freePort();
         let app: RunningApp = await startApp({ env, port });
         try {
@@ -166,14 +164,7 @@ describe('faults', () => {
             json(res, 200, { ok: true });
         });
         const app = await startApp({
-            env: {
-                AzureWebJobsStorage: azurite.connectionString,
-                LEAD_DESTINATIONS: 'table,webhook',
-                WEBHOOK_URL: webhook.url,
-                DELIVERY_TIMEOUT_SECONDS: '1',
-                DELIVERY_RETRY_SECONDS: '1',
-                'AzureWebJobs.notifyContacts.Disabled': 'true',
-            },
+            env: webhookAppEnv(azurite, webhook.url, { DELIVERY_TIMEOUT_SECONDS: '1', DELIVERY_RETRY_SECONDS: '1' }),
             port: await freePort(),
         });
         try {
@@ -209,19 +200,14 @@ describe('faults', () => {
             json(res, 200, { ok: true });
         });
         const app = await startApp({
-            env: {
-                AzureWebJobsStorage: azurite.connectionString,
-                LEAD_DESTINATIONS: 'table,webhook',
-                WEBHOOK_URL: webhook.url,
-                DELIVERY_TIMEOUT_SECONDS: '10',
-                DELIVERY_RETRY_SECONDS: '1',
-                'AzureWebJobs.notifyContacts.Disabled': 'true',
-            },
+            env: webhookAppEnv(azurite, webhook.url, { DELIVERY_TIMEOUT_SECONDS: '10', DELIVERY_RETRY_SECONDS: '1' }),
             port: await freePort(),
         });
         try {
             const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => postLead(app.url, lead(4000 + i))));
-            // Before, every message waited on the webhook: 24 at a time, 10 s each, about 50 s for the table.
+            // Before #7, every message waited on the webhook: 24 at a time, 10 s each, about 50 s for the table.
+            // Now the first fan-outs wait DELIVERY_INLINE_SECONDS (10 s) on it, with their rows already
+            // written, and hand it their leads; the instance then queues the webhook's leads at once.
             const rows = await allStored(azurite.connectionString, ids, 20_000);
             for (const id of ids) assert.equal(rows.get(id), 1);
             await eventually(() => (/webhook destination's circuit is open/.test(app.output()) ? true : undefined), 30_000, 'the circuit to open');
@@ -231,6 +217,62 @@ describe('faults', () => {
             const repeats = [...delivered.values()].filter((count) => count !== 1).length;
             assert.equal(repeats, 0, 'each lead once');
         } finally {
+            await app.stop();
+            await webhook.close();
+            await azurite.stop();
+        }
+    });
+
+    it('destination slower than the fan-out waits: handed to its queue past DELIVERY_INLINE_SECONDS, each lead delivered under one key, inline again once it answers fast', async () => {
+        const azurite = await startAzurite();
+        let slow = true;
+        const held: Array<() => void> = [];
+        const answered = new Map<string, number>();
+        const keys = new Map<string, Set<string>>();
+        const webhook = await startTestServer(async (request, res) => {
+            const { id } = JSON.parse(request.body) as Lead;
+            keys.set(id, (keys.get(id) ?? new Set()).add(String(request.headers['idempotency-key'])));
+            if (slow) await new Promise<void>((resolve) => held.push(resolve));
+            if (res.destroyed) return;
+            answered.set(id, (answered.get(id) ?? 0) + 1);
+            json(res, 200, { ok: true });
+        });
+        const app = await startApp({
+            env: webhookAppEnv(azurite, webhook.url, { DELIVERY_INLINE_SECONDS: '1', DELIVERY_TIMEOUT_SECONDS: '20', DELIVERY_RETRY_SECONDS: '1' }),
+            port: await freePort(),
+        });
+        /** What the fan-out did with each lead's webhook delivery, from its log line ("table=delivered, webhook=queued"). */
+        const fanOut = (ids: readonly string[]) => ids.map((id) => new RegExp(`Lead ${id} \\(version [0-9a-f]+\\): table=delivered, webhook=([a-z-]+)`).exec(app.output())?.[1]);
+        const fannedOut = (ids: readonly string[]) => eventually(() => (fanOut(ids).every(Boolean) ? fanOut(ids) : undefined), 30_000, 'the fan-out of every lead');
+        try {
+            const first = await Promise.all(Array.from({ length: 5 }, (_, i) => postLead(app.url, lead(7000 + i))));
+            // Every row is stored while the webhook has answered nothing: the slow call holds only itself.
+            const rows = await allStored(azurite.connectionString, first, 30_000);
+            assert.equal(answered.size, 0);
+            for (const id of first) assert.equal(rows.get(id), 1);
+            assert.deepEqual(await fannedOut(first), Array(5).fill('handed-off'));
+            // Once one was cut off, this instance queues the webhook's leads without waiting on it.
+            const second = await Promise.all(Array.from({ length: 5 }, (_, i) => postLead(app.url, lead(7100 + i))));
+            assert.deepEqual(await fannedOut(second), Array(5).fill('queued'));
+            slow = false;
+            held.splice(0).forEach((resolve) => resolve());
+            await eventually(() => ([...first, ...second].every((id) => answered.has(id)) ? true : undefined), 60_000, 'every lead at the webhook');
+            // A queued delivery answered at once: the webhook is called inline again (after the third wave, whose deliveries show it).
+            const third = await Promise.all(Array.from({ length: 3 }, (_, i) => postLead(app.url, lead(7200 + i))));
+            await fannedOut(third);
+            await eventually(() => (third.every((id) => answered.has(id)) ? true : undefined), 30_000, 'the third wave at the webhook');
+            const fourth = await Promise.all(Array.from({ length: 3 }, (_, i) => postLead(app.url, lead(7300 + i))));
+            assert.deepEqual(await fannedOut(fourth), Array(3).fill('delivered'));
+            const all = [...first, ...second, ...third, ...fourth];
+            await eventually(() => (all.every((id) => answered.has(id)) ? true : undefined), 30_000, 'every lead at the webhook');
+            // A call cut off at the budget may have reached the webhook: its repeat carries the same key.
+            for (const id of all) assert.equal(keys.get(id)?.size, 1, `lead ${id} reached the webhook under one Idempotency-Key`);
+            const deliveries = TableClient.fromConnectionString(azurite.connectionString, 'LeadDeliveries', { allowInsecureConnection: true });
+            for (const id of all) assert.equal((await deliveries.getEntity<{ State: string }>(id, 'webhook')).State, 'delivered');
+            const final = await tableRows(azurite.connectionString);
+            for (const id of all) assert.equal(final.get(id), 1);
+        } finally {
+            held.splice(0).forEach((resolve) => resolve());
             await app.stop();
             await webhook.close();
             await azurite.stop();

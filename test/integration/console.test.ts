@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { odata, TableClient } from '@azure/data-tables';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
 import { JsonQueue } from '../../src/queue/jsonQueue';
@@ -42,9 +43,20 @@ describe('the lead console in a browser', () => {
             LeadSource: `AzureMarketplace-${action}|contoso.${offer.toLowerCase().replace(/\s+/g, '-')}`,
             OfferTitle: offer,
         });
-        ids.first = await postLead(app.url, lead('Fabrikam', 'ada@fabrikam.example', 'Contoso Analytics'));
-        ids.refused = await postLead(app.url, lead('Refused Ltd', 'ada@refused.example', 'Contoso Analytics'));
-        ids.last = await postLead(app.url, { ...lead('Northwind <Traders>', 'ada@northwind.example', 'Contoso CRM', 'PLT'), Description: 'Call Ada on +1 617 555 0199' });
+        // Rows are keyed by the time each was stored: each is posted once the one before is in the table, so that the order is known.
+        const stored = async (id: string) => {
+            const table = TableClient.fromConnectionString(azurite.connectionString, 'MarketplaceLeads', { allowInsecureConnection: true });
+            const found = async (): Promise<true | undefined> => {
+                const rows = table.listEntities({ queryOptions: { filter: odata`LeadId eq ${id}`, select: ['LeadId'] } });
+                // Not there yet, or not even the table.
+                return (await rows.next().catch(() => undefined))?.done === false ? true : undefined;
+            };
+            await eventually(found, 20_000, `lead ${id} in the table`);
+            return id;
+        };
+        ids.first = await stored(await postLead(app.url, lead('Fabrikam', 'ada@fabrikam.example', 'Contoso Analytics')));
+        ids.refused = await stored(await postLead(app.url, lead('Refused Ltd', 'ada@refused.example', 'Contoso Analytics')));
+        ids.last = await stored(await postLead(app.url, { ...lead('Northwind <Traders>', 'ada@northwind.example', 'Contoso CRM', 'PLT'), Description: 'Call Ada on +1 617 555 0199' }));
         await eventually(() => (webhook.requests.length >= 3 ? true : undefined), 20_000, 'the webhook to see three leads');
         browser = await launchBrowser();
     });

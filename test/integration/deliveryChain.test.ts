@@ -98,6 +98,8 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             DELIVERY_MAX_ATTEMPTS: '3',
             DELIVERY_RETRY_SECONDS: '1',
             DELIVERY_TIMEOUT_SECONDS: '1',
+            // The chain is stepped through the webhook's queue, one link at a time; the fan-out's own calls have their test below.
+            DELIVERY_INLINE_SECONDS: '0',
         });
     });
 
@@ -307,6 +309,33 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             hooksFor(first.id).map((h) => (JSON.parse(h.body) as { event: string }).event),
             ['created', 'updated'],
         );
+    });
+
+    it("keeps the same order when the fan-out calls the webhook itself: v2 before v1 by storage's time, then v1 again, reach it as created, updated and nothing", async () => {
+        // Settings are read once a process, as in Azure: this suite's object is changed for this test alone.
+        settings().DELIVERY_INLINE_SECONDS = 5;
+        try {
+            const t0 = Date.now();
+            const v1 = leadWith('Inline', { Description: 'Just looking' }, new Date(t0));
+            const v2 = leadWith('Inline', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000));
+            const fanOut = (lead: Lead, queuedAt: Date) => deliverLead(lead, new InvocationContext({ logHandler: () => undefined, triggerMetadata: { insertionTime: queuedAt.toISOString() } }));
+            await fanOut(v1, new Date(t0));
+            await fanOut(v2, new Date(t0 + 2000));
+            // v1 posted again, and a copy of v1 stamped before v2 that arrives late: neither reaches the webhook.
+            await fanOut({ ...v1, receiptId: `receipt-${++receipt}`, receivedAt: new Date(t0 + 4000).toISOString() }, new Date(t0 + 4000));
+            await fanOut({ ...v1, receiptId: `receipt-${++receipt}` }, new Date(t0 + 1000));
+            assert.deepEqual(
+                hooksFor(v1.id).map((h) => [(JSON.parse(h.body) as { event: string }).event, (JSON.parse(h.body) as Lead).description]),
+                [
+                    ['created', 'Just looking'],
+                    ['updated', 'Ready to buy 500 seats'],
+                ],
+            );
+            assert.equal((await rowOf(v1.id)).Description, 'Ready to buy 500 seats');
+            assert.equal(await leftOn('chain-webhook', v1.id, 0), 0, 'nothing went through the queue');
+        } finally {
+            settings().DELIVERY_INLINE_SECONDS = 0;
+        }
     });
 
     it('takes a version seen before for a repeat, never an update: v1, v2, then v1 again (a sender retrying the first POST)', async () => {

@@ -50,16 +50,26 @@ describe('storage requests per lead, counted in front of Azurite', () => {
         assert.equal(cost.callsPerLead, 6 + (1 + 9) / leads);
     });
 
-    it('costs four more requests per lead for each destination behind its own queue', async () => {
+    /** The default route's requests, and the webhook's lease and outcome beside the table's. */
+    const withWebhookRecord = {
+        'queue.delete leads': leads,
+        'queue.receive leads': 1,
+        'table.insert LeadDeliveries': 2 * leads,
+        'table.insert MarketplaceLeads': leads,
+        'table.insert MarketplaceLeadsEmails': leads,
+        'table.merge LeadDeliveries': 2 * leads,
+    };
+
+    it('costs two more requests per lead for a destination idempotent by key, which the fan-out calls itself: its lease and outcome', async () => {
         const cost = await measureLeadCost(azurite, { leads, destinations: ['table', 'webhook'], env: { WEBHOOK_URL: `${webhook.url}/leads` } });
+        assert.deepEqual(cost.delivery.work, withWebhookRecord);
+        assert.equal(cost.callsPerLead, 8 + (1 + 9) / leads);
+    });
+
+    it('costs four more requests per lead for a destination behind its own queue: with DELIVERY_INLINE_SECONDS=0, the message, its receive and delete, the lease and outcome', async () => {
+        const cost = await measureLeadCost(azurite, { leads, destinations: ['table', 'webhook'], env: { WEBHOOK_URL: `${webhook.url}/leads`, DELIVERY_INLINE_SECONDS: '0' } });
         assert.deepEqual(cost.delivery.work, {
-            'queue.delete leads': leads,
-            'queue.receive leads': 1,
-            'table.insert LeadDeliveries': 2 * leads,
-            'table.insert MarketplaceLeads': leads,
-            'table.insert MarketplaceLeadsEmails': leads,
-            'table.merge LeadDeliveries': 2 * leads,
-            // The webhook's own queue: the message, its receive and its delete.
+            ...withWebhookRecord,
             'queue.send leads-webhook': leads,
             'queue.receive leads-webhook': 1,
             'queue.delete leads-webhook': leads,
