@@ -30,6 +30,8 @@ export default defineConfig(
     { files: ['src/console/static/*.js'], languageOptions: { globals: { document: 'readonly', fetch: 'readonly', FormData: 'readonly', window: 'readonly', URL: 'readonly', Intl: 'readonly' } } },
     // azd's hook and the build are scripts that Node.js runs as they are.
     { files: ['infra/hooks/*.mjs', 'tools/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+    // dependency-cruiser's rules are a CommonJS module that it loads itself.
+    { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
     // This file itself is plain JavaScript, outside tsconfig.json.
-    { files: ['**/*.mjs', '**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+    { files: ['**/*.mjs', '**/*.js', '**/*.cjs'], extends: [tseslint.configs.disableTypeChecked] },
 );

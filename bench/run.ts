@@ -21,7 +21,7 @@ import { OutboxTransport } from '../src/notify/transports/outbox';
 import { leadCsvHeader, leadCsvLine } from '../src/csv/leadsCsv';
 import { encodeQueueMessage } from '../src/queue/message';
 import { leadEntity, rowKeysFor } from '../src/store/leadsTable';
-import { NotifyProgressStore } from '../src/store/notifyProgress';
+import { NotifyProgressStore } from '../src/notify/notifyProgress';
 import { freePort, startApp, type RunningApp } from '../test/helpers/processes';
 import { benchFirstResponse } from './coldStart';
 import { benchParsers } from './parsers';

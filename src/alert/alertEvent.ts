@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { destinationNames } from '../config/settings';
 import { oneLine } from '../notify/digest';
-import { tableKeySafe } from '../store/notifyProgress';
+import { tableKeySafe } from '../notify/notifyProgress';
 
 /** What the operator is told about; each kind has its own mail, at most one per ALERT_INTERVAL_MINUTES. */
 export const alertKinds = ['poisoned', 'failing', 'set-aside', 'quiet', 'mail-down', 'check'] as const;

@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { lazy } from '../runtime/lazy';
 import { statusOf, tableClientFor } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
-import { packMail, releaseLease, takeLease, unpackMail } from '../store/notifyProgress';
+import { packMail, releaseLease, takeLease, unpackMail } from '../notify/notifyProgress';
 import type { AlertEvent, AlertKind } from './alertEvent';
 
 /** An alert mail written down before it is sent, so that after a crash it is sent again as the same mail (same Message-ID). */

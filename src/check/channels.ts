@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings';
 import { workflowsError } from '../deliver/destinations/teams';
-import { DeliveryLog } from '../store/deliveryLog';
+import { DeliveryLog } from '../deliver/deliveryLog';
 import { CheckProblem, type CheckOptions } from './checkResult';
 import { probeCall, refusedProblem } from './probe';
 

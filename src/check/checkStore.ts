@@ -1,5 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
-import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 import type { CheckResult, CheckStatus, CheckTarget } from './checkResult';
 
@@ -28,13 +27,7 @@ export interface StoredCheck extends CheckResult {
 }
 
 /** CHECKS_TABLE: one row per checked target (PartitionKey `check`, RowKey its name), overwritten by each check. */
-export class CheckStore {
-    private readonly ensureTable: () => Promise<void>;
-
-    constructor(private readonly client: TableClient) {
-        this.ensureTable = tableCreator(client);
-    }
-
+export class CheckStore extends TableStore {
     static async connect(connection: StorageConnection | string, tableName: string): Promise<CheckStore> {
         return new CheckStore(await tableClientFor(connection, tableName));
     }

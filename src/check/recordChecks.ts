@@ -2,7 +2,7 @@ import { checkFailedEvent } from '../alert/alertEvent';
 import { AlertStore } from '../alert/alertStore';
 import { recordAlert } from '../alert/recordAlert';
 import type { Settings } from '../config/settings';
-import { DeliveryLog } from '../store/deliveryLog';
+import { DeliveryLog } from '../deliver/deliveryLog';
 import type { CheckResult } from './checkResult';
 import { CheckStore, type StoredCheck } from './checkStore';
 

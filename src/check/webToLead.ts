@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings';
-import { DeliveryLog } from '../store/deliveryLog';
+import { DeliveryLog } from '../deliver/deliveryLog';
 import { CheckProblem } from './checkResult';
 
 /** Salesforce takes at most this many Web-to-Lead submissions a day; more are dropped (the admin is mailed them). */

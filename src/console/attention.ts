@@ -1,8 +1,8 @@
 import type { Settings } from '../config/settings';
 import { poisonLead, poisonQueueNames } from '../deliver/replay';
 import { queueClientFor } from '../storage/clients';
-import type { AttentionEntry } from '../store/attentionIndex';
-import { listSetAside, type SetAside } from '../store/notifyProgress';
+import type { AttentionEntry } from '../deliver/attentionIndex';
+import { listSetAside, type SetAside } from '../notify/notifyProgress';
 
 /** A queue shows at most this many messages without taking them (Azure Queue Storage's peek limit). */
 const peekLimit = 32;

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings';
 import { canonicalAction } from '../lead/leadSource';
-import { AttentionIndex, type AttentionEntry } from '../store/attentionIndex';
-import { DeliveryLog } from '../store/deliveryLog';
+import { AttentionIndex, type AttentionEntry } from '../deliver/attentionIndex';
+import { DeliveryLog } from '../deliver/deliveryLog';
 import { isEmailAddress } from '../store/emailIndex';
 import { customerOf, LeadsTable, parseRowKeys, type LeadEntity } from '../store/leadsTable';
 import type { DayFigures } from '../store/dayFigures';

@@ -1,9 +1,9 @@
 import { alertKinds } from '../alert/alertEvent';
 import { CheckStore, type StoredCheck } from '../check/checkStore';
 import type { Settings } from '../config/settings';
-import { readEntity, tableClientFor, statusOf } from '../storage/clients';
+import { readEntity, tableClientFor } from '../storage/clients';
 import type { LeadsTable } from '../store/leadsTable';
-import type { MailDown } from '../store/notifyProgress';
+import { digestProgress, type MailDown } from '../notify/notifyProgress';
 import { total } from './figures';
 import type { Attention } from './attention';
 
@@ -41,22 +41,11 @@ function earliest(failures: (MailFailure | undefined)[]): MailFailure | undefine
     return found[0];
 }
 
-/** When the last digest went out, and whether digests fail now, from the notifier's progress rows (one per source table). */
+/** When the last digest went out, and whether digests fail now, as the notifier's progress says (one row per source table). */
 async function digestState(s: Settings): Promise<{ lastDigestAt?: string; digestsFailing?: MailFailure }> {
-    const client = await tableClientFor(s.storage, s.NOTIFY_STATE_TABLE);
-    let last: string | undefined;
-    const failing: MailFailure[] = [];
-    try {
-        const select = ['LastSentAt', 'MailDownSince', 'MailDownReason'];
-        for await (const row of client.listEntities<{ LastSentAt?: string; MailDownSince?: string; MailDownReason?: string }>({ queryOptions: { filter: "PartitionKey eq 'progress'", select } })) {
-            if (row.LastSentAt && (!last || row.LastSentAt > last)) last = row.LastSentAt;
-            if (row.MailDownSince) failing.push({ since: row.MailDownSince, reason: row.MailDownReason ?? '' });
-        }
-    } catch (error) {
-        if (statusOf(error) !== 404) throw error;
-    }
-    const digestsFailing = earliest(failing);
-    return { ...(last ? { lastDigestAt: last } : {}), ...(digestsFailing ? { digestsFailing } : {}) };
+    const { lastSentAt, mailDown } = await digestProgress(s.storage, s.NOTIFY_STATE_TABLE);
+    const digestsFailing = earliest(mailDown);
+    return { ...(lastSentAt ? { lastDigestAt: lastSentAt } : {}), ...(digestsFailing ? { digestsFailing } : {}) };
 }
 
 /** Whether alert mails fail now: each kind's sender state in ALERTS_TABLE (one point read a kind). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeliveryState } from '../store/deliveryLog';
+import type { DeliveryState } from '../deliver/deliveryLog';
 
 /** The text is that instant, written as toISOString writes it: a 30 February or a 25th hour is not. */
 function roundTrips(text: string, length: number): boolean {

@@ -2,8 +2,8 @@ import type { DestinationName, Settings } from '../config/settings';
 import { destinationsFor } from '../deliver/routing';
 import { contactFor, type PiiMode } from '../notify/mask';
 import { originInWords } from '../notify/words';
-import type { AttentionEntry, AttentionState } from '../store/attentionIndex';
-import type { DeliveryRecord, DeliveryState } from '../store/deliveryLog';
+import type { AttentionEntry, AttentionState } from '../deliver/attentionIndex';
+import type { DeliveryRecord, DeliveryState } from '../deliver/deliveryLog';
 import { campaignOf } from '../store/campaignColumns';
 import { customerOf, historyOf, type LeadEntity } from '../store/leadsTable';
 

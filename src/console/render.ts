@@ -1,5 +1,5 @@
 import { escapeHtml } from '../notify/digest';
-import type { AttentionEntry } from '../store/attentionIndex';
+import type { AttentionEntry } from '../deliver/attentionIndex';
 import type { Attention, PoisonedLead } from './attention';
 import type { Health, MailFailure } from './health';
 import { queryParams, type LeadQuery } from './leadQuery';

@@ -1,5 +1,5 @@
 import type { Lead } from '../lead/lead';
-import type { AttentionIndex, AttentionMark } from '../store/attentionIndex';
+import type { AttentionIndex, AttentionMark } from './attentionIndex';
 
 /**
  * Writes where a delivery stands to the attention index, or clears it (`done`). Never throws: the

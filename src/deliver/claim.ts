@@ -1,4 +1,5 @@
-import type { DeliveryState } from '../store/deliveryLog';
+/** Where one lead stands at one destination. */
+export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 'failed' | 'uncertain';
 
 /** What a delivery record says, as far as deciding who delivers is concerned. */
 export interface ClaimRecord {

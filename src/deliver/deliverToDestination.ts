@@ -6,7 +6,7 @@ import type { DestinationName } from '../config/settings';
 import type { Lead } from '../lead/lead';
 import { versionOrder } from '../lead/version';
 import type { DestinationMessage } from '../queue/leadMessage';
-import { failingOf, type Acquisition, type Lease } from '../store/deliveryLog';
+import { failingOf, type Acquisition, type Lease } from './deliveryLog';
 import { noteAttention } from './attentionNote';
 import { retryDelaySeconds } from './backoff';
 import { breakerFor, circuitTimings, type CircuitBreaker } from './circuitBreaker';

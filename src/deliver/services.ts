@@ -5,8 +5,8 @@ import { ConfigurationError, intakeSettings, settings, settingsSchema, type Dest
 import { JsonQueue } from '../queue/jsonQueue';
 import { leadMessageSchema, type LeadMessage } from '../queue/leadMessage';
 import { lazy } from '../runtime/lazy';
-import { AttentionIndex } from '../store/attentionIndex';
-import { DeliveryLog } from '../store/deliveryLog';
+import { AttentionIndex } from './attentionIndex';
+import { DeliveryLog } from './deliveryLog';
 
 /** `<LEADS_QUEUE>-<destination>`: each destination's own queue, so one that hangs delays only itself. */
 export function destinationQueueName(leadsQueue: string, destination: DestinationName): string {

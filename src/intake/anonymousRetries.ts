@@ -1,6 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
-import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 /**
@@ -25,13 +24,7 @@ const partitionKey = 'anonymous';
  * Remembers the first POST of each anonymous lead content for ANONYMOUS_LEADS_TABLE, so that a
  * retry gets the same lead id. Only leads without personal data cost these calls.
  */
-export class AnonymousRetries {
-    private readonly ensureTable: () => Promise<void>;
-
-    constructor(private readonly client: TableClient) {
-        this.ensureTable = tableCreator(client);
-    }
-
+export class AnonymousRetries extends TableStore {
     static async connect(connection: StorageConnection | string, tableName: string): Promise<AnonymousRetries> {
         return new AnonymousRetries(await tableClientFor(connection, tableName));
     }

@@ -5,7 +5,7 @@ import { AlertStore } from '../alert/alertStore';
 import { recordAlert, type AlertRecorder } from '../alert/recordAlert';
 import { ConfigurationError, mailSettingsProblems, settings, type Settings } from '../config/settings';
 import { lazy } from '../runtime/lazy';
-import { NotifyProgressStore, type Claim, type PendingDigest, type SetAside } from '../store/notifyProgress';
+import { NotifyProgressStore, type Claim, type PendingDigest, type SetAside } from './notifyProgress';
 import { advance, positionAt, remember } from './cursor';
 import { composeDigest } from './digest';
 import { consoleUrl } from '../alert/consoleUrl';

@@ -76,3 +76,12 @@ export async function readEntity<T extends object>(client: TableClient, partitio
 export function tableCreator(client: TableClient): () => Promise<void> {
     return lazy(() => client.createTable());
 }
+
+/** A store over one table, which it creates once, before its first request that needs it. */
+export abstract class TableStore {
+    protected readonly ensureTable: () => Promise<void>;
+
+    constructor(protected readonly client: TableClient) {
+        this.ensureTable = tableCreator(client);
+    }
+}

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
-import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { readEntity, statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 /** `<LEADS_TABLE>Emails`. */
@@ -40,13 +39,7 @@ interface EmailEntity {
  * The leads of each e-mail address, by a hash of it: one row per address, read by its keys, so a
  * search by address costs one point read however many leads the table holds.
  */
-export class EmailIndex {
-    private readonly ensureTable: () => Promise<void>;
-
-    constructor(private readonly client: TableClient) {
-        this.ensureTable = tableCreator(client);
-    }
-
+export class EmailIndex extends TableStore {
     static async connect(connection: StorageConnection | string, leadsTable: string): Promise<EmailIndex> {
         return new EmailIndex(await tableClientFor(connection, emailsTableName(leadsTable)));
     }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { azuriteConnectionString, defaultAzuritePorts, isListening, startAzurite } from '../../src/host/azurite';
 import type { Lead } from '../../src/lead/lead';
-import { NotifyProgressStore } from '../../src/store/notifyProgress';
+import { NotifyProgressStore } from '../../src/notify/notifyProgress';
 import { freePort, startApp, tempDir, withApp } from '../helpers/processes';
 import { drainQueue } from '../helpers/queues';
 import { buildRoot, projectRoot } from '../helpers/samples';

@@ -14,7 +14,7 @@ import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
 import { leadMessageReserve } from '../../src/queue/leadMessage';
 import { encodeQueueMessage, maxQueueMessageLength } from '../../src/queue/message';
-import { DeliveryLog } from '../../src/store/deliveryLog';
+import { DeliveryLog } from '../../src/deliver/deliveryLog';
 import { historyOf, leadEntity, LeadsTable, rowKeysFor, type HistoryEntry, type LeadEntity, type LeadUpdateEntity } from '../../src/store/leadsTable';
 import { versionOrder } from '../../src/lead/version';
 import { json, startTestServer, type Responder, type TestServer } from '../helpers/httpServer';

@@ -19,7 +19,7 @@ import { SmtpTransport, type SmtpTimeouts } from '../../src/notify/transports/sm
 import { MailRefusedError, type MailTransport } from '../../src/notify/transports/transport';
 import type { Attention } from '../../src/console/attention';
 import { leadEntity, LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
-import { listSetAside, NotifyProgressStore } from '../../src/store/notifyProgress';
+import { listSetAside, NotifyProgressStore } from '../../src/notify/notifyProgress';
 import { leadIdsIn, parseMail, type ParsedMail } from '../helpers/mime';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 

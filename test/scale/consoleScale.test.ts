@@ -7,7 +7,7 @@ import { ConsoleData } from '../../src/console/consoleData';
 import { parseLeadQuery } from '../../src/console/leadQuery';
 import { renderListPage } from '../../src/console/render';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
-import { AttentionIndex } from '../../src/store/attentionIndex';
+import { AttentionIndex } from '../../src/deliver/attentionIndex';
 import { LeadsTable, rowKeysFor } from '../../src/store/leadsTable';
 import type { Attention } from '../../src/console/attention';
 import type { Health } from '../../src/console/health';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { entryPosition, entryState } from '../../src/console/leadView';
 import { readSettings } from '../../src/config/settings';
-import type { AttentionEntry, AttentionState } from '../../src/store/attentionIndex';
+import type { AttentionEntry, AttentionState } from '../../src/deliver/attentionIndex';
 
 const entry = (state: AttentionState, failed: boolean): AttentionEntry => ({
     leadId: 'a'.repeat(32),

@@ -4,7 +4,7 @@ import { decideClaim, type ClaimMessage, type ClaimRecord } from '../../src/deli
 import { CircuitBreaker, circuitTimings } from '../../src/deliver/circuitBreaker';
 import { readSettings } from '../../src/config/settings';
 import { versionOrder } from '../../src/lead/version';
-import { leasedEntity } from '../../src/store/deliveryLog';
+import { leasedEntity } from '../../src/deliver/deliveryLog';
 
 const now = Date.parse('2026-11-22T12:00:00.000Z');
 const later = new Date(now + 60_000).toISOString();

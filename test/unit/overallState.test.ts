@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DestinationState } from '../../src/console/leadView';
 import { overallState } from '../../src/console/overallState';
-import type { DeliveryState } from '../../src/store/deliveryLog';
+import type { DeliveryState } from '../../src/deliver/deliveryLog';
 
 function at(destination: string, state: DeliveryState, changes: Partial<DestinationState> = {}): DestinationState {
     return { destination, state, attempts: state === 'pending' ? 0 : 1, poisoned: false, ...changes };

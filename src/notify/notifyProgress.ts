@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TableClient } from '@azure/data-tables';
-import type { Progress } from '../notify/cursor';
-import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import type { Progress } from './cursor';
+import { readEntity, statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 interface ProgressEntity {
@@ -173,14 +173,12 @@ export interface SetAside {
  * entity's ETag, and a run must first claim a lease: two overlapping runs, or two instances,
  * cannot both send. What was set aside lives in the same table, in the partition `set-aside`.
  */
-export class NotifyProgressStore {
-    private readonly ensureTable: () => Promise<void>;
-
+export class NotifyProgressStore extends TableStore {
     constructor(
-        private readonly client: TableClient,
+        client: TableClient,
         private readonly source: string,
     ) {
-        this.ensureTable = tableCreator(client);
+        super(client);
     }
 
     static async connect(connection: StorageConnection | string, tableName: string, source: string): Promise<NotifyProgressStore> {
@@ -289,4 +287,21 @@ export async function listSetAside(connection: StorageConnection | string, table
         if (statusOf(error) !== 404) throw error;
     }
     return entries.sort((a, b) => (a.at < b.at ? 1 : -1));
+}
+
+/** When the last digest went out, and each source whose digests fail now: the progress rows of a NOTIFY_STATE_TABLE, for the console. */
+export async function digestProgress(connection: StorageConnection | string, tableName: string): Promise<{ lastSentAt?: string; mailDown: MailDown[] }> {
+    const client = await tableClientFor(connection, tableName);
+    let lastSentAt: string | undefined;
+    const mailDown: MailDown[] = [];
+    try {
+        const select = ['LastSentAt', 'MailDownSince', 'MailDownReason'];
+        for await (const row of client.listEntities<{ LastSentAt?: string; MailDownSince?: string; MailDownReason?: string }>({ queryOptions: { filter: "PartitionKey eq 'progress'", select } })) {
+            if (row.LastSentAt && (!lastSentAt || row.LastSentAt > lastSentAt)) lastSentAt = row.LastSentAt;
+            if (row.MailDownSince) mailDown.push({ since: row.MailDownSince, reason: row.MailDownReason ?? '' });
+        }
+    } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+    }
+    return { ...(lastSentAt ? { lastSentAt } : {}), mailDown };
 }

@@ -1,6 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
 import type { Lead } from '../lead/lead';
-import { statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
 /**
@@ -95,13 +94,7 @@ function toEntry(entity: AttentionEntity): AttentionEntry {
  * failure paths and deleted when the delivery succeeds after one, it stays as small as the
  * trouble, and the console reads all of it in one query, however many leads the app holds.
  */
-export class AttentionIndex {
-    private readonly ensureTable: () => Promise<void>;
-
-    constructor(private readonly client: TableClient) {
-        this.ensureTable = tableCreator(client);
-    }
-
+export class AttentionIndex extends TableStore {
     static async connect(connection: StorageConnection | string, deliveriesTable: string): Promise<AttentionIndex> {
         return new AttentionIndex(await tableClientFor(connection, attentionTableName(deliveriesTable)));
     }

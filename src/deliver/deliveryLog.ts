@@ -1,11 +1,10 @@
-import type { TableClient } from '@azure/data-tables';
 import type { DestinationName } from '../config/settings';
-import { decideClaim, type ClaimMessage, type ClaimRecord } from '../deliver/claim';
-import type { DeliveryFailure, DeliveryOutcome } from '../deliver/destination';
-import { readEntity, statusOf, tableClientFor, tableCreator } from '../storage/clients';
+import { decideClaim, type ClaimMessage, type ClaimRecord, type DeliveryState } from './claim';
+import type { DeliveryFailure, DeliveryOutcome } from './destination';
+import { readEntity, statusOf, tableClientFor, TableStore } from '../storage/clients';
 import type { StorageConnection } from '../storage/connection';
 
-export type DeliveryState = 'pending' | 'delivered' | 'submitted' | 'skipped' | 'failed' | 'uncertain';
+export type { DeliveryState };
 
 /** The state of one lead at one destination, one row per pair: PartitionKey lead id, RowKey destination. */
 export interface DeliveryRecord extends ClaimRecord {
@@ -148,13 +147,7 @@ export function leasedEntity(request: DeliveryRequest, before: DeliveryEntity | 
  * finished row makes a repeated message only count; and the chain fields (ticket, scheduled,
  * poisoned) let every copy of a retry message agree on which one goes on (see decideClaim).
  */
-export class DeliveryLog {
-    private readonly ensureTable: () => Promise<void>;
-
-    constructor(private readonly client: TableClient) {
-        this.ensureTable = tableCreator(client);
-    }
-
+export class DeliveryLog extends TableStore {
     static async connect(connection: StorageConnection | string, tableName: string): Promise<DeliveryLog> {
         return new DeliveryLog(await tableClientFor(connection, tableName));
     }
