@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { InvocationContext } from '@azure/functions';
+import { QueueClient } from '@azure/storage-queue';
+import { settings } from '../../src/config/settings';
+import { closeAllCircuits } from '../../src/deliver/circuitBreaker';
+import { deliverLead } from '../../src/deliver/deliverLead';
+import { deliverToDestination } from '../../src/deliver/deliverToDestination';
+import { reopenInline } from '../../src/deliver/inlineGate';
+import { startAzurite, type Azurite } from '../../src/host/azurite';
+import { parseLead } from '../../src/intake/parseLead';
+import type { Lead } from '../../src/lead/lead';
+import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
+import { eventually } from '../helpers/queues';
+import type { ServerResponse } from 'node:http';
+
+/*
+ * Review of "the fan-out calls destinations idempotent by key itself" (DELIVERY_INLINE_SECONDS):
+ * in-process, against Azurite and a local webhook, as in deliveryChain.test.ts.
+ */
+
+type Message = Lead & { delivery?: { destination?: string; ticket: number; attempt: number; replay?: boolean; waited?: boolean } };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let receipt = 0;
+
+function leadWith(company: string): Lead {
+    const body = {
+        UserDetails: { FirstName: 'Ada', Email: `ada+${company.toLowerCase()}@contoso.example`, Company: company, Title: 'CTO' },
+        LeadSource: 'AzureMarketplace-INS|contoso.analytics',
+        OfferTitle: 'Contoso Analytics',
+    };
+    return parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: `review-receipt-${++receipt}-${Date.now()}` });
+}
+
+const forWebhook = (lead: Lead, ticket = 1, attempt = 1): Message => ({ ...lead, delivery: { destination: 'webhook', ticket, attempt } });
+
+describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () => {
+    let azurite: Azurite;
+    let webhook: TestServer;
+    const logs: string[] = [];
+    const context = () => new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')) });
+    /** Per lead id, how the webhook answers; default 200 at once. */
+    const answers = new Map<string, (request: RecordedRequest, res: ServerResponse) => unknown>();
+    const idOf = (request: RecordedRequest) => (JSON.parse(request.body) as Lead).id;
+    const hooksFor = (id: string) => webhook.requests.filter((r) => idOf(r) === id);
+
+    before(async () => {
+        azurite = await startAzurite();
+        webhook = await startTestServer((request, res) => (answers.get(idOf(request)) ?? ((_r: RecordedRequest, out: ServerResponse) => json(out, 200, {})))(request, res));
+        Object.assign(process.env, {
+            AzureWebJobsStorage: azurite.connectionString,
+            LEADS_QUEUE: 'review',
+            LEAD_DESTINATIONS: 'table,webhook',
+            WEBHOOK_URL: `${webhook.url}/hook`,
+            DELIVERY_MAX_ATTEMPTS: '3',
+            DELIVERY_RETRY_SECONDS: '1',
+            DELIVERY_TIMEOUT_SECONDS: '20',
+            DELIVERY_INLINE_SECONDS: '5',
+            DELIVERY_CIRCUIT_FAILURES: '2',
+            DELIVERY_CIRCUIT_PAUSE_SECONDS: '1',
+            DELIVERY_CIRCUIT_MAX_PAUSE_SECONDS: '2',
+        });
+    });
+
+    beforeEach(() => {
+        closeAllCircuits();
+        reopenInline();
+    });
+
+    after(async () => {
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
+        await webhook?.close();
+        await azurite?.stop();
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
+    });
+
+    async function takeFrom(name: string, leadId: string, count: number): Promise<Message[]> {
+        const taken: Message[] = [];
+        await eventually(
+            async () => {
+                const client = new QueueClient(azurite.connectionString, name);
+                if (!(await client.exists())) return undefined;
+                const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
+                for (const item of receivedMessageItems) {
+                    const value = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as Message;
+                    if (value.id !== leadId) continue;
+                    taken.push(value);
+                    await client.deleteMessage(item.messageId, item.popReceipt);
+                }
+                return taken.length >= count ? true : undefined;
+            },
+            15_000,
+            `${count} message(s) of lead ${leadId} on ${name}`,
+        );
+        return taken;
+    }
+
+    it('keeps one probe out at a time: an inline call cut off at the budget does not release the probe another delivery holds', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 5;
+        const held: Array<() => void> = [];
+        const hold = (_: RecordedRequest, res: ServerResponse) =>
+            new Promise<void>((resolve) => held.push(resolve)).then(() => {
+                if (!res.destroyed) json(res, 200, {});
+            });
+        const slow = leadWith('Slow inline');
+        const probe = leadWith('Probe');
+        const second = leadWith('Second probe');
+        const down = [leadWith('Down one'), leadWith('Down two')];
+        answers.set(slow.id, hold);
+        answers.set(probe.id, hold);
+        for (const lead of down) answers.set(lead.id, (_, res) => json(res, 503, {}));
+        try {
+            // The fan-out calls the webhook for `slow` while its circuit is closed: an ordinary admission.
+            const fanOut = deliverLead(slow, context());
+            await eventually(() => (hooksFor(slow.id).length > 0 ? true : undefined), 10_000, 'the inline call to reach the webhook');
+            // Meanwhile two leads fail from the webhook's queue: its circuit opens for 1 s.
+            for (const lead of down) assert.equal(await deliverToDestination(forWebhook(lead), context()), 'retrying');
+            assert.ok(logs.some((line) => /webhook destination's circuit is open/.test(line)), 'the circuit opened');
+            await sleep(1200);
+            // One lead probes; it is still out when the fan-out's call is cut off.
+            const probing = deliverToDestination(forWebhook(probe), context());
+            await eventually(() => (hooksFor(probe.id).length > 0 ? true : undefined), 10_000, 'the probe to reach the webhook');
+            await fanOut;
+            assert.ok(
+                logs.some((line) => line.includes(`Lead ${slow.id}`) && line.includes('webhook=handed-off')),
+                'the fan-out cut its call off after the probe was admitted (if not, this run shows nothing)',
+            );
+            // The probe is still out: another lead must wait, not probe a second time.
+            const result = await deliverToDestination(forWebhook(second), context());
+            assert.equal(hooksFor(second.id).length, 0, 'a second probe reached the webhook while the first was still out');
+            assert.equal(result, 'waiting');
+            held.splice(0).forEach((resolve) => resolve());
+            await probing;
+        } finally {
+            held.splice(0).forEach((resolve) => resolve());
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
+
+    it('never has two calls of one lead at the webhook at once: the repeat of a call cut off at the budget waits for that call to end there', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 1;
+        const lead = leadWith('Overlap');
+        let inFlight = 0;
+        let mostAtOnce = 0;
+        let secondArrived: () => void = () => undefined;
+        const second = new Promise<void>((resolve) => (secondArrived = resolve));
+        // A receiver goes on with a request whose client hung up (an HTTP server is not told to stop):
+        // the first call takes 10 s there, or until the second arrives.
+        answers.set(lead.id, async (_, res) => {
+            inFlight++;
+            mostAtOnce = Math.max(mostAtOnce, inFlight);
+            if (hooksFor(lead.id).length === 1) await Promise.race([second, sleep(10_000)]);
+            else secondArrived();
+            inFlight--;
+            if (!res.destroyed) json(res, 200, {});
+        });
+        try {
+            await deliverLead(lead, context());
+            assert.ok(logs.some((line) => line.includes(`Lead ${lead.id}`) && line.includes('webhook=handed-off')));
+            const [next] = await takeFrom('review-webhook', lead.id, 1);
+            assert.ok(next);
+            assert.equal(await deliverToDestination(next, context()), 'delivered');
+            assert.equal(hooksFor(lead.id).length, 2);
+            assert.equal(new Set(hooksFor(lead.id).map((h) => h.headers['idempotency-key'])).size, 1, 'both calls carried one key');
+            assert.equal(mostAtOnce, 1, 'the repeat reached the webhook while the call cut off at DELIVERY_INLINE_SECONDS was still being processed there');
+        } finally {
+            secondArrived();
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
+});
