@@ -216,4 +216,29 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             Object.assign(s, { DELIVERY_INLINE_SECONDS: before.inline, DELIVERY_MAX_ATTEMPTS: before.attempts, LEAD_DESTINATIONS: before.destinations });
         }
     });
+
+    it('keeps queueing a destination that kept the fan-out past its budget when its next delivery is a fast failure, not a fast answer (503 in a few ms)', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 1;
+        const held: Array<() => void> = [];
+        const hold = (_: RecordedRequest, res: ServerResponse) =>
+            new Promise<void>((resolve) => held.push(resolve)).then(() => {
+                if (!res.destroyed) json(res, 200, {});
+            });
+        const [hanging, failing, next] = [leadWith('Gate hanging'), leadWith('Gate failing'), leadWith('Gate next')];
+        answers.set(hanging.id, hold);
+        answers.set(next.id, hold);
+        answers.set(failing.id, (_, res) => json(res, 503, {}));
+        const fanOutResult = (id: string) => /webhook=([a-z-]+)/.exec(logs.find((line) => line.startsWith(`Lead ${id} (version`)) ?? '')?.[1];
+        try {
+            await deliverLead(hanging, context());
+            assert.equal(fanOutResult(hanging.id), 'handed-off');
+            // From the webhook's queue, another lead fails at once: the webhook is still not answering leads.
+            assert.equal(await deliverToDestination(forWebhook(failing), context()), 'retrying');
+            await deliverLead(next, context());
+            assert.equal(fanOutResult(next.id), 'queued', 'a 503 reopened the gate: the fan-out was held on the hanging webhook a second time');
+        } finally {
+            held.splice(0).forEach((resolve) => resolve());
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
 });
