@@ -10,6 +10,8 @@ import { reopenInline } from '../../src/deliver/inlineGate';
 import { startAzurite, type Azurite } from '../../src/host/azurite';
 import { parseLead } from '../../src/intake/parseLead';
 import type { Lead } from '../../src/lead/lead';
+import { JsonQueue } from '../../src/queue/jsonQueue';
+import { DeliveryLog } from '../../src/store/deliveryLog';
 import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
 import { eventually } from '../helpers/queues';
 import type { ServerResponse } from 'node:http';
@@ -238,6 +240,45 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             assert.equal(fanOutResult(next.id), 'queued', 'a 503 reopened the gate: the fan-out was held on the hanging webhook a second time');
         } finally {
             held.splice(0).forEach((resolve) => resolve());
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
+
+    it('pins: a storage error sending the hand-off leaves the record failed with nothing scheduled, and the fan-out\'s retry delivers the lead once', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 1;
+        const lead = leadWith('Hand-off storage error');
+        let hanging = true;
+        answers.set(lead.id, async (_, res) => {
+            if (hanging) await sleep(3000);
+            if (!res.destroyed) json(res, 200, {});
+        });
+        const send = JsonQueue.prototype.send;
+        let failed = 0;
+        JsonQueue.prototype.send = function (this: JsonQueue, ...args: Parameters<JsonQueue['send']>) {
+            if (this.name === 'review-webhook' && failed === 0) {
+                failed++;
+                return Promise.reject(new Error('storage down'));
+            }
+            return send.apply(this, args);
+        };
+        try {
+            await assert.rejects(deliverLead(lead, context()), /storage down/);
+            const log = await DeliveryLog.connect(azurite.connectionString, 'LeadDeliveries');
+            const record = await log.get(lead.id, 'webhook');
+            assert.equal(record?.state, 'failed');
+            assert.equal(record?.scheduled, 0, 'nothing scheduled: the retry of the fan-out schedules it');
+            hanging = false;
+            // The host retries the fan-out: the gate is closed, so the webhook's lead goes to its queue.
+            await deliverLead(lead, context());
+            const [queued] = await takeFrom('review-webhook', lead.id, 1);
+            assert.ok(queued);
+            assert.equal(await deliverToDestination(queued, context()), 'delivered');
+            assert.equal((await log.get(lead.id, 'webhook'))?.state, 'delivered');
+            await sleep(3500);
+            const answered = hooksFor(lead.id).length;
+            assert.equal(answered, 2, 'the cut-off call and its one repeat');
+        } finally {
+            JsonQueue.prototype.send = send;
             settings().DELIVERY_INLINE_SECONDS = 5;
         }
     });
