@@ -282,4 +282,30 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             settings().DELIVERY_INLINE_SECONDS = 5;
         }
     });
+
+    it('pins: a copy of the fan-out message taken while the first copy\'s inline call is in flight waits (busy), and after the hand-off only one link goes on', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 2;
+        const lead = leadWith('Redelivered fan-out');
+        let hanging = true;
+        answers.set(lead.id, async (_, res) => {
+            if (hanging) await sleep(4000);
+            if (!res.destroyed) json(res, 200, {});
+        });
+        try {
+            const first = deliverLead(lead, context());
+            await eventually(() => (hooksFor(lead.id).length > 0 ? true : undefined), 10_000, 'the first copy to call the webhook');
+            // The same message again (the host redelivered it; another instance takes it).
+            await deliverLead(lead, context());
+            await first;
+            hanging = false;
+            const links = await takeFrom('review-webhook', lead.id, 2);
+            assert.deepEqual(links.map((m) => m.delivery?.ticket).sort(), [1, 2], 'the busy copy, and the hand-off');
+            const results = [];
+            for (const link of links.sort((a, b) => (a.delivery?.ticket ?? 0) - (b.delivery?.ticket ?? 0))) results.push(await deliverToDestination(link, context()));
+            assert.deepEqual(results, ['stale', 'delivered']);
+            assert.equal(hooksFor(lead.id).length, 2, 'the cut-off call and one repeat');
+        } finally {
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
 });
