@@ -26,13 +26,14 @@ type Message = Lead & { delivery?: { destination?: string; ticket: number; attem
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let receipt = 0;
 
-function leadWith(company: string): Lead {
+function leadWith(company: string, description?: string, receivedAt = new Date()): Lead {
     const body = {
+        ...(description ? { Description: description } : {}),
         UserDetails: { FirstName: 'Ada', Email: `ada+${company.toLowerCase()}@contoso.example`, Company: company, Title: 'CTO' },
         LeadSource: 'AzureMarketplace-INS|contoso.analytics',
         OfferTitle: 'Contoso Analytics',
     };
-    return parseLead(JSON.stringify(body), 'json', { receivedAt: new Date(), receiptId: `review-receipt-${++receipt}-${Date.now()}` });
+    return parseLead(JSON.stringify(body), 'json', { receiptId: `review-receipt-${++receipt}-${Date.now()}`, receivedAt });
 }
 
 const forWebhook = (lead: Lead, ticket = 1, attempt = 1): Message => ({ ...lead, delivery: { destination: 'webhook', ticket, attempt } });
@@ -305,6 +306,43 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             assert.deepEqual(results, ['stale', 'delivered']);
             assert.equal(hooksFor(lead.id).length, 2, 'the cut-off call and one repeat');
         } finally {
+            settings().DELIVERY_INLINE_SECONDS = 5;
+        }
+    });
+
+    it('never leaves the webhook with an older version over a newer one: v1 cut off at the budget is still being processed there when v2 arrives', async () => {
+        settings().DELIVERY_INLINE_SECONDS = 1;
+        const t0 = Date.now();
+        const v1 = leadWith('Versions overlap', 'Just looking', new Date(t0));
+        const v2 = leadWith('Versions overlap', 'Ready to buy 500 seats', new Date(t0 + 2000));
+        assert.equal(v1.id, v2.id);
+        assert.notEqual(v1.version, v2.version);
+        // The receiver keeps the body of the request it finished last. v1 is slow there (a lock, a busy
+        // worker): it finishes only once v2 has, or after 10 s.
+        let kept: string | undefined;
+        let v2Kept: () => void = () => undefined;
+        const v2Done = new Promise<void>((resolve) => (v2Kept = resolve));
+        answers.set(v1.id, async (request, res) => {
+            const { description } = JSON.parse(request.body) as Lead;
+            if (description === 'Just looking') await Promise.race([v2Done, sleep(10_000)]);
+            kept = description;
+            if (description !== 'Just looking') v2Kept();
+            if (!res.destroyed) json(res, 200, {});
+        });
+        const fanOut = (lead: Lead, at: number) => deliverLead(lead, new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')), triggerMetadata: { insertionTime: new Date(at).toISOString() } }));
+        try {
+            await fanOut(v1, t0);
+            await fanOut(v2, t0 + 2000);
+            // On the webhook's queue: v1's hand-off (ticket 2) and v2 (the gate queues it).
+            const links = await takeFrom('review-webhook', v1.id, 2);
+            const results = [];
+            for (const link of links) results.push(await deliverToDestination(link, context()));
+            assert.deepEqual(results.sort(), ['delivered', 'repeat'], 'the app has v2 delivered and v1 a repeat');
+            await eventually(() => (hooksFor(v1.id).length >= 2 && kept === 'Just looking' ? true : kept === 'Ready to buy 500 seats' ? true : undefined), 15_000, 'the receiver to finish');
+            await sleep(500);
+            assert.equal(kept, 'Ready to buy 500 seats', 'the receiver finished the cut-off v1 after v2: it holds the older version, while the delivery record says v2 is delivered');
+        } finally {
+            v2Kept();
             settings().DELIVERY_INLINE_SECONDS = 5;
         }
     });
