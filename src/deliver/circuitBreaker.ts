@@ -19,7 +19,8 @@ export function circuitTimings(settings: Pick<Settings, 'DELIVERY_CIRCUIT_FAILUR
     };
 }
 
-export type Admission = { admitted: true } | { admitted: false; retryInMs: number };
+/** `probe`: this admission is the one lead let through an open circuit; only it may give the probe back. */
+export type Admission = { admitted: true; probe: boolean } | { admitted: false; retryInMs: number };
 
 /**
  * Stops hammering a destination that keeps failing. After five transient failures in a row (by
@@ -51,17 +52,17 @@ export class CircuitBreaker {
     }
 
     admit(): Admission {
-        if (!this.isOpen) return { admitted: true };
+        if (!this.isOpen) return { admitted: true, probe: false };
         const left = this.openUntil - this.now();
         if (left > 0) return { admitted: false, retryInMs: left };
         if (this.probing) return { admitted: false, retryInMs: probeWaitMs };
         this.probing = true;
-        return { admitted: true };
+        return { admitted: true, probe: true };
     }
 
-    /** An admitted lead made no call after all (another copy had it): the probe goes to the next one. */
-    release(): void {
-        this.probing = false;
+    /** An admitted lead made no call after all (another copy had it): if it was the probe, the next lead probes. */
+    release(admission: Admission): void {
+        if (admission.admitted && admission.probe) this.probing = false;
     }
 
     /** The destination answered: a 2xx, or a refusal of this lead alone (which says the service is up). */

@@ -9,7 +9,7 @@ import type { DestinationMessage } from '../queue/leadMessage';
 import { failingOf, type Acquisition, type Lease } from './deliveryLog';
 import { noteAttention } from './attentionNote';
 import { retryDelaySeconds } from './backoff';
-import { breakerFor, circuitTimings, type CircuitBreaker } from './circuitBreaker';
+import { breakerFor, circuitTimings, type Admission, type CircuitBreaker } from './circuitBreaker';
 import { DeliveryFailure, type Destination } from './destination';
 import { destinationNamed } from './destinations';
 import { within } from './http';
@@ -131,25 +131,19 @@ async function setAsideUncertain(svc: DeliveryServices, message: DestinationMess
 }
 
 /**
- * An inline attempt that ran past DELIVERY_INLINE_SECONDS was cut off: the destination's own queue
- * takes the lead at once, as the chain's next link, spending no attempt. The call may have reached
- * the destination, which is harmless: only destinations idempotent by key are called inline.
+ * An inline attempt that ran past DELIVERY_INLINE_SECONDS was cut off, and the destination may
+ * still be working on the call. The lease is held for DELIVERY_TIMEOUT_SECONDS more, the time any
+ * call may take, and the same message goes on the destination's own queue to come back when it
+ * ends: then this link finds its lease run out and calls again, spending no attempt. That second
+ * call is harmless, as only destinations idempotent by key are called inline; and no other copy or
+ * version of the lead reaches the destination before it.
  */
 async function handOff(svc: DeliveryServices, message: DestinationMessage, lease: Lease, context: InvocationContext): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
-    const { destination, attempt } = delivery;
-    const seconds = svc.settings.DELIVERY_INLINE_SECONDS;
-    const failure = new DeliveryFailure(`The ${destination} destination had not answered within ${seconds} s of the fan-out (DELIVERY_INLINE_SECONDS); it goes on from its own queue.`, 'transient', undefined, true);
-    const ticket = lease.record.ticket + 1;
-    try {
-        await (await svc.queueFor(destination)).send({ ...lead, delivery: { destination, ticket, attempt } }, { delaySeconds: 1 });
-    } catch (error) {
-        // Recorded as failed with nothing scheduled: the fan-out's message comes back and schedules it.
-        await svc.log.fail(lease, failure, undefined);
-        throw error;
-    }
-    await svc.log.fail(lease, failure, { scheduled: ticket });
-    context.warn(`Lead ${lead.id}: ${destination} had not answered within ${seconds} s; handed to its own queue.`);
+    const seconds = svc.settings.DELIVERY_TIMEOUT_SECONDS;
+    await svc.log.hold(lease, new Date(Date.now() + seconds * 1000));
+    await later(svc, message, seconds + 1);
+    context.warn(`Lead ${lead.id}: ${delivery.destination} had not answered within ${svc.settings.DELIVERY_INLINE_SECONDS} s of the fan-out; it goes on from its own queue in ${Math.ceil(seconds) + 1} s.`);
     return 'handed-off';
 }
 
@@ -193,11 +187,11 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
         acquisition = await svc.log.acquire(request, leaseMs);
     } catch (error) {
         // No call was made: an admitted probe must not stay taken, or the destination waits for good.
-        breaker.release();
+        breaker.release(admission);
         throw error;
     }
     if (acquisition.status !== 'acquired') {
-        breaker.release();
+        breaker.release(admission);
         const record = acquisition.record;
         if (acquisition.status === 'busy') {
             const leaseLeft = record?.leaseUntil ? (Date.parse(record.leaseUntil) - Date.now()) / 1000 : busyRetrySeconds;
@@ -211,7 +205,7 @@ export async function attemptDelivery(svc: DeliveryServices, message: Destinatio
         }
         return acquisition.status;
     }
-    return deliverLeased(svc, destination, message, acquisition.lease, leaseMs, context, inlineMs);
+    return deliverLeased(svc, destination, message, { lease: acquisition.lease, ms: leaseMs, admission }, context, inlineMs);
 }
 
 /**
@@ -229,16 +223,16 @@ async function deliverLeased(
     svc: DeliveryServices,
     destination: Destination,
     message: DestinationMessage,
-    lease: Lease,
-    leaseMs: number,
+    leased: { lease: Lease; ms: number; admission: Admission },
     context: InvocationContext,
     inlineMs: number | undefined,
 ): Promise<AttemptResult> {
     const { lead, delivery } = split(message);
+    const { lease, admission } = leased;
     const breaker = breakerFor(destination.name, circuitTimings(svc.settings));
     const blind = blindCallReason(destination, lease, delivery.replay === true);
     if (blind) {
-        breaker.release();
+        breaker.release(admission);
         await svc.log.complete(lease, { state: 'uncertain', reason: blind });
         await setAsideUncertain(svc, message, lease.record.ticket, context, blind);
         return 'uncertain';
@@ -247,28 +241,29 @@ async function deliverLeased(
     const budget = inlineMs === undefined ? undefined : AbortSignal.timeout(inlineMs);
     const started = performance.now();
     // How long it took, for whether the fan-out goes on calling it inline.
-    const timed = (cutOff: boolean) => {
-        if (callableInline(destination, svc.settings)) noteInlineTiming(destination.name, performance.now() - started, svc.settings.DELIVERY_INLINE_SECONDS * 1000, cutOff);
+    const timed = (ended: Parameters<typeof noteInlineTiming>[3]) => {
+        if (callableInline(destination, svc.settings)) noteInlineTiming(destination.name, performance.now() - started, svc.settings.DELIVERY_INLINE_SECONDS * 1000, ended);
     };
     try {
-        const signal = within(AbortSignal.timeout(leaseMs - leaseMarginMs), budget);
+        const signal = within(AbortSignal.timeout(leased.ms - leaseMarginMs), budget);
         // Every attempt this destination saw for the lead, across chains: a later one looks for what an earlier left.
         const earlierVersions = lease.record.seenVersions.some((seen) => seen !== lead.version);
         outcome = await destination.deliver(lead, { attempt: lease.record.attempts, target: lease.record.target, mode: lease.mode, earlierVersions, firstReceivedAt: lease.record.firstReceivedAt, signal });
     } catch (error) {
-        timed(budget?.aborted === true);
         if (budget?.aborted) {
+            timed('cut off');
             // Not the destination's failure, only slower than the fan-out waits: the circuit counts nothing.
-            breaker.release();
+            breaker.release(admission);
             return handOff(svc, message, lease, context);
         }
         const failure = failureOf(error, destination.name);
+        timed(failure.kind === 'permanent' ? 'answered' : 'failed');
         const change = failure.kind === 'transient' ? breaker.failed(failure.message) : breaker.succeeded();
         if (change) context.warn(change);
         await alertIfDestinationFailing(svc, breaker, destination.name, context);
         return afterFailure(svc, message, lease, failure, context);
     }
-    timed(false);
+    timed('answered');
     const change = breaker.succeeded();
     if (change) context.log(change);
     await svc.log.complete(lease, outcome);

@@ -187,6 +187,15 @@ export class DeliveryLog extends TableStore {
         lease.etag = written.etag ?? lease.etag;
     }
 
+    /**
+     * The call was cut off, but the destination may still be working on it: no other call of this
+     * lead goes there until `until` (the lease stays `pending`, and ends then).
+     */
+    async hold(lease: Lease, until: Date): Promise<void> {
+        await this.update(lease, { LeaseUntil: until.toISOString() });
+        lease.record.leaseUntil = until.toISOString();
+    }
+
     /** The delivery ended: the destination has this version (or it was skipped, or its fate is uncertain). */
     async complete(lease: Lease, outcome: DeliveryOutcome): Promise<void> {
         const now = new Date().toISOString();

@@ -12,10 +12,14 @@ export function inlineOpen(destination: DestinationName): boolean {
     return !slow.has(destination);
 }
 
-/** What one attempt took, inline or from the queue, against the inline budget. */
-export function noteInlineTiming(destination: DestinationName, elapsedMs: number, budgetMs: number, cutOff: boolean): void {
-    if (cutOff || elapsedMs >= budgetMs) slow.add(destination);
-    else if (elapsedMs < budgetMs / 2) slow.delete(destination);
+/**
+ * How one attempt, inline or from the queue, went against the inline budget. Only an answer (a
+ * success, or a refusal of that lead alone) within half of it opens the gate again: a 503 that
+ * comes back at once says nothing about how long the destination takes to take a lead.
+ */
+export function noteInlineTiming(destination: DestinationName, elapsedMs: number, budgetMs: number, ended: 'answered' | 'failed' | 'cut off'): void {
+    if (ended === 'cut off' || elapsedMs >= budgetMs) slow.add(destination);
+    else if (ended === 'answered' && elapsedMs < budgetMs / 2) slow.delete(destination);
 }
 
 /** Every destination called inline again: for tests that slow one down on purpose, one after another. */

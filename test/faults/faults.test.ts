@@ -238,7 +238,7 @@ describe('faults', () => {
             json(res, 200, { ok: true });
         });
         const app = await startApp({
-            env: webhookAppEnv(azurite, webhook.url, { DELIVERY_INLINE_SECONDS: '1', DELIVERY_TIMEOUT_SECONDS: '20', DELIVERY_RETRY_SECONDS: '1' }),
+            env: webhookAppEnv(azurite, webhook.url, { DELIVERY_INLINE_SECONDS: '1', DELIVERY_TIMEOUT_SECONDS: '5', DELIVERY_RETRY_SECONDS: '1' }),
             port: await freePort(),
         });
         /** What the fan-out did with each lead's webhook delivery, from its log line ("table=delivered, webhook=queued"). */

@@ -152,13 +152,13 @@ describe('the circuit breaker', () => {
         assert.match(changes[4] ?? '', /webhook destination's circuit is open \(it failed 5 times in a row\): its leads wait 30 s/);
         assert.deepEqual(breaker.admit(), { admitted: false, retryInMs: 30_000 });
         clock = 30_000;
-        assert.deepEqual(breaker.admit(), { admitted: true }, 'one probe');
+        assert.deepEqual(breaker.admit(), { admitted: true, probe: true }, 'one probe');
         assert.equal(breaker.admit().admitted, false, 'the others wait for the probe');
         assert.match(breaker.failed() ?? '', /probe failed too\): its leads wait 60 s/);
         clock = 90_000;
-        assert.deepEqual(breaker.admit(), { admitted: true });
+        assert.deepEqual(breaker.admit(), { admitted: true, probe: true });
         assert.match(breaker.succeeded() ?? '', /answered again: its circuit is closed/);
-        assert.deepEqual(breaker.admit(), { admitted: true });
+        assert.deepEqual(breaker.admit(), { admitted: true, probe: false });
         assert.equal(breaker.succeeded(), undefined, 'nothing to say while closed');
     });
 
@@ -167,9 +167,21 @@ describe('the circuit breaker', () => {
         const breaker = breakerWith({}, () => clock);
         for (let i = 0; i < 5; i++) breaker.failed();
         clock = 30_000;
-        assert.equal(breaker.admit().admitted, true);
-        breaker.release();
+        const probe = breaker.admit();
+        assert.equal(probe.admitted, true);
+        breaker.release(probe);
         assert.equal(breaker.admit().admitted, true, 'not stuck waiting for a probe that never called');
+    });
+
+    it('keeps the probe out when a lead admitted before the circuit opened gives its admission back', () => {
+        let clock = 0;
+        const breaker = breakerWith({}, () => clock);
+        const earlier = breaker.admit();
+        for (let i = 0; i < 5; i++) breaker.failed();
+        clock = 30_000;
+        assert.deepEqual(breaker.admit(), { admitted: true, probe: true });
+        breaker.release(earlier);
+        assert.equal(breaker.admit().admitted, false, 'a second probe while the first is out');
     });
 
     it("says when a destination's failing alert is due: ALERT_FAILING_MINUTES after its first failure, whichever leads were tried since", () => {
@@ -229,6 +241,6 @@ describe('the circuit breaker', () => {
         const breaker = breakerWith({ DELIVERY_CIRCUIT_FAILURES: '0' }, () => 0);
         for (let i = 0; i < 50; i++) assert.equal(breaker.failed('The webhook answered 503.'), undefined);
         assert.equal(breaker.isOpen, false);
-        assert.deepEqual(breaker.admit(), { admitted: true });
+        assert.deepEqual(breaker.admit(), { admitted: true, probe: false });
     });
 });
