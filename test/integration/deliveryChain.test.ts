@@ -19,6 +19,7 @@ import { historyOf, leadEntity, LeadsTable, rowKeysFor, type HistoryEntry, type 
 import { versionOrder } from '../../src/lead/version';
 import { json, startTestServer, type Responder, type TestServer } from '../helpers/httpServer';
 import { eventually } from '../helpers/queues';
+import { withSettings } from '../helpers/settings';
 import { settings } from '../../src/config/settings';
 import { replayPoison } from '../../src/deliver/replay';
 import { DynamicsDestination } from '../../src/deliver/destinations/dynamics';
@@ -312,9 +313,7 @@ describe('the delivery chain, in-process against Azurite and local destinations'
     });
 
     it("keeps the same order when the fan-out calls the webhook itself: v2 before v1 by storage's time, then v1 again, reach it as created, updated and nothing", async () => {
-        // Settings are read once a process, as in Azure: this suite's object is changed for this test alone.
-        settings().DELIVERY_INLINE_SECONDS = 5;
-        try {
+        await withSettings({ DELIVERY_INLINE_SECONDS: 5 }, async () => {
             const t0 = Date.now();
             const v1 = leadWith('Inline', { Description: 'Just looking' }, new Date(t0));
             const v2 = leadWith('Inline', { Description: 'Ready to buy 500 seats' }, new Date(t0 + 2000));
@@ -333,9 +332,7 @@ describe('the delivery chain, in-process against Azurite and local destinations'
             );
             assert.equal((await rowOf(v1.id)).Description, 'Ready to buy 500 seats');
             assert.equal(await leftOn('chain-webhook', v1.id, 0), 0, 'nothing went through the queue');
-        } finally {
-            settings().DELIVERY_INLINE_SECONDS = 0;
-        }
+        });
     });
 
     it('takes a version seen before for a repeat, never an update: v1, v2, then v1 again (a sender retrying the first POST)', async () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
-import { settings } from '../../src/config/settings';
 import { closeAllCircuits } from '../../src/deliver/circuitBreaker';
 import { deliverLead } from '../../src/deliver/deliverLead';
 import { deliverToDestination } from '../../src/deliver/deliverToDestination';
@@ -14,6 +13,7 @@ import { JsonQueue } from '../../src/queue/jsonQueue';
 import { DeliveryLog } from '../../src/deliver/deliveryLog';
 import { json, startTestServer, type RecordedRequest, type TestServer } from '../helpers/httpServer';
 import { eventually } from '../helpers/queues';
+import { withSettings } from '../helpers/settings';
 import type { ServerResponse } from 'node:http';
 
 /*
@@ -80,10 +80,20 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
         });
     });
 
+    /** Answers once the test lets it (if the caller is still there): a receiver that holds the call. */
+    const held: Array<() => void> = [];
+    const hold = (_: RecordedRequest, res: ServerResponse) =>
+        new Promise<void>((resolve) => held.push(resolve)).then(() => {
+            if (!res.destroyed) json(res, 200, {});
+        });
+    const releaseHeld = () => held.splice(0).forEach((resolve) => resolve());
+
     beforeEach(() => {
         closeAllCircuits();
         reopenInline();
     });
+
+    afterEach(releaseHeld);
 
     after(async () => {
         /* eslint-disable @typescript-eslint/no-unnecessary-condition -- before() may have failed before assigning these */
@@ -124,12 +134,6 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
     }
 
     it('keeps one probe out at a time: an inline call cut off at the budget does not release the probe another delivery holds', async () => {
-        settings().DELIVERY_INLINE_SECONDS = 5;
-        const held: Array<() => void> = [];
-        const hold = (_: RecordedRequest, res: ServerResponse) =>
-            new Promise<void>((resolve) => held.push(resolve)).then(() => {
-                if (!res.destroyed) json(res, 200, {});
-            });
         const slow = leadWith('Slow inline');
         const probe = leadWith('Probe');
         const second = leadWith('Second probe');
@@ -137,39 +141,33 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
         answers.set(slow.id, hold);
         answers.set(probe.id, hold);
         for (const lead of down) answers.set(lead.id, (_, res) => json(res, 503, {}));
-        try {
-            // The fan-out calls the webhook for `slow` while its circuit is closed: an ordinary admission.
-            const fanOut = deliverLead(slow, context());
-            await eventually(() => (hooksFor(slow.id).length > 0 ? true : undefined), 10_000, 'the inline call to reach the webhook');
-            // Meanwhile two leads fail from the webhook's queue: its circuit opens for 1 s.
-            for (const lead of down) assert.equal(await deliverToDestination(forWebhook(lead), context()), 'retrying');
-            assert.ok(
-                logs.some((line) => /webhook destination's circuit is open/.test(line)),
-                'the circuit opened',
-            );
-            await sleep(1200);
-            // One lead probes; it is still out when the fan-out's call is cut off.
-            const probing = deliverToDestination(forWebhook(probe), context());
-            await eventually(() => (hooksFor(probe.id).length > 0 ? true : undefined), 10_000, 'the probe to reach the webhook');
-            await fanOut;
-            assert.ok(
-                logs.some((line) => line.includes(`Lead ${slow.id}`) && line.includes('webhook=handed-off')),
-                'the fan-out cut its call off after the probe was admitted (if not, this run shows nothing)',
-            );
-            // The probe is still out: another lead must wait, not probe a second time.
-            const result = await deliverToDestination(forWebhook(second), context());
-            assert.equal(hooksFor(second.id).length, 0, 'a second probe reached the webhook while the first was still out');
-            assert.equal(result, 'waiting');
-            held.splice(0).forEach((resolve) => resolve());
-            await probing;
-        } finally {
-            held.splice(0).forEach((resolve) => resolve());
-            settings().DELIVERY_INLINE_SECONDS = 5;
-        }
+        // The fan-out calls the webhook for `slow` while its circuit is closed: an ordinary admission.
+        const fanOut = deliverLead(slow, context());
+        await eventually(() => (hooksFor(slow.id).length > 0 ? true : undefined), 10_000, 'the inline call to reach the webhook');
+        // Meanwhile two leads fail from the webhook's queue: its circuit opens for 1 s.
+        for (const lead of down) assert.equal(await deliverToDestination(forWebhook(lead), context()), 'retrying');
+        assert.ok(
+            logs.some((line) => /webhook destination's circuit is open/.test(line)),
+            'the circuit opened',
+        );
+        await sleep(1200);
+        // One lead probes; it is still out when the fan-out's call is cut off.
+        const probing = deliverToDestination(forWebhook(probe), context());
+        await eventually(() => (hooksFor(probe.id).length > 0 ? true : undefined), 10_000, 'the probe to reach the webhook');
+        await fanOut;
+        assert.ok(
+            logs.some((line) => line.includes(`Lead ${slow.id}`) && line.includes('webhook=handed-off')),
+            'the fan-out cut its call off after the probe was admitted (if not, this run shows nothing)',
+        );
+        // The probe is still out: another lead must wait, not probe a second time.
+        const result = await deliverToDestination(forWebhook(second), context());
+        assert.equal(hooksFor(second.id).length, 0, 'a second probe reached the webhook while the first was still out');
+        assert.equal(result, 'waiting');
+        releaseHeld();
+        await probing;
     });
 
     it('never has two calls of one lead at the webhook at once: the repeat of a call cut off at the budget waits until any call may have ended there', async () => {
-        Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 3 });
         const lead = leadWith('Overlap');
         let inFlight = 0;
         let mostAtOnce = 0;
@@ -182,23 +180,17 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             inFlight--;
             if (!res.destroyed) json(res, 200, {});
         });
-        try {
+        await withSettings({ DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 3 }, async () => {
             await deliverLead(lead, context());
             assert.ok(logs.some((line) => line.includes(`Lead ${lead.id}`) && line.includes('webhook=handed-off')));
             assert.ok((await settle('webhook', lead.id)).includes('delivered'));
             assert.equal(hooksFor(lead.id).length, 2);
             assert.equal(new Set(hooksFor(lead.id).map((h) => h.headers['idempotency-key'])).size, 1, 'both calls carried one key');
             assert.equal(mostAtOnce, 1, 'the repeat reached the webhook while the call cut off at DELIVERY_INLINE_SECONDS was still being processed there');
-        } finally {
-            Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 5, DELIVERY_TIMEOUT_SECONDS: 20 });
-        }
+        });
     });
 
     it('does not poison, with DELIVERY_MAX_ATTEMPTS=1, a lead Salesforce has: the hand-off repeat finds the cut-off upsert still being saved (DUPLICATE_VALUE)', async () => {
-        // Settings are read once a process: changed for this test alone.
-        const s = settings();
-        const before = { inline: s.DELIVERY_INLINE_SECONDS, attempts: s.DELIVERY_MAX_ATTEMPTS, destinations: s.LEAD_DESTINATIONS, timeout: s.DELIVERY_TIMEOUT_SECONDS };
-        Object.assign(s, { DELIVERY_INLINE_SECONDS: 1, DELIVERY_MAX_ATTEMPTS: 1, LEAD_DESTINATIONS: ['table', 'salesforce-api'], DELIVERY_TIMEOUT_SECONDS: 5 });
         const lead = leadWith('Salesforce slow');
         // A Unique external id field: an upsert of an id whose first upsert is still being saved
         // answers DUPLICATE_VALUE (see transientCodes in salesforceApi.ts); that first one takes 4 s,
@@ -214,44 +206,32 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             saved.add(id);
             if (!res.destroyed) json(res, 201, { id: '00Q000000000001', success: true, created: true });
         };
-        try {
+        await withSettings({ DELIVERY_INLINE_SECONDS: 1, DELIVERY_MAX_ATTEMPTS: 1, LEAD_DESTINATIONS: ['table', 'salesforce-api'], DELIVERY_TIMEOUT_SECONDS: 5 }, async () => {
             await deliverLead(lead, context());
             assert.ok(logs.some((line) => line.includes(`Lead ${lead.id}`) && line.includes('salesforce-api=handed-off')));
             const results = await settle('salesforce-api', lead.id);
             assert.ok(saved.has(lead.id), 'Salesforce has the lead');
             assert.deepEqual(results, ['delivered'], 'one more call, after the cut-off upsert was saved');
-        } finally {
-            Object.assign(s, { DELIVERY_INLINE_SECONDS: before.inline, DELIVERY_MAX_ATTEMPTS: before.attempts, LEAD_DESTINATIONS: before.destinations, DELIVERY_TIMEOUT_SECONDS: before.timeout });
-        }
+        });
     });
 
     it('keeps queueing a destination that kept the fan-out past its budget when its next delivery is a fast failure, not a fast answer (503 in a few ms)', async () => {
-        settings().DELIVERY_INLINE_SECONDS = 1;
-        const held: Array<() => void> = [];
-        const hold = (_: RecordedRequest, res: ServerResponse) =>
-            new Promise<void>((resolve) => held.push(resolve)).then(() => {
-                if (!res.destroyed) json(res, 200, {});
-            });
         const [hanging, failing, next] = [leadWith('Gate hanging'), leadWith('Gate failing'), leadWith('Gate next')];
         answers.set(hanging.id, hold);
         answers.set(next.id, hold);
         answers.set(failing.id, (_, res) => json(res, 503, {}));
         const fanOutResult = (id: string) => /webhook=([a-z-]+)/.exec(logs.find((line) => line.startsWith(`Lead ${id} (version`)) ?? '')?.[1];
-        try {
+        await withSettings({ DELIVERY_INLINE_SECONDS: 1 }, async () => {
             await deliverLead(hanging, context());
             assert.equal(fanOutResult(hanging.id), 'handed-off');
             // From the webhook's queue, another lead fails at once: the webhook is still not answering leads.
             assert.equal(await deliverToDestination(forWebhook(failing), context()), 'retrying');
             await deliverLead(next, context());
             assert.equal(fanOutResult(next.id), 'queued', 'a 503 reopened the gate: the fan-out was held on the hanging webhook a second time');
-        } finally {
-            held.splice(0).forEach((resolve) => resolve());
-            settings().DELIVERY_INLINE_SECONDS = 5;
-        }
+        });
     });
 
     it("pins: a storage error sending the hand-off leaves the lease held, and the fan-out's retry delivers the lead once", async () => {
-        Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 2 });
         const lead = leadWith('Hand-off storage error');
         let slow = true;
         answers.set(lead.id, async (_, res) => {
@@ -269,30 +249,30 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             return send.apply(this, args);
         };
         try {
-            await assert.rejects(deliverLead(lead, context()), /storage down/);
-            const log = await DeliveryLog.connect(azurite.connectionString, 'LeadDeliveries');
-            assert.equal((await log.get(lead.id, 'webhook'))?.state, 'pending', 'held while the cut-off call may go on');
-            slow = false;
-            // The host retries the fan-out: the gate is closed, so the webhook's lead goes to its queue.
-            await deliverLead(lead, context());
-            assert.ok((await settle('webhook', lead.id)).includes('delivered'));
-            await sleep(1000);
-            assert.equal(hooksFor(lead.id).length, 2, 'the cut-off call and its one repeat');
+            await withSettings({ DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 2 }, async () => {
+                await assert.rejects(deliverLead(lead, context()), /storage down/);
+                const log = await DeliveryLog.connect(azurite.connectionString, 'LeadDeliveries');
+                assert.equal((await log.get(lead.id, 'webhook'))?.state, 'pending', 'held while the cut-off call may go on');
+                slow = false;
+                // The host retries the fan-out: the gate is closed, so the webhook's lead goes to its queue.
+                await deliverLead(lead, context());
+                assert.ok((await settle('webhook', lead.id)).includes('delivered'));
+                await sleep(1000);
+                assert.equal(hooksFor(lead.id).length, 2, 'the cut-off call and its one repeat');
+            });
         } finally {
             JsonQueue.prototype.send = send;
-            Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 5, DELIVERY_TIMEOUT_SECONDS: 20 });
         }
     });
 
     it("pins: a copy of the fan-out message taken while the first copy's inline call is in flight waits (busy), and only one more call follows the cut-off one", async () => {
-        Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 2, DELIVERY_TIMEOUT_SECONDS: 5 });
         const lead = leadWith('Redelivered fan-out');
         let slow = true;
         answers.set(lead.id, async (_, res) => {
             if (slow) await sleep(4000);
             if (!res.destroyed) json(res, 200, {});
         });
-        try {
+        await withSettings({ DELIVERY_INLINE_SECONDS: 2, DELIVERY_TIMEOUT_SECONDS: 5 }, async () => {
             const first = deliverLead(lead, context());
             await eventually(() => (hooksFor(lead.id).length > 0 ? true : undefined), 10_000, 'the first copy to call the webhook');
             // The same message again (the host redelivered it; another instance takes it).
@@ -303,13 +283,10 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
             const results = await settle('webhook', lead.id);
             assert.equal(results.filter((result) => result === 'delivered').length, 1);
             assert.equal(hooksFor(lead.id).length, 2, 'the cut-off call and one repeat');
-        } finally {
-            Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 5, DELIVERY_TIMEOUT_SECONDS: 20 });
-        }
+        });
     });
 
     it('never leaves the webhook with an older version over a newer one: v1 cut off at the budget is still being processed there when v2 comes', async () => {
-        Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 3 });
         const t0 = Date.now();
         const v1 = leadWith('Versions overlap', 'Just looking', new Date(t0));
         const v2 = leadWith('Versions overlap', 'Ready to buy 500 seats', new Date(t0 + 2000));
@@ -330,15 +307,16 @@ describe('the fan-out calling the webhook itself (DELIVERY_INLINE_SECONDS)', () 
         const fanOut = (lead: Lead, at: number) =>
             deliverLead(lead, new InvocationContext({ logHandler: (_level, ...args: unknown[]) => logs.push(args.map(String).join(' ')), triggerMetadata: { insertionTime: new Date(at).toISOString() } }));
         try {
-            await fanOut(v1, t0);
-            await fanOut(v2, t0 + 2000);
-            // On the webhook's queue: v1's hand-off, after the time any call may take, and v2 (the gate queues it).
-            await settle('webhook', v1.id, v2.version);
-            await sleep(500);
-            assert.equal(kept, 'Ready to buy 500 seats', 'the receiver finished the cut-off v1 after v2: it holds the older version, while the delivery record says v2 is delivered');
+            await withSettings({ DELIVERY_INLINE_SECONDS: 1, DELIVERY_TIMEOUT_SECONDS: 3 }, async () => {
+                await fanOut(v1, t0);
+                await fanOut(v2, t0 + 2000);
+                // On the webhook's queue: v1's hand-off, after the time any call may take, and v2 (the gate queues it).
+                await settle('webhook', v1.id, v2.version);
+                await sleep(500);
+                assert.equal(kept, 'Ready to buy 500 seats', 'the receiver finished the cut-off v1 after v2: it holds the older version, while the delivery record says v2 is delivered');
+            });
         } finally {
             v2Kept();
-            Object.assign(settings(), { DELIVERY_INLINE_SECONDS: 5, DELIVERY_TIMEOUT_SECONDS: 20 });
         }
     });
 });
